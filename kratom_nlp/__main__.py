@@ -1,0 +1,4 @@
+from kratom_nlp.cli import main
+
+if __name__ == "__main__":
+    main()

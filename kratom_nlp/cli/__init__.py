@@ -1,0 +1,45 @@
+"""The ``kratom-nlp`` command line (Typer). Sub-commands import what they need lazily."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="kratom-nlp",
+    help="Find health claims in articles, grade their evidence, and flag overclaims.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from kratom_nlp import __version__
+
+        typer.echo(f"kratom-nlp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Find health claims in articles, grade their evidence, and flag overclaims."""
+
+
+def _register() -> None:
+    from kratom_nlp.cli import analyze  # noqa: F401
+    for optional in ("batch", "corpus", "train", "annotate"):
+        try:
+            __import__(f"kratom_nlp.cli.{optional}")
+        except ModuleNotFoundError as exc:  # a sub-command module not present in this build
+            if exc.name != f"kratom_nlp.cli.{optional}":
+                raise
+
+
+def main() -> None:
+    """Entry point of ``kratom-nlp`` and ``python -m kratom_nlp``."""
+    _register()
+    app()

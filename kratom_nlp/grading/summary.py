@@ -1,0 +1,45 @@
+"""The article summary: counts, evidence mix, overclaim rate and a support score."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from kratom_nlp.resources import OverclaimRules, load_overclaim_rules
+from kratom_nlp.taxonomy import EVIDENCE_LEVELS, STRENGTHS
+
+
+def summarize(claims: Iterable[Mapping[str, Any]], *, sentences: int | None = None,
+              rules: OverclaimRules | None = None) -> dict[str, Any]:
+    """Summarise claims given as analysis-contract dicts.
+
+    ``support_score`` is the mean evidence weight of the claims (``overclaim_rules.json``) times
+    one minus the overclaim rate: 1 when every claim rests on trials or reviews and none
+    overclaims, 0 when nothing is supported.
+    """
+    rules = rules or load_overclaim_rules()
+    claims = list(claims)
+    n = len(claims)
+    levels = Counter(c["evidence"]["level"] for c in claims)
+    strengths = Counter(c["strength"] for c in claims)
+    over = sum(1 for c in claims if c["overclaim"]["flag"])
+    rate = over / n if n else 0.0
+    weight = (sum(rules.evidence_weight.get(c["evidence"]["level"], 0.0) for c in claims) / n
+              if n else 0.0)
+    support = weight * (1.0 - rate)
+    verdict = "no health claims found" if not n else next(
+        (v for t, v in rules.verdicts if support >= t), "unsupported")
+    out: dict[str, Any] = {
+        "claims": n,
+        "overclaims": over,
+        "overclaim_rate": round(rate, 4),
+        "evidence_levels": {lvl: levels.get(lvl, 0) for lvl in EVIDENCE_LEVELS},
+        "strengths": {s: strengths.get(s, 0) for s in STRENGTHS},
+        "advice": sum(1 for c in claims if c.get("advice")),
+        "support_score": round(support, 4),
+        "verdict": verdict,
+    }
+    if sentences is not None:
+        out["sentences"] = sentences
+    return out

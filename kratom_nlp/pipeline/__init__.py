@@ -1,0 +1,40 @@
+"""spaCy pipeline components of kratom_nlp and the function that builds the pipeline."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from spacy.language import Language
+
+from kratom_nlp.pipeline.extensions import register_extensions
+
+DEFAULT_CONFIG = Path(__file__).with_name("config.cfg")
+
+__all__ = ["DEFAULT_CONFIG", "build_pipeline", "load_pipeline", "register_extensions"]
+
+
+def _register_factories() -> None:
+    import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
+
+    import kratom_nlp.pipeline.components  # noqa: F401
+    import kratom_nlp.pipeline.lexicon  # noqa: F401
+    import kratom_nlp.pipeline.segmenter  # noqa: F401
+
+
+def build_pipeline(config: str | Path | None = None,
+                   overrides: dict[str, object] | None = None) -> Language:
+    """Build the pipeline from a ``config.cfg`` (default: the bundled one)."""
+    from spacy import util
+
+    _register_factories()
+    register_extensions()
+    cfg = util.load_config(Path(config) if config else DEFAULT_CONFIG,
+                           overrides=dict(overrides or {}), interpolate=False)
+    return util.load_model_from_config(cfg, auto_fill=True, validate=True)
+
+
+@lru_cache(maxsize=4)
+def load_pipeline(config: str | None = None) -> Language:
+    """The pipeline, built once per process and configuration."""
+    return build_pipeline(config)

@@ -1,0 +1,49 @@
+"""Every custom attribute the pipeline sets, declared in one place.
+
+Values are plain (str, bool, float, lists and dicts of those) so that documents survive
+multiprocessing and ``DocBin`` round trips. Registration is idempotent (``force=True``).
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span
+
+SPAN_EXTENSIONS: dict[str, object] = {
+    "claim_type": None,  # efficacy | safety | risk | mechanism | advice | usage
+    "claim_score": 0.0,  # the claim detector's confidence
+    "substances": [],  # canonical substance names the claim is about
+    "outcomes": [],  # canonical outcomes / conditions
+    "evidence_level": "none",
+    "evidence_cues": [],  # [{"start", "end", "text", "level"}] (character offsets)
+    "evidence_from_context": False,
+    "evidence_scores": {},
+    "strength": "no_relationship",
+    "strength_scores": {},
+    "certainty": None,  # 1 (uncertain) .. 6 (certain)
+    "advice": False,
+    "advice_kind": None,  # promotional | cautionary | None
+    "overclaim": False,
+    "overclaim_reason": None,
+    "overclaim_rule": None,
+    "overclaim_score": 0.0,
+    "canonical": None,  # lexicon spans: canonical name
+}
+
+DOC_EXTENSIONS: dict[str, object] = {
+    "source": None,
+    "language": "en",
+    "warnings": [],
+    "topic_substances": [],  # most mentioned substances, most frequent first
+    "summary": {},
+}
+
+
+def register_extensions() -> None:
+    """Declare all extensions (safe to call many times, in any process)."""
+    for name, default in SPAN_EXTENSIONS.items():
+        Span.set_extension(name, default=default, force=True)
+    for name, default in DOC_EXTENSIONS.items():
+        Doc.set_extension(name, default=default, force=True)
+
+
+register_extensions()

@@ -1,0 +1,88 @@
+"""Sentence segmentation for web prose.
+
+Lines are hard boundaries (headings, bullets and unpunctuated lines never merge with the next
+paragraph); inside a line a sentence ends at ``.``, ``!`` or ``?`` (plus closing quotes/brackets)
+followed by whitespace and an upper-case letter, digit, quote or bracket, unless the full stop
+belongs to a known abbreviation ("U.S.", "e.g.", "Dr.") or an initial.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+DEFAULT_ABBREVIATIONS: list[str] = [
+    "u.s.", "u.k.", "u.n.", "e.g.", "i.e.", "etc.", "vs.", "v.", "dr.", "mr.", "mrs.", "ms.",
+    "prof.", "st.", "no.", "fig.", "figs.", "approx.", "al.", "ca.", "cf.", "inc.", "ltd.",
+    "co.", "corp.", "jr.", "sr.", "dept.", "univ.", "vol.", "p.", "pp.", "mg.", "min.",
+    "max.", "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.",
+    "nov.", "dec.", "mt.", "ft.", "est.", "a.m.", "p.m.", "ph.d.", "m.d.", "b.c.", "a.d.",
+]
+
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+_BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d+[.)])\s+")
+
+
+def sentence_spans(text: str, abbreviations: frozenset[str]) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (whitespace excluded)."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        line_start = pos
+        pos += len(line)
+        body = line.rstrip("\r\n")
+        if not body.strip():
+            continue
+        m = _BULLET.match(body)
+        start = line_start + (m.end() if m else len(body) - len(body.lstrip()))
+        offset = start - line_start
+        for end_m in _END.finditer(body, offset):
+            stop = end_m.end()
+            word_start = body.rfind(" ", offset, end_m.start()) + 1
+            word = body[word_start:end_m.start() + 1].lower().lstrip("(\"'“‘")
+            if word in abbreviations or re.fullmatch(r"[a-z]\.", word):
+                continue
+            if end_m.group().startswith(".") and re.fullmatch(r"(?:[a-z]\.){2,}", word):
+                continue
+            seg = body[offset:stop]
+            if seg.strip():
+                spans.append((line_start + offset + (len(seg) - len(seg.lstrip())),
+                              line_start + stop))
+            offset = stop
+        seg = body[offset:]
+        if seg.strip():
+            lead = len(seg) - len(seg.lstrip())
+            spans.append((line_start + offset + lead, line_start + len(body.rstrip())))
+    return spans
+
+
+class WebSentenceSegmenter:
+    """Sets ``token.is_sent_start`` from :func:`sentence_spans`."""
+
+    def __init__(self, abbreviations: list[str]) -> None:
+        self.abbreviations = frozenset(a.lower() for a in abbreviations)
+
+    def __call__(self, doc: Doc) -> Doc:
+        starts = {s for s, _ in sentence_spans(doc.text, self.abbreviations)}
+        for i, token in enumerate(doc):
+            if i == 0:
+                token.is_sent_start = True
+                continue
+            prev = doc[i - 1]
+            if token.idx in starts or ("\n" in prev.text and not token.is_space):
+                token.is_sent_start = True
+            elif prev.is_space and "\n" in prev.text_with_ws:
+                token.is_sent_start = True
+            else:
+                token.is_sent_start = False
+        return doc
+
+
+@Language.factory(
+    "kratom_segmenter",
+    default_config={"abbreviations": DEFAULT_ABBREVIATIONS},
+)
+def make_segmenter(nlp: Language, name: str, abbreviations: list[str]) -> WebSentenceSegmenter:
+    return WebSentenceSegmenter(abbreviations)

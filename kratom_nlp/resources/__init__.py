@@ -1,0 +1,223 @@
+"""Versioned JSON resources (lexicons, cue lists, overclaim rules) loaded into small dataclasses.
+
+Each resource is plain data: edit the JSON, not the code. ``load_*`` functions take an optional
+path so a user can point a pipeline (``config.cfg``) at their own copy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib import resources as _res
+from pathlib import Path
+from typing import Any
+
+RESOURCE_DIR = Path(str(_res.files(__name__)))
+
+
+def _read_json(path: str | Path | None, default_name: str) -> dict[str, Any]:
+    p = Path(path) if path else RESOURCE_DIR / default_name
+    with p.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    name: str
+    aliases: tuple[str, ...]
+    kind: str = "condition"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LexiconEntry:
+        return cls(name=d["name"], aliases=tuple(d.get("aliases", [d["name"]])),
+                   kind=d.get("kind", "condition"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "aliases": list(self.aliases)}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    version: str
+    substances: tuple[LexiconEntry, ...]
+    conditions: tuple[LexiconEntry, ...]
+    anaphors: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Lexicon:
+        return cls(
+            version=d["version"],
+            substances=tuple(LexiconEntry.from_dict(e) for e in d["substances"]),
+            conditions=tuple(LexiconEntry.from_dict(e) for e in d["conditions"]),
+            anaphors=tuple(d.get("anaphors", [])),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version,
+                "substances": [e.to_dict() for e in self.substances],
+                "conditions": [e.to_dict() for e in self.conditions],
+                "anaphors": list(self.anaphors)}
+
+
+@dataclass(frozen=True)
+class CueSet:
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CueSet:
+        return cls(tuple(d.get("phrases", [])), tuple(d.get("patterns", [])))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"phrases": list(self.phrases), "patterns": list(self.patterns)}
+
+
+@dataclass(frozen=True)
+class EvidenceCues:
+    version: str
+    levels: dict[str, CueSet]
+    negators_before: tuple[str, ...]
+    negators_after: tuple[str, ...]
+    negator_window: int
+    context_openers: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EvidenceCues:
+        return cls(
+            version=d["version"],
+            levels={k: CueSet.from_dict(v) for k, v in d["levels"].items()},
+            negators_before=tuple(d.get("negators_before", [])),
+            negators_after=tuple(d.get("negators_after", [])),
+            negator_window=int(d.get("negator_window", 4)),
+            context_openers=tuple(d.get("context_openers", [])),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["levels"] = {k: v.to_dict() for k, v in self.levels.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class ClaimCues:
+    version: str
+    effect_lemmas: frozenset[str]
+    effect_words: frozenset[str]
+    mechanism_words: tuple[str, ...]
+    risk_words: tuple[str, ...]
+    safety_words: tuple[str, ...]
+    usage_words: tuple[str, ...]
+    meta_phrases: tuple[str, ...]
+    research_need_phrases: tuple[str, ...]
+    generic_caution_phrases: tuple[str, ...]
+    hedges: tuple[str, ...]
+    association_phrases: tuple[str, ...]
+    no_relationship_phrases: tuple[str, ...]
+    presupposition_phrases: tuple[str, ...]
+    promotional_phrases: tuple[str, ...]
+    cautionary_phrases: tuple[str, ...]
+    advice_triggers: tuple[str, ...]
+    imperative_starts: frozenset[str]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ClaimCues:
+        adv = d["advice"]
+        return cls(
+            version=d["version"],
+            effect_lemmas=frozenset(d["effect_lemmas"]),
+            effect_words=frozenset(d["effect_words"]),
+            mechanism_words=tuple(d["mechanism_words"]),
+            risk_words=tuple(d["risk_words"]),
+            safety_words=tuple(d["safety_words"]),
+            usage_words=tuple(d["usage_words"]),
+            meta_phrases=tuple(d["meta_phrases"]),
+            research_need_phrases=tuple(d["research_need_phrases"]),
+            generic_caution_phrases=tuple(d["generic_caution_phrases"]),
+            hedges=tuple(d["hedges"]),
+            association_phrases=tuple(d["association_phrases"]),
+            no_relationship_phrases=tuple(d["no_relationship_phrases"]),
+            presupposition_phrases=tuple(d["presupposition_phrases"]),
+            promotional_phrases=tuple(adv["promotional_phrases"]),
+            cautionary_phrases=tuple(adv["cautionary_phrases"]),
+            advice_triggers=tuple(adv["advice_triggers"]),
+            imperative_starts=frozenset(adv["imperative_starts"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: sorted(v) if isinstance(v, frozenset) else list(v) if isinstance(v, tuple) else v
+             for k, v in self.__dict__.items()}
+        d["advice"] = {k: d.pop(k) for k in ("promotional_phrases", "cautionary_phrases",
+                                              "advice_triggers", "imperative_starts")}
+        return d
+
+
+@dataclass(frozen=True)
+class OverclaimRule:
+    id: str
+    label: str
+    when: dict[str, Any]
+    reason: str
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OverclaimRule:
+        return cls(id=d["id"], label=d.get("label", d["id"]), when=dict(d["when"]),
+                   reason=d["reason"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class OverclaimRules:
+    version: str
+    rules: tuple[OverclaimRule, ...]
+    licensing_levels: frozenset[str]
+    level_text: dict[str, str]
+    assertiveness: dict[str, float]
+    evidence_weight: dict[str, float]
+    verdicts: tuple[tuple[float, str], ...] = field(default=())
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OverclaimRules:
+        return cls(
+            version=d["version"],
+            rules=tuple(OverclaimRule.from_dict(r) for r in d["rules"]),
+            licensing_levels=frozenset(d["licensing_levels"]),
+            level_text=dict(d["level_text"]),
+            assertiveness={k: float(v) for k, v in d["assertiveness"].items()},
+            evidence_weight={k: float(v) for k, v in d["evidence_weight"].items()},
+            verdicts=tuple((float(t), str(v)) for t, v in d.get("verdicts", [])),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "rules": [r.to_dict() for r in self.rules],
+                "licensing_levels": sorted(self.licensing_levels),
+                "level_text": dict(self.level_text), "assertiveness": dict(self.assertiveness),
+                "evidence_weight": dict(self.evidence_weight),
+                "verdicts": [list(v) for v in self.verdicts]}
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(path: str | None = None) -> Lexicon:
+    return Lexicon.from_dict(_read_json(path, "lexicon.json"))
+
+
+@lru_cache(maxsize=8)
+def load_evidence_cues(path: str | None = None) -> EvidenceCues:
+    return EvidenceCues.from_dict(_read_json(path, "evidence_cues.json"))
+
+
+@lru_cache(maxsize=8)
+def load_claim_cues(path: str | None = None) -> ClaimCues:
+    return ClaimCues.from_dict(_read_json(path, "claim_cues.json"))
+
+
+@lru_cache(maxsize=8)
+def load_overclaim_rules(path: str | None = None) -> OverclaimRules:
+    return OverclaimRules.from_dict(_read_json(path, "overclaim_rules.json"))
+
+
+def schema_path() -> Path:
+    """Path of the analysis contract's JSON Schema."""
+    return RESOURCE_DIR / "analysis.schema.json"

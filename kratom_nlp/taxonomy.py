@@ -1,0 +1,59 @@
+"""The label sets every part of the toolkit shares (see ``corpora/GUIDELINES.md``)."""
+
+from __future__ import annotations
+
+EVIDENCE_LEVELS: tuple[str, ...] = (
+    "systematic_review",
+    "clinical_trial",
+    "observational",
+    "preclinical",
+    "anecdotal",
+    "expert_opinion",
+    "unspecified",
+    "regulatory",
+    "none",
+)
+"""Evidence levels. The first eight-but-regulatory are ordered strongest first (the
+precedence of the labelling rules); ``regulatory`` stands apart from that ladder."""
+
+EVIDENCE_PRECEDENCE: tuple[str, ...] = (
+    "systematic_review",
+    "clinical_trial",
+    "observational",
+    "preclinical",
+    "anecdotal",
+    "expert_opinion",
+    "unspecified",
+    "none",
+)
+"""Order used to pick the strongest cue for a human effect (labelling rules)."""
+
+STRENGTHS: tuple[str, ...] = (
+    "no_relationship",
+    "correlational",
+    "conditional_causal",
+    "direct_causal",
+)
+"""Claim strength (Yu et al. 2019), ordered weakest first (ordinal)."""
+
+CLAIM_TYPES: tuple[str, ...] = ("efficacy", "safety", "risk", "mechanism", "advice", "usage")
+
+GENRES: tuple[str, ...] = (
+    "seo_copy",
+    "explainer",
+    "news",
+    "press_release",
+    "forum",
+    "regulator",
+    "abstract",
+)
+
+# Evidence levels at or above which a benefit claim stated as fact is licensed.
+LICENSING_LEVELS: frozenset[str] = frozenset({"clinical_trial", "systematic_review"})
+
+
+def evidence_rank(level: str) -> int:
+    """Rank on the human-evidence ladder: 0 is strongest; regulatory sits beside observational."""
+    if level == "regulatory":
+        return EVIDENCE_PRECEDENCE.index("observational")
+    return EVIDENCE_PRECEDENCE.index(level)
