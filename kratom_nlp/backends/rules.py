@@ -32,8 +32,8 @@ _BENEFIT_WORDS = frozenset({
     "improvement", "improvements", "protection", "remission", "recovery", "promise", "promising",
     "wonders", "miracle", "breakthrough", "proven", "works", "helps", "help"})
 _HARM_CONDITIONS = frozenset({"dependence", "side effects", "liver injury", "mortality"})
-_HUMAN_OUTCOME = re.compile(r"\b(people|patients|humans|users|adults|children|women|men|you|your)\b",
-                            re.I)
+_HUMAN_OUTCOME = re.compile(
+    r"\b(people|patients|humans|users|adults|children|women|men|you|your)\b", re.I)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -12,7 +12,7 @@ from kratom_nlp.cli import app
 from kratom_nlp.cli.common import fail, warn
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     json = "json"
     text = "text"
     html = "html"

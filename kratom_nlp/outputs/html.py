@@ -212,7 +212,7 @@ _BASE_CSS = """
 *{box-sizing:border-box}
 html{font-size:16px}
 body{margin:0;background:#fff;color:var(--ink);line-height:1.55;
- font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Helvetica Neue",Arial,sans-serif}
+ font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif}
 .wrap{max-width:980px;margin:0 auto;padding:2rem 1.5rem 3rem}
 header.top{border-bottom:3px solid var(--ink);padding-bottom:1rem;margin-bottom:1.5rem}
 .eyebrow{margin:0;font-size:.8rem;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);
