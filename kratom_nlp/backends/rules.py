@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from kratom_nlp.backends.base import ClaimPrediction, EvidencePrediction, StrengthPrediction
+from kratom_nlp.pipeline.lexicon import CLAIM_CUE_GROUPS as _CUE_GROUPS
 from kratom_nlp.resources import ClaimCues, EvidenceCues, load_claim_cues, load_evidence_cues
 from kratom_nlp.taxonomy import EVIDENCE_PRECEDENCE
 
@@ -90,10 +91,17 @@ def sentence_kind(span: Span) -> str:
     if stripped.endswith(":") and len(stripped) < 120:
         return "heading"
     if is_bullet:
-        return "heading" if (not ends and title_ratio >= 0.6 and len(words) > 1) else "bullet"
+        body = re.sub(r"^\s*(?:[-*•·–—]|\d+[.)])\s+", "", line).strip()
+        headline = not ends and (title_ratio >= 0.6 and len(words) > 1
+                                 or _QUESTION_HEAD.match(body) is not None)
+        return "heading" if headline else "bullet"
     if not ends:
         return "heading"
     return "sentence"
+
+
+_QUESTION_HEAD = re.compile(r"^(how|what|why|when|where|which|who|can|does|do|is|are|should|"
+                            r"will)\b", re.I)
 
 
 def build_views(doc: Doc, sents: Sequence[Span] | None = None) -> list[SentenceView]:
@@ -112,7 +120,10 @@ def build_views(doc: Doc, sents: Sequence[Span] | None = None) -> list[SentenceV
             return i
         return None
 
+    wanted = {"evidence_candidates", "substances", "conditions", "anaphors", *_CUE_GROUPS}
     for name, group in doc.spans.items():
+        if name not in wanted:
+            continue
         for sp in group:
             i = index(sp.start)
             if i is None:
@@ -144,8 +155,15 @@ class RulesBackend:
 
     # ------------------------------------------------------------------ helpers
     def _effect_verbs(self, v: SentenceView) -> list[int]:
+        in_cue = {i for c in v.evidence for i in range(c.start, c.end)}
         return [t.i for t in v.span if t.lemma_.lower() in self.cc.effect_lemmas
-                and t.pos_ in ("VERB", "AUX", "ADJ") and t.lower_ not in ("lead",)]
+                and t.pos_ in ("VERB", "AUX", "ADJ", "NOUN") and t.i not in in_cue
+                and not (t.pos_ == "NOUN" and t.lower_ == t.lemma_.lower())
+                and t.lower_ not in ("lead",)]
+
+    def _mechanism(self, v: SentenceView) -> bool:
+        weak = self.cc.weak_mechanism_words
+        return any(s.text.lower() not in weak for s in v.groups.get("mechanism", []))
 
     def _subject(self, v: SentenceView) -> bool:
         if v.substances:
@@ -167,19 +185,32 @@ class RulesBackend:
         return any(t.lemma_.lower() in _BENEFIT_LEMMAS and t.pos_ in ("VERB", "ADJ")
                    for t in v.span)
 
+    def _imperatives(self, span: Span) -> list[int]:
+        """Clause-initial base-form verbs from the imperative list ("If you do, check ...")."""
+        out = []
+        for t in span:
+            if t.lower_ not in self.cc.imperative_starts:
+                continue
+            prev = t.doc[t.i - 1] if t.i > span.start else None
+            clause_start = prev is None or prev.text in (",", ":", ";", "then", "—", "-", "\"",
+                                                          "“")
+            if clause_start and (t.tag_ in ("VB", "VBP", "UH") or prev is None):
+                out.append(t.i)
+        return out
+
     def advice(self, v: SentenceView) -> tuple[bool, str | None]:
         span = content_span(v.span)
         if not len(span) or not self._subject(v):
             return False, None
         triggers = [s.start for s in v.groups.get("advice_trigger", [])]
-        first = span[0]
-        if first.lower_ in self.cc.imperative_starts and first.tag_ in ("VB", "VBP", "MD", "UH") \
-                or first.lower_ in ("don't", "never", "try", "consider", "avoid"):
-            triggers.append(first.i)
+        triggers += self._imperatives(span)
         if not triggers:
             return False, None
         anchor = min(triggers)
-        promo = [s for s in v.groups.get("promotional", [])]
+        head = span.text[:12].lower()
+        if head.startswith(("do not", "don't", "never", "avoid", "stop ")):
+            return True, "cautionary"
+        promo = list(v.groups.get("promotional", []))
         caut = [s for s in v.groups.get("cautionary", []) if s.start != anchor]
 
         def dist(s: Span) -> int:
@@ -189,8 +220,10 @@ class RulesBackend:
         best_p = min((dist(s) for s in promo), default=None)
         best_c = min((dist(s) for s in caut), default=None)
         if best_p is None and best_c is None:
+            first = span[0]
             if first.i == anchor and first.lower_ in ("try", "consider", "explore", "add",
-                                                     "start", "take", "use", "choose"):
+                                                     "start", "take", "use", "choose", "stack",
+                                                     "order", "give", "pair", "combine"):
                 return True, "promotional"
             if self._specific_risk(v):
                 return True, "cautionary"
@@ -199,29 +232,51 @@ class RulesBackend:
             return True, "cautionary"
         return True, "promotional"
 
+    def _specific(self, v: SentenceView) -> bool:
+        """Cautionary advice that names a group, condition, drug, dose or risk (not generic)."""
+        text = v.span.text.lower()
+        return (bool(v.conditions) or self._specific_risk(v) or len({s.label_ for s in
+                                                                      v.substances}) > 1
+                or v.has("usage") or any(w in text for w in (
+                    "pregnan", "breastfeed", "children", "older adults", "liver disease",
+                    "blood thinner", "warfarin", "prescription", "surgery", "drive",
+                    "alcohol", "mg", "grams", "dose")))
+
     # ------------------------------------------------------------------ claims
     def claim(self, v: SentenceView) -> ClaimPrediction:
-        if v.kind == "heading" or v.has("meta") or not self._subject(v):
+        if v.kind == "heading" or v.has("meta"):
             return ClaimPrediction(False, None, 0.05)
+        span = content_span(v.span)
+        if not self._subject(v):
+            implied = (v.kind == "bullet" and len(span) and span[0].tag_ == "VBZ"
+                       and v.span.doc._.topic_substances)
+            if not implied:
+                return ClaimPrediction(False, None, 0.05)
+        if len(span) > 1 and span[0].lower_ == "to" and span[1].tag_ == "VB" and \
+                span[1].lemma_ not in self.cc.effect_lemmas:
+            return ClaimPrediction(False, None, 0.05)  # a study objective: "To review ..."
         verbs = self._effect_verbs(v)
         risk = self._specific_risk(v)
-        mech = v.has("mechanism")
+        mech = self._mechanism(v)
         safety = v.has("safety")
         presup = v.has("presupposition")
         effect_words = v.has("effect_word")
-        has_effect = bool(verbs) or risk or mech or safety or presup or effect_words
+        usage = v.has("usage_phrase") and not verbs
+        has_effect = bool(verbs) or risk or mech or safety or presup or effect_words or usage
         advice, kind = self.advice(v)
-        if not has_effect and not (advice and kind == "promotional"):
+        if advice and (kind == "promotional" or self._specific(v)):
+            has_effect = True
+        if not has_effect:
             return ClaimPrediction(False, None, 0.1)
         strong_support = any(e.label_ not in ("expert_opinion", "unspecified")
                              for e in v.evidence)
         if v.has("research_need") and not strong_support and not (advice and
                                                                    kind == "promotional"):
             return ClaimPrediction(False, None, 0.2)
-        if kind == "cautionary" and not verbs and not risk and not mech and not safety:
+        if kind == "cautionary" and not verbs and not risk and not mech and not safety \
+                and not self._specific(v):
             return ClaimPrediction(False, None, 0.25)  # a generic caution
-        if v.has("generic_caution") and not verbs and not risk and not (advice and
-                                                                        kind == "promotional"):
+        if v.has("generic_caution") and not advice and not verbs and not risk:
             return ClaimPrediction(False, None, 0.25)
         ctype = self.claim_type(v, advice, kind, verbs)
         score = min(0.95, 0.55 + 0.1 * (len(verbs) + risk + mech + presup + bool(v.conditions)))
@@ -230,6 +285,8 @@ class RulesBackend:
     def claim_type(self, v: SentenceView, advice: bool, kind: str | None,
                    verbs: list[int]) -> str:
         if advice and kind == "promotional":
+            return "advice"
+        if advice and kind == "cautionary" and not verbs:
             return "advice"
         benefit = self._benefit(v)
         if self._specific_risk(v) and not v.has("safety") and not (
@@ -241,11 +298,11 @@ class RulesBackend:
             return "safety"
         if benefit:
             return "efficacy"
-        if v.has("mechanism"):
+        if self._mechanism(v):
             return "mechanism"
         if advice:
             return "advice"
-        if v.has("usage") and not verbs:
+        if (v.has("usage") or v.has("usage_phrase")) and not verbs:
             return "usage"
         return "efficacy"
 
@@ -277,10 +334,22 @@ class RulesBackend:
     def evidence(self, v: SentenceView, prev: SentenceView | None) -> EvidencePrediction:
         cues = list(v.evidence)
         from_ctx = False
-        if not cues and prev is not None and self.refers_back(v):
-            cues = list(prev.evidence)
-            from_ctx = bool(cues)
+        own = self.choose_level([c.label_ for c in cues])
+        if own in ("none", "unspecified") and prev is not None and prev.evidence \
+                and self.refers_back(v):
+            prev_level = self.choose_level([c.label_ for c in prev.evidence])
+            if own == "none" or prev_level != "unspecified":
+                cues = list(prev.evidence)
+                from_ctx = True
         level = self.choose_level([c.label_ for c in cues])
+        if level == "none":
+            fp = [t for t in v.span if t.lower_ in self.cc.first_person]
+            if fp:  # a first-person report is an anecdote
+                t = fp[0]
+                return EvidencePrediction("anecdotal", [{"start": t.idx, "end": t.idx + len(t),
+                                                         "text": t.text,
+                                                         "level": "anecdotal"}],
+                                          False, {"anecdotal": 1.0})
         chosen = [c for c in cues if c.label_ == level] or cues
         cue_dicts = [{"start": c.start_char, "end": c.end_char, "text": c.text, "level": c.label_}
                      for c in sorted(chosen, key=lambda c: c.start_char)]
@@ -303,22 +372,30 @@ class RulesBackend:
         return out
 
     # ------------------------------------------------------------------ strength
-    def strength(self, v: SentenceView) -> StrengthPrediction:
+    def strength(self, v: SentenceView, level: str | None = None) -> StrengthPrediction:
         advice, kind = self.advice(v)
         verbs = self._effect_verbs(v)
         hedges = v.groups.get("hedge", [])
         nrel = v.groups.get("no_relationship", [])
         assoc = v.groups.get("association", [])
-        imperative_neg = advice and kind == "cautionary"
-        if nrel and not imperative_neg and (v.evidence or assoc or not v.has("safety")) and \
-                not v.has("safety"):
+        reporting = any(t.lower_ in self.cc.reporting_words for t in v.span)
+        first_person = any(t.lower_ in self.cc.first_person for t in v.span)
+        effect_claim = bool(verbs) or v.has("presupposition") or v.has("safety") or \
+            v.has("effect_word") or self._specific_risk(v)
+        if nrel and not advice and not v.has("safety"):
+            strength = "no_relationship"
+        elif advice and not (verbs or v.has("presupposition") or hedges):
+            strength = "no_relationship"
+        elif v.has("usage_phrase") and not verbs:
             strength = "no_relationship"
         elif assoc and not (hedges and verbs):
             strength = "correlational"
+        elif not hedges and reporting and (level in ("observational", "anecdotal")
+                                           or first_person and level in (None, "anecdotal")):
+            strength = "correlational"
         elif hedges:
             strength = "conditional_causal"
-        elif verbs or v.has("presupposition") or v.has("safety") or v.has("risk") or \
-                v.has("effect_word"):
+        elif effect_claim:
             strength = "direct_causal"
         else:
             strength = "no_relationship"
@@ -334,10 +411,22 @@ class RulesBackend:
         if not sents:
             return []
         views = {v.span.start: v for v in build_views(sents[0].doc)}
-        return [self.strength(views.get(s.sent.start) or build_views(s.doc, [s.sent])[0])
+        return [self.strength(views.get(s.sent.start) or build_views(s.doc, [s.sent])[0],
+                              getattr(s._, "evidence_level", None))
                 for s in sents]
+
+
+_ANIMAL = re.compile(
+    r"\b(mice|mouse|rats?|rodents?|murine|animals?|zebrafish|monkeys?|primates?|dogs?|pigs?|"
+    r"worms?|flies|yeast|cells?|cell cultures?|in vitro|test[- ]tubes?|tissues?|petri|"
+    r"laboratory|lab)\b", re.I)
 
 
 def mentions_humans(text: str) -> bool:
     """True when the text names people as the ones affected."""
     return bool(_HUMAN_OUTCOME.search(text))
+
+
+def human_outcome(text: str) -> bool:
+    """False when the sentence reports a result in animals or cells and never in people."""
+    return not _ANIMAL.search(text) or mentions_humans(text)

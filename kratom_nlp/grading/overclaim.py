@@ -22,6 +22,7 @@ class ClaimFacts:
     advice_kind: str | None = None
     substances: list[str] = field(default_factory=list)
     cues: list[str] = field(default_factory=list)
+    human_outcome: bool = True
 
 
 @dataclass
@@ -52,6 +53,7 @@ class OverclaimEngine:
             "level_not_in": lambda v: f.level not in v,
             "advice": lambda v: f.advice == bool(v),
             "promotional": lambda v: (f.advice_kind == "promotional") == bool(v),
+            "human_outcome": lambda v: f.human_outcome == bool(v),
         }
         for key, value in w.items():
             if key not in checks:

@@ -15,6 +15,10 @@ __all__ = ["DEFAULT_CONFIG", "build_pipeline", "load_pipeline", "register_extens
 
 
 def _register_factories() -> None:
+    import warnings
+
+    # scispaCy's detector runs an empty global matcher on every doc; spaCy warns each time
+    warnings.filterwarnings("ignore", message=r".*\[W036\]")
     import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
 
     import kratom_nlp.pipeline.components  # noqa: F401

@@ -11,7 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kratom_nlp.backends import load_backend
-from kratom_nlp.backends.rules import content_span
+from kratom_nlp.backends.rules import content_span, human_outcome
 from kratom_nlp.grading import ClaimFacts, OverclaimEngine
 from kratom_nlp.grading.summary import summarize
 from kratom_nlp.pipeline import extensions  # noqa: F401
@@ -124,6 +124,7 @@ class OverclaimGrader:
                 level=claim._.evidence_level, advice=bool(claim._.advice),
                 advice_kind=claim._.advice_kind, substances=list(claim._.substances),
                 cues=[c["text"] for c in claim._.evidence_cues],
+                human_outcome=human_outcome(claim.text),
             )
             d = self.engine.decide(facts)
             claim._.overclaim = d.flag

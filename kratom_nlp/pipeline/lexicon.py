@@ -27,7 +27,7 @@ from kratom_nlp.resources import (
 CLAIM_CUE_GROUPS: tuple[str, ...] = (
     "meta", "research_need", "generic_caution", "hedge", "association", "no_relationship",
     "presupposition", "promotional", "cautionary", "advice_trigger", "mechanism", "risk",
-    "safety", "usage", "effect_word",
+    "safety", "usage", "effect_word", "usage_phrase",
 )
 
 
@@ -68,10 +68,13 @@ class CueAnnotator:
         self.entities.add("A|anaphor", docs(self.lexicon.anaphors))
 
         self.ev_phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.ev_cased = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.ev_patterns = Matcher(nlp.vocab)
         for level, cues in self.evidence.levels.items():
             if cues.phrases:
                 self.ev_phrases.add(level, docs(cues.phrases))
+            if cues.phrases_cased:
+                self.ev_cased.add(level, docs(cues.phrases_cased))
             if cues.patterns:
                 self.ev_patterns.add(level, [slot_pattern(p) for p in cues.patterns])
         self.neg_before = frozenset(self.evidence.negators_before)
@@ -88,6 +91,7 @@ class CueAnnotator:
             "cautionary": cc.cautionary_phrases, "advice_trigger": cc.advice_triggers,
             "mechanism": cc.mechanism_words, "risk": cc.risk_words, "safety": cc.safety_words,
             "usage": cc.usage_words, "effect_word": tuple(cc.effect_words),
+            "usage_phrase": cc.usage_phrases,
         }
         for name, phrases in groups.items():
             self.cues.add(name, docs(phrases))
@@ -128,6 +132,7 @@ class CueAnnotator:
 
         neg_after_starts = {s for _, s, _ in self.neg_after(doc)}
         cands = [Span(doc, s, e, label=m) for m, s, e in self.ev_phrases(doc)]
+        cands += [Span(doc, s, e, label=m) for m, s, e in self.ev_cased(doc)]
         cands += [Span(doc, s, e, label=m) for m, s, e in self.ev_patterns(doc)]
         kept: list[Span] = []
         seen: set[tuple[int, int, str]] = set()

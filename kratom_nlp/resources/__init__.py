@@ -64,13 +64,16 @@ class Lexicon:
 class CueSet:
     phrases: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    phrases_cased: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CueSet:
-        return cls(tuple(d.get("phrases", [])), tuple(d.get("patterns", [])))
+        return cls(tuple(d.get("phrases", [])), tuple(d.get("patterns", [])),
+                   tuple(d.get("phrases_cased", [])))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"phrases": list(self.phrases), "patterns": list(self.patterns)}
+        return {"phrases": list(self.phrases), "patterns": list(self.patterns),
+                "phrases_cased": list(self.phrases_cased)}
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class ClaimCues:
     effect_lemmas: frozenset[str]
     effect_words: frozenset[str]
     mechanism_words: tuple[str, ...]
+    weak_mechanism_words: frozenset[str]
     risk_words: tuple[str, ...]
     safety_words: tuple[str, ...]
     usage_words: tuple[str, ...]
@@ -119,6 +123,9 @@ class ClaimCues:
     cautionary_phrases: tuple[str, ...]
     advice_triggers: tuple[str, ...]
     imperative_starts: frozenset[str]
+    usage_phrases: tuple[str, ...] = ()
+    reporting_words: frozenset[str] = frozenset()
+    first_person: frozenset[str] = frozenset()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimCues:
@@ -128,6 +135,7 @@ class ClaimCues:
             effect_lemmas=frozenset(d["effect_lemmas"]),
             effect_words=frozenset(d["effect_words"]),
             mechanism_words=tuple(d["mechanism_words"]),
+            weak_mechanism_words=frozenset(d.get("weak_mechanism_words", [])),
             risk_words=tuple(d["risk_words"]),
             safety_words=tuple(d["safety_words"]),
             usage_words=tuple(d["usage_words"]),
@@ -142,6 +150,9 @@ class ClaimCues:
             cautionary_phrases=tuple(adv["cautionary_phrases"]),
             advice_triggers=tuple(adv["advice_triggers"]),
             imperative_starts=frozenset(adv["imperative_starts"]),
+            usage_phrases=tuple(d.get("usage_phrases", [])),
+            reporting_words=frozenset(d.get("reporting_words", [])),
+            first_person=frozenset(d.get("first_person", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
