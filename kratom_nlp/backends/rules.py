@@ -177,12 +177,19 @@ class RulesBackend:
                    and not any(c.start <= s.start < c.end for c in treated)
                    for s in v.groups.get("risk", []))
 
+    def denies_harm(self, v: SentenceView) -> bool:
+        """"It doesn't cause addiction": a safety claim made by denying a harm, with no study
+        reporting a null result."""
+        return bool(v.groups.get("no_relationship") and self._specific_risk(v)
+                    and not v.evidence and not v.groups.get("hedge"))
+
     def _benefit(self, v: SentenceView) -> bool:
         if v.has("presupposition"):
             return True
         if any(s.text.lower() in _BENEFIT_WORDS for s in v.groups.get("effect_word", [])):
             return True
-        return any(t.lemma_.lower() in _BENEFIT_LEMMAS and t.pos_ in ("VERB", "ADJ")
+        harm = self.cc.harm_lemmas
+        return any(t.i in set(self._effect_verbs(v)) and t.lemma_.lower() not in harm
                    for t in v.span)
 
     def _imperatives(self, span: Span) -> list[int]:
@@ -232,6 +239,21 @@ class RulesBackend:
             return True, "cautionary"
         return True, "promotional"
 
+    def _implied_subject(self, v: SentenceView, span: Span) -> bool:
+        """No substance named, but the article's topic is clearly the subject: a verb-first
+        bullet ("Boosts immunity."), a first-person report, or a study result on an outcome."""
+        if not v.span.doc._.topic_substances or not len(span):
+            return False
+        first = span[0]
+        if first.lemma_.lower() in self.cc.effect_lemmas and first.tag_ not in ("VB", "VBG"):
+            return True
+        verbs = self._effect_verbs(v)
+        effect = bool(verbs) or v.has("effect_word") or v.has("no_relationship")
+        if any(t.lower_ in self.cc.first_person for t in span) and effect and (
+                verbs or v.conditions):
+            return True
+        return bool(v.evidence and effect and v.conditions)
+
     def _specific(self, v: SentenceView) -> bool:
         """Cautionary advice that names a group, condition, drug, dose or risk (not generic)."""
         text = v.span.text.lower()
@@ -242,16 +264,18 @@ class RulesBackend:
                     "blood thinner", "warfarin", "prescription", "surgery", "drive",
                     "alcohol", "mg", "grams", "dose")))
 
+    def claim_has_benefit(self, claim: Span) -> bool:
+        """Whether a claim span asserts or presupposes a benefit (for the overclaim rules)."""
+        v = build_views(claim.doc, [claim.sent])[0]
+        return self._benefit(v) or v.has("safety") or self.denies_harm(v)
+
     # ------------------------------------------------------------------ claims
     def claim(self, v: SentenceView) -> ClaimPrediction:
         if v.kind == "heading" or v.has("meta"):
             return ClaimPrediction(False, None, 0.05)
         span = content_span(v.span)
-        if not self._subject(v):
-            implied = (v.kind == "bullet" and len(span) and span[0].tag_ == "VBZ"
-                       and v.span.doc._.topic_substances)
-            if not implied:
-                return ClaimPrediction(False, None, 0.05)
+        if not self._subject(v) and not self._implied_subject(v, span):
+            return ClaimPrediction(False, None, 0.05)
         if len(span) > 1 and span[0].lower_ == "to" and span[1].tag_ == "VB" and \
                 span[1].lemma_ not in self.cc.effect_lemmas:
             return ClaimPrediction(False, None, 0.05)  # a study objective: "To review ..."
@@ -289,6 +313,8 @@ class RulesBackend:
         if advice and kind == "cautionary" and not verbs:
             return "advice"
         benefit = self._benefit(v)
+        if self.denies_harm(v):
+            return "safety"
         if self._specific_risk(v) and not v.has("safety") and not (
                 benefit and not any(s.text.lower() in ("cause", "causes", "caused")
                                     for s in v.groups.get("risk", []))
@@ -382,7 +408,9 @@ class RulesBackend:
         first_person = any(t.lower_ in self.cc.first_person for t in v.span)
         effect_claim = bool(verbs) or v.has("presupposition") or v.has("safety") or \
             v.has("effect_word") or self._specific_risk(v)
-        if nrel and not advice and not v.has("safety"):
+        if self.denies_harm(v) and not advice:
+            strength = "direct_causal"
+        elif nrel and not advice and not v.has("safety"):
             strength = "no_relationship"
         elif advice and not (verbs or v.has("presupposition") or hedges):
             strength = "no_relationship"
@@ -427,6 +455,27 @@ def mentions_humans(text: str) -> bool:
     return bool(_HUMAN_OUTCOME.search(text))
 
 
-def human_outcome(text: str) -> bool:
-    """False when the sentence reports a result in animals or cells and never in people."""
-    return not _ANIMAL.search(text) or mentions_humans(text)
+_REPORTED = frozenset({"found", "find", "finds", "showed", "show", "shows", "shown", "suggest",
+                       "suggests", "suggested", "indicate", "indicates", "indicated", "reported",
+                       "report", "reports", "demonstrated", "demonstrate", "revealed", "reveal"})
+
+
+def human_outcome(span: Span, cues: Sequence[dict] = ()) -> bool:
+    """False when the claim reports a result in animals or cells rather than in people: animal
+    words outside the evidence cues, or a preclinical cue that reports its own finding
+    ("studies in rats found that ..."). True when people are named."""
+    if mentions_humans(span.text):
+        return True
+    inside = [(c["start"], c["end"]) for c in cues]
+    for m in _ANIMAL.finditer(span.text):
+        pos = span.start_char + m.start()
+        if not any(s <= pos < e for s, e in inside):
+            return False
+    doc = span.doc
+    for c in cues:
+        if c.get("level") != "preclinical" or not (span.start_char <= c["start"] < span.end_char):
+            continue
+        cue = doc.char_span(c["start"], c["end"], alignment_mode="expand")
+        if cue is not None and any(t.lower_ in _REPORTED for t in doc[cue.end:cue.end + 3]):
+            return False
+    return True

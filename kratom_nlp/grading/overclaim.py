@@ -23,6 +23,7 @@ class ClaimFacts:
     substances: list[str] = field(default_factory=list)
     cues: list[str] = field(default_factory=list)
     human_outcome: bool = True
+    benefit: bool = True
 
 
 @dataclass
@@ -54,6 +55,7 @@ class OverclaimEngine:
             "advice": lambda v: f.advice == bool(v),
             "promotional": lambda v: (f.advice_kind == "promotional") == bool(v),
             "human_outcome": lambda v: f.human_outcome == bool(v),
+            "benefit": lambda v: f.benefit == bool(v),
         }
         for key, value in w.items():
             if key not in checks:

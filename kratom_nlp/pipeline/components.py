@@ -11,7 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kratom_nlp.backends import load_backend
-from kratom_nlp.backends.rules import content_span, human_outcome
+from kratom_nlp.backends.rules import RulesBackend, content_span, human_outcome
 from kratom_nlp.grading import ClaimFacts, OverclaimEngine
 from kratom_nlp.grading.summary import summarize
 from kratom_nlp.pipeline import extensions  # noqa: F401
@@ -115,6 +115,7 @@ class OverclaimGrader:
     def __init__(self, rules_path: str | None) -> None:
         self.rules = load_overclaim_rules(rules_path)
         self.engine = OverclaimEngine(self.rules)
+        self.rules_backend = RulesBackend()
 
     def __call__(self, doc: Doc) -> Doc:
         claims = _claims(doc)
@@ -124,7 +125,8 @@ class OverclaimGrader:
                 level=claim._.evidence_level, advice=bool(claim._.advice),
                 advice_kind=claim._.advice_kind, substances=list(claim._.substances),
                 cues=[c["text"] for c in claim._.evidence_cues],
-                human_outcome=human_outcome(claim.text),
+                human_outcome=human_outcome(claim, claim._.evidence_cues),
+                benefit=self.rules_backend.claim_has_benefit(claim),
             )
             d = self.engine.decide(facts)
             claim._.overclaim = d.flag

@@ -126,6 +126,7 @@ class ClaimCues:
     usage_phrases: tuple[str, ...] = ()
     reporting_words: frozenset[str] = frozenset()
     first_person: frozenset[str] = frozenset()
+    harm_lemmas: frozenset[str] = frozenset()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimCues:
@@ -153,6 +154,7 @@ class ClaimCues:
             usage_phrases=tuple(d.get("usage_phrases", [])),
             reporting_words=frozenset(d.get("reporting_words", [])),
             first_person=frozenset(d.get("first_person", [])),
+            harm_lemmas=frozenset(d.get("harm_lemmas", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
