@@ -49,7 +49,10 @@ def slot_pattern(pattern: str) -> list[dict]:
 
 class CueAnnotator:
     def __init__(self, nlp: Language, lexicon_path: str | None, evidence_cues_path: str | None,
-                 claim_cues_path: str | None) -> None:
+                 claim_cues_path: str | None, discover: bool = True,
+                 discover_min_count: int = 3) -> None:
+        self.discover = discover
+        self.discover_min_count = discover_min_count
         self.lexicon = load_lexicon(lexicon_path)
         self.evidence = load_evidence_cues(evidence_cues_path)
         self.claim_cues = load_claim_cues(claim_cues_path)
@@ -82,6 +85,7 @@ class CueAnnotator:
         self.neg_after.add("NEG", docs(self.evidence.negators_after))
 
         cc = self.claim_cues
+        self.generic = frozenset(self.lexicon.generic_nouns)
         self.cues = PhraseMatcher(nlp.vocab, attr="LOWER")
         groups = {
             "meta": cc.meta_phrases, "research_need": cc.research_need_phrases,
@@ -95,6 +99,31 @@ class CueAnnotator:
         }
         for name, phrases in groups.items():
             self.cues.add(name, docs(phrases))
+
+    def _discover(self, doc: Doc, subs: list[Span], conds: list[Span]) -> list[Span]:
+        """Substances the lexicon lacks: nouns of the article's title (its first line) that
+        recur in the body, e.g. "Moonleaf" in "Moonleaf Tea and Anxiety"."""
+        if not len(doc):
+            return []
+        first_line_end = doc.text.find("\n")
+        if first_line_end < 0:
+            return []
+        taken = {t.i for sp in [*subs, *conds] for t in sp}
+        title = [t for t in doc if t.idx < first_line_end and t.pos_ in ("NOUN", "PROPN")
+                 and t.i not in taken and t.lower_ not in self.generic and t.is_alpha
+                 and len(t) > 2]
+        if not title:
+            return []
+        out: list[Span] = []
+        for cand in {t.lemma_.lower() for t in title}:
+            hits = [t for t in doc if t.lemma_.lower() == cand and t.i not in taken]
+            if len(hits) < self.discover_min_count:
+                continue
+            for t in hits:
+                span = Span(doc, t.i, t.i + 1, label=cand)
+                span._.canonical = cand
+                out.append(span)
+        return out
 
     def _negated(self, doc: Doc, span: Span, neg_after_starts: set[int]) -> bool:
         sent_start = span.sent.start
@@ -121,6 +150,8 @@ class CueAnnotator:
             span = Span(doc, span.start, span.end, label=name)
             span._.canonical = name
             (subs if kind == "S" else conds).append(span)
+        if self.discover:
+            subs = filter_spans(subs + self._discover(doc, subs, conds))
         doc.spans["substances"] = subs
         doc.spans["conditions"] = conds
         doc.spans["anaphors"] = anas
@@ -158,9 +189,11 @@ class CueAnnotator:
 
 @Language.factory(
     "kratom_lexicon",
-    default_config={"lexicon_path": None, "evidence_cues_path": None, "claim_cues_path": None},
+    default_config={"lexicon_path": None, "evidence_cues_path": None, "claim_cues_path": None,
+                    "discover": True, "discover_min_count": 3},
 )
 def make_cue_annotator(nlp: Language, name: str, lexicon_path: str | None,
-                       evidence_cues_path: str | None,
-                       claim_cues_path: str | None) -> CueAnnotator:
-    return CueAnnotator(nlp, lexicon_path, evidence_cues_path, claim_cues_path)
+                       evidence_cues_path: str | None, claim_cues_path: str | None,
+                       discover: bool, discover_min_count: int) -> CueAnnotator:
+    return CueAnnotator(nlp, lexicon_path, evidence_cues_path, claim_cues_path, discover,
+                        discover_min_count)

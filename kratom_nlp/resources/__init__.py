@@ -43,6 +43,7 @@ class Lexicon:
     substances: tuple[LexiconEntry, ...]
     conditions: tuple[LexiconEntry, ...]
     anaphors: tuple[str, ...]
+    generic_nouns: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Lexicon:
@@ -51,13 +52,14 @@ class Lexicon:
             substances=tuple(LexiconEntry.from_dict(e) for e in d["substances"]),
             conditions=tuple(LexiconEntry.from_dict(e) for e in d["conditions"]),
             anaphors=tuple(d.get("anaphors", [])),
+            generic_nouns=tuple(d.get("generic_nouns", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version,
                 "substances": [e.to_dict() for e in self.substances],
                 "conditions": [e.to_dict() for e in self.conditions],
-                "anaphors": list(self.anaphors)}
+                "anaphors": list(self.anaphors), "generic_nouns": list(self.generic_nouns)}
 
 
 @dataclass(frozen=True)

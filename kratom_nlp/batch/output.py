@@ -1,0 +1,265 @@
+"""The OUT folder: append-only JSONL results, crash-safe resume, and the run manifest.
+
+Files in OUT:
+
+``analyses.jsonl``
+    one analysis-contract dict per document, with its ``"id"`` first.
+``errors.jsonl``
+    ``{"id", "source", "reason", "exit_code", "error", "hint"}`` per document that failed.
+``run.json``
+    how the run was started (INPUT, fields, config, engine), to check a ``--resume``.
+``summary.json``
+    the closing summary of the last run (this run and everything in OUT).
+``documents.{parquet,csv}``, ``claims.{parquet,csv}``
+    the tables (``--format parquet|csv``), rebuilt from ``analyses.jsonl`` at the end.
+
+Each result is one line written with a single ``write`` and flushed as soon as the document is
+done; the files are ``fsync``-ed every ``--batch-size`` lines and at the end. A process killed
+at any moment leaves at most one torn (newline-less) last line, which :func:`prepare` truncates
+before reading the ids already done; those ids are then skipped, so every document ends up
+exactly once in ``analyses.jsonl`` or ``errors.jsonl``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from kratom_nlp.batch.stats import Stats
+
+__all__ = [
+    "ANALYSES",
+    "ERRORS",
+    "MANIFEST",
+    "SUMMARY",
+    "JsonlAppender",
+    "OutputDir",
+    "OutputError",
+    "iter_jsonl",
+    "prepare",
+    "truncate_torn_line",
+]
+
+ANALYSES = "analyses.jsonl"
+ERRORS = "errors.jsonl"
+MANIFEST = "run.json"
+SUMMARY = "summary.json"
+TABLE_STEMS = ("documents", "claims")
+#: Manifest fields that must match on --resume (they decide the ids / the text analysed).
+_MUST_MATCH = ("text_field", "id_field")
+#: Manifest fields that only warn when they differ on --resume.
+_SHOULD_MATCH = ("input", "config")
+
+
+class OutputError(Exception):
+    """OUT cannot be used (exit code 21)."""
+
+    exit_code = 21
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+def truncate_torn_line(path: Path) -> int:
+    """Cut a last line that has no ``\\n`` (a write torn by a kill); returns bytes removed."""
+    if not path.exists():
+        return 0
+    with path.open("r+b") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        if end == 0:
+            return 0
+        fh.seek(end - 1)
+        if fh.read(1) == b"\n":
+            return 0
+        pos = end
+        keep = 0
+        chunk = 65536
+        while pos > 0:
+            start = max(0, pos - chunk)
+            fh.seek(start)
+            data = fh.read(pos - start)
+            nl = data.rfind(b"\n")
+            if nl >= 0:
+                keep = start + nl + 1
+                break
+            pos = start
+        fh.truncate(keep)
+        fh.flush()
+        os.fsync(fh.fileno())
+        return end - keep
+
+
+def iter_jsonl(path: Path) -> Any:
+    """Parsed records of a results file (lines that do not parse are skipped)."""
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                yield rec
+
+
+def _scan(path: Path, on_record: Callable[[dict[str, Any]], None]) -> tuple[set[str], int]:
+    """Ids in a results file; lines that do not parse are removed (returns ids, dropped)."""
+    ids: set[str] = set()
+    bad = 0
+    if not path.exists():
+        return ids, bad
+    with path.open("rb") as fh:
+        for line in fh:
+            try:
+                rec = json.loads(line)
+                rid = rec["id"]
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+                continue
+            ids.add(str(rid))
+            on_record(rec)
+    if bad:  # never written by us, but keep the file parseable: rewrite without them
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with path.open("rb") as src, tmp.open("wb") as dst:
+            for line in src:
+                try:
+                    if "id" in json.loads(line):
+                        dst.write(line)
+                except (ValueError, TypeError):
+                    pass
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, path)
+    return ids, bad
+
+
+class JsonlAppender:
+    """Append one JSON record per line; flush every line, ``fsync`` every ``sync_every``."""
+
+    def __init__(self, path: Path, sync_every: int = 32) -> None:
+        self.path = path
+        self.sync_every = max(1, sync_every)
+        self._fh: IO[bytes] = path.open("ab")
+        self._unsynced = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        self._fh.write(line.encode("utf-8"))
+        self._fh.flush()
+        self._unsynced += 1
+        if self._unsynced >= self.sync_every:
+            self.sync()
+
+    def sync(self) -> None:
+        if self._unsynced:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._unsynced = 0
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self.sync()
+            self._fh.close()
+
+
+@dataclass
+class OutputDir:
+    """An opened OUT folder: the ids already done and the appenders for new results."""
+
+    path: Path
+    done: set[str] = field(default_factory=set)
+    prior: Stats = field(default_factory=Stats)
+    notes: list[str] = field(default_factory=list)
+    analyses: JsonlAppender | None = None
+    errors: JsonlAppender | None = None
+
+    def open_writers(self, sync_every: int) -> None:
+        self.analyses = JsonlAppender(self.path / ANALYSES, sync_every)
+        self.errors = JsonlAppender(self.path / ERRORS, sync_every)
+
+    def write_analysis(self, doc_id: str, analysis: dict[str, Any]) -> None:
+        assert self.analyses is not None
+        self.analyses.write({"id": doc_id, **analysis})
+
+    def write_error(self, record: dict[str, Any]) -> None:
+        assert self.errors is not None
+        self.errors.write(record)
+
+    def sync(self) -> None:
+        for w in (self.analyses, self.errors):
+            if w is not None:
+                w.sync()
+
+    def close(self) -> None:
+        for w in (self.analyses, self.errors):
+            if w is not None:
+                w.close()
+
+    def write_json(self, name: str, data: dict[str, Any]) -> None:
+        tmp = self.path / (name + ".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path / name)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def prepare(path: str | Path, *, resume: bool, manifest: dict[str, Any]) -> OutputDir:
+    """Open OUT for a run: create it, or (``resume``) truncate torn lines and read done ids.
+
+    Without ``resume`` OUT must be missing or an empty folder; a non-empty OUT is an
+    :class:`OutputError` asking for ``--resume`` or a new OUT. With ``resume`` a missing or empty
+    OUT simply starts fresh.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: OUT exists and is not a folder; choose a folder path")
+    entries = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    ours = (out / MANIFEST).exists() or (out / ANALYSES).exists() or (out / ERRORS).exists()
+    if entries and not resume:
+        what = "results of an earlier run" if ours else "other files"
+        raise OutputError(f"{out}: OUT is not empty (it holds {what}); add --resume to continue "
+                          "that run, or choose a new OUT")
+    if entries and not ours:
+        raise OutputError(f"{out}: OUT holds other files and no batch results; "
+                          "choose a new or empty OUT")
+    out.mkdir(parents=True, exist_ok=True)
+    od = OutputDir(out)
+    old = {}
+    if (out / MANIFEST).exists():
+        try:
+            old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        except ValueError:
+            old = {}
+    for key in _MUST_MATCH:
+        if key in old and old[key] != manifest.get(key):
+            raise OutputError(f"{out}: this OUT was started with --{key.replace('_', '-')} "
+                              f"{old[key]!r}, not {manifest.get(key)!r}; ids would not match. "
+                              "Use the same option, or a new OUT")
+    for key in _SHOULD_MATCH:
+        if old.get(key) not in (None, manifest.get(key)):
+            od.notes.append(f"OUT was started with {key} {old[key]!r}; now {manifest.get(key)!r}")
+    for name, adder in ((ANALYSES, od.prior.add_analysis), (ERRORS, od.prior.add_error)):
+        torn = truncate_torn_line(out / name)
+        if torn:
+            od.notes.append(f"removed a torn last line ({torn} bytes) from {name}")
+        ids, bad = _scan(out / name, adder)
+        if bad:
+            od.notes.append(f"removed {bad} unreadable line(s) from {name}")
+        od.done |= ids
+    for stem in TABLE_STEMS:  # derived files: rebuilt at the end of this run
+        for suffix in (".parquet", ".csv"):
+            (out / (stem + suffix)).unlink(missing_ok=True)
+    runs = list(old.get("runs", []))
+    runs.append({"started": _now(), "resume": bool(entries), "engine": manifest.get("engine")})
+    od.write_json(MANIFEST, {**old, **manifest, "runs": runs})
+    return od

@@ -1,0 +1,134 @@
+"""The per-batch work shared by the local and the Ray engine: documents in, analyses out.
+
+:func:`analyze_stream` runs ``nlp.pipe(..., as_tuples=True, n_process, batch_size)`` over
+``(id, Document)`` pairs and yields one :class:`Outcome` per pair, in input order. A document
+that makes a pipeline component raise does not end the stream: while piping, spaCy's error
+handler is set to drop the failing document (or, in a worker process, its sub-batch); every
+document that does not come back is then re-run alone with errors raised, so it either gets its
+analysis or an error record (``exit_code`` 1, what ``kratom-nlp analyze`` would return).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.language import Language
+
+from kratom_nlp.ingest import Document, InputError
+
+__all__ = ["Outcome", "analyze_stream", "error_record", "tolerant_errors"]
+
+#: ``exit_code`` of a document the pipeline itself failed on (an uncaught exception in analyze).
+PIPELINE_FAILURE = 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def error_record(doc_id: str, source: str, exc: BaseException) -> dict[str, Any]:
+    """The ``errors.jsonl`` line for a document that failed."""
+    if isinstance(exc, InputError):
+        return {"id": doc_id, "source": source, "reason": _one_line(exc.message),
+                "exit_code": int(exc.exit_code), "error": type(exc).__name__,
+                "hint": _one_line(exc.hint) if exc.hint else None}
+    return {"id": doc_id, "source": source,
+            "reason": _one_line(f"pipeline failed: {type(exc).__name__}: {exc}")[:2000],
+            "exit_code": PIPELINE_FAILURE, "error": "PipelineError", "hint": None}
+
+
+@dataclass
+class Outcome:
+    """The result for one document: ``analysis`` or ``error`` (an errors.jsonl record)."""
+
+    id: str
+    document: Document
+    analysis: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+class _DropErrors:
+    """spaCy error handler: drop failing documents while piping; raise when ``strict``."""
+
+    def __init__(self) -> None:
+        self.strict = False
+        self.dropped = 0
+
+    def __call__(self, proc_name: Any, proc: Any, docs: Any, e: Exception) -> None:
+        if self.strict:
+            raise e
+        self.dropped += 1
+
+
+@contextmanager
+def tolerant_errors(nlp: Language) -> Iterator[_DropErrors]:
+    """Install :class:`_DropErrors` on ``nlp`` and its components; restore the old ones."""
+    handler = _DropErrors()
+    saved_default = nlp.default_error_handler
+    saved = {name: proc.get_error_handler() for name, proc in nlp.pipeline
+             if hasattr(proc, "get_error_handler")}
+    nlp.set_error_handler(handler)
+    try:
+        yield handler
+    finally:
+        nlp.default_error_handler = saved_default
+        for name, proc in nlp.pipeline:
+            if name in saved:
+                proc.set_error_handler(saved[name])
+
+
+def _analysis(doc: Any, document: Document) -> dict[str, Any]:
+    from kratom_nlp.outputs.contract import doc_to_analysis
+
+    return doc_to_analysis(doc, source=document.source, language=document.language,
+                           warnings=list(document.warnings))
+
+
+def _finish(doc_id: str, document: Document, doc: Any) -> Outcome:
+    try:
+        return Outcome(doc_id, document, analysis=_analysis(doc, document))
+    except Exception as exc:  # noqa: BLE001  (a bug must not end the batch)
+        return Outcome(doc_id, document, error=error_record(doc_id, document.source, exc))
+
+
+def _alone(nlp: Language, handler: _DropErrors, doc_id: str, document: Document) -> Outcome:
+    handler.strict = True
+    try:
+        doc = nlp(document.text)
+    except Exception as exc:  # noqa: BLE001
+        return Outcome(doc_id, document, error=error_record(doc_id, document.source, exc))
+    finally:
+        handler.strict = False
+    return _finish(doc_id, document, doc)
+
+
+def analyze_stream(nlp: Language, items: Iterable[tuple[str, Document]], *, n_process: int = 1,
+                   batch_size: int = 32) -> Iterator[Outcome]:
+    """Analyse ``(id, Document)`` pairs (ids unique) with ``nlp.pipe``; outcomes in input order.
+
+    ``items`` is consumed lazily, so it may be an endless stream; only the documents in flight
+    (a few batches) are held.
+    """
+    pending: OrderedDict[str, Document] = OrderedDict()
+
+    def feed() -> Iterator[tuple[str, str]]:
+        for doc_id, document in items:
+            pending[doc_id] = document
+            yield document.text, doc_id
+
+    with tolerant_errors(nlp) as handler:
+        stream = nlp.pipe(feed(), as_tuples=True, n_process=n_process, batch_size=batch_size)
+        for doc, doc_id in stream:
+            while pending:
+                pid, document = pending.popitem(last=False)
+                if pid == doc_id:
+                    yield _finish(pid, document, doc)
+                    break
+                yield _alone(nlp, handler, pid, document)  # dropped by the error handler
+        while pending:
+            pid, document = pending.popitem(last=False)
+            yield _alone(nlp, handler, pid, document)

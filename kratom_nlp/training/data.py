@@ -1,0 +1,155 @@
+"""Training and evaluation data as :class:`~kratom_nlp.backends.learned.Example` rows.
+
+Texts are annotated by the pipeline's components up to the cue annotator (``kratom_lexicon``)
+with the sentence boundaries fixed from the data (gold offsets, or one sentence per public
+record), so the rule features match what the backends see inside the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from kratom_nlp.backends.learned import Example, examples_for_spans
+from kratom_nlp.backends.rules import RulesBackend
+
+BACKEND_COMPONENTS = ("kratom_claims", "kratom_evidence", "kratom_strength", "kratom_overclaim")
+DATA_SOURCES = ("gold", "pubmed", "gold+pubmed", "insciout", "certainty")
+
+
+@dataclass
+class Row:
+    """One sentence: the model input plus every label the data has for it."""
+
+    example: Example
+    labels: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def prefix_disable(nlp: Language) -> list[str]:
+    """Components to switch off so that only tagging and cue annotation run."""
+    return [n for n in nlp.pipe_names if n == "kratom_segmenter" or n in BACKEND_COMPONENTS]
+
+
+def annotate(nlp: Language, items: Iterable[tuple[str, Sequence[int]]],
+             batch_size: int = 64) -> list[Doc]:
+    """Docs for ``(text, sentence start offsets)`` pairs, annotated up to the cue annotator."""
+    docs: list[Doc] = []
+    for text, starts in items:
+        doc = nlp.make_doc(text)
+        start_tokens = set()
+        for off in starts:
+            span = doc.char_span(off, min(len(text), off + 1), alignment_mode="expand")
+            if span is not None:
+                start_tokens.add(span.start)
+        for tok in doc:
+            tok.is_sent_start = tok.i == 0 or tok.i in start_tokens
+        docs.append(doc)
+    return list(nlp.pipe(docs, disable=prefix_disable(nlp), batch_size=batch_size))
+
+
+def sentence_rows(nlp: Language, texts: Sequence[str], labels: Sequence[dict[str, Any]],
+                  rules: RulesBackend | None = None) -> list[Row]:
+    """Rows for stand-alone sentences (each text is one sentence, no context)."""
+    rules = rules or RulesBackend()
+    docs = annotate(nlp, ((t, [0]) for t in texts))
+    rows = []
+    for doc, text, lab in zip(docs, texts, labels, strict=True):
+        ex = examples_for_spans([doc[:]], rules, texts=[text], contexts=[""])[0]
+        rows.append(Row(ex, dict(lab)))
+    return rows
+
+
+def gold_rows(nlp: Language, splits: Sequence[str] = ("train", "dev"),
+              corpus: str | Path | None = None, rules: RulesBackend | None = None) -> list[Row]:
+    """One row per gold sentence of ``splits`` (gold texts, previous sentence as context)."""
+    from kratom_nlp.corpora.gold import DEFAULT_CORPUS, iter_articles
+
+    rules = rules or RulesBackend()
+    gold = Path(corpus) if corpus else DEFAULT_CORPUS / "gold"
+    if (gold / "gold").is_dir():
+        gold = gold / "gold"
+    arts = []
+    for split in splits:
+        path = gold / f"{split}.jsonl"
+        if not path.is_file():
+            raise FileNotFoundError(f"no gold split {split!r} at {path}; run "
+                                    "`kratom-nlp corpus build` or pass --corpus")
+        arts += [(split, a) for a in iter_articles(path)]
+    docs = annotate(nlp, ((a["text"], [s["start"] for s in a["sentences"]]) for _, a in arts))
+    rows: list[Row] = []
+    for (split, art), doc in zip(arts, docs, strict=True):
+        sents = art["sentences"]
+        spans = []
+        for s in sents:
+            sp = doc.char_span(s["start"], s["end"], alignment_mode="expand")
+            spans.append(sp if sp is not None else doc[:1])
+        exs = examples_for_spans(spans, rules, texts=[s["text"] for s in sents],
+                                 contexts=[""] + [s["text"] for s in sents[:-1]])
+        for i, (s, ex) in enumerate(zip(sents, exs, strict=True)):
+            ex.claim_type = s["claim_type"] if s["claim"] else None
+            rows.append(Row(ex, {
+                "claim": s["claim_type"] if s["claim"] else "none",
+                "is_claim": bool(s["claim"]),
+                "evidence": s["evidence"],
+                "strength": s["strength"],
+                "advice": "advice" if s["advice"] else "no_advice",
+                "overclaim": bool(s["overclaim"]),
+            }, {"article_id": art["id"], "split": split, "index": i, "kind": s["kind"],
+                "genre": art["genre"]}))
+    return rows
+
+
+def pubmed_rows(nlp: Language, data_dir: str | Path | None = None,
+                rules: RulesBackend | None = None) -> list[Row]:
+    """Claim-strength rows from the PubMed conclusions (Yu et al. 2019)."""
+    from kratom_nlp.corpora.public import load_claim_strength
+
+    ds = load_claim_strength(data_dir)
+    names = ds.features["label"].names
+    return sentence_rows(nlp, ds["text"], [{"strength": names[y]} for y in ds["label"]], rules)
+
+
+def insciout_rows(nlp: Language, data_dir: str | Path | None = None,
+                  rules: RulesBackend | None = None) -> list[Row]:
+    """Claim-strength rows from both sides of the InSciOut pairs."""
+    from kratom_nlp.corpora.public import load_insciout
+
+    ds = load_insciout(data_dir)
+    names = ds.features["press_release_strength"].names
+    texts, labels = [], []
+    for r in ds:
+        for side in ("press_release", "abstract"):
+            texts.append(r[f"{side}_conclusion"])
+            labels.append({"strength": names[r[f"{side}_strength"]]})
+    return sentence_rows(nlp, texts, labels, rules)
+
+
+def certainty_rows(nlp: Language, split: str, data_dir: str | Path | None = None,
+                   rules: RulesBackend | None = None) -> list[Row]:
+    """Certainty rows (``train`` or ``val``) from Pei & Jurgens (2021)."""
+    from kratom_nlp.corpora.public import load_certainty
+
+    ds = load_certainty(data_dir)[split]
+    return sentence_rows(nlp, ds["finding"],
+                         [{"certainty": float(v)} for v in ds["sentence-level-certainty"]], rules)
+
+
+def task_rows(rows: Sequence[Row], task: str, *, claims_only: bool | None = None) -> list[Row]:
+    """The rows that carry a label for ``task``; strength, evidence and advice of gold rows are
+    taken from claim sentences only (the pipeline asks for them only there)."""
+    if claims_only is None:
+        claims_only = task in ("evidence", "strength", "advice")
+    out = []
+    for r in rows:
+        if task not in r.labels:
+            continue
+        if claims_only and "is_claim" in r.labels and not r.labels["is_claim"]:
+            continue
+        out.append(r)
+    return out
