@@ -1,0 +1,165 @@
+"""The analyzer's behaviour on the seed article (when present) and on fixtures we wrote."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import FIXTURES, SEED
+
+
+def _claims(analysis: dict, needle: str) -> list[dict]:
+    return [c for c in analysis["claims"] if needle.lower() in c["text"].lower()]
+
+
+def _one(analysis: dict, needle: str) -> dict:
+    found = _claims(analysis, needle)
+    assert found, f"no claim containing {needle!r}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def levels(analyze_text):
+    return analyze_text((FIXTURES / "articles" / "evidence_levels.txt").read_text("utf-8"))
+
+
+def test_pipeline_components_and_config(nlp):
+    assert nlp.pipe_names[0] == "kratom_segmenter"
+    for name in ("abbreviation_detector", "kratom_lexicon", "kratom_claims", "kratom_evidence",
+                 "kratom_strength", "kratom_overclaim"):
+        assert name in nlp.pipe_names
+    assert "parser" not in nlp.pipe_names  # our components need tags and lemmas only
+    cfg = nlp.config["components"]["kratom_claims"]
+    assert cfg["backend"] == "rules" and cfg["threshold"] == 0.5
+
+
+def test_each_evidence_level_on_fixture(levels):
+    assert _one(levels, "study of rats")["evidence"]["level"] == "preclinical"
+    carried = _one(levels, "These findings suggest")
+    assert carried["evidence"]["level"] == "preclinical"
+    assert carried["evidence"]["from_context"] is True
+    assert carried["strength"] == "conditional_causal"
+    assert _one(levels, "Anecdotal evidence")["evidence"]["level"] == "anecdotal"
+    trial = _one(levels, "placebo-controlled")
+    assert trial["evidence"]["level"] == "clinical_trial"
+    assert trial["overclaim"]["flag"] is False
+    fda = _one(levels, "FDA has issued warnings")
+    assert fda["evidence"]["level"] == "regulatory" and fda["claim_type"] == "risk"
+    assert fda["overclaim"]["flag"] is False
+
+
+def test_cue_spans_index_the_text(levels):
+    text = levels["text"]
+    for claim in levels["claims"]:
+        assert text[claim["start"]:claim["end"]] == claim["text"]
+        for cue in claim["evidence"]["cues"]:
+            assert text[cue["start"]:cue["end"]] == cue["text"]
+
+
+def test_generic_caution_and_heading_are_not_claims(levels):
+    assert not _claims(levels, "consult a healthcare professional")
+    assert not _claims(levels, "Moonleaf Tea and Anxiety")
+
+
+def test_promotional_advice_is_overclaim(levels):
+    advice = _one(levels, "encouraged to explore")
+    assert advice["advice"] is True
+    assert advice["overclaim"]["flag"] is True
+    assert advice["overclaim"]["rule"] == "advice_without_trials"
+    assert "trial" in advice["overclaim"]["reason"]
+
+
+def test_overclaiming_article(analyze_text):
+    a = analyze_text((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
+    cure = _one(a, "cures depression")
+    assert cure["strength"] == "direct_causal" and cure["overclaim"]["flag"]
+    assert _one(a, "completely safe")["overclaim"]["flag"]
+    assert _one(a, "Try kratom capsules")["overclaim"]["flag"]
+    assert a["summary"]["overclaim_rate"] >= 0.5
+    assert a["summary"]["verdict"] in ("unsupported", "weakly supported")
+
+
+def test_sound_article_scores_higher_than_overclaiming(analyze_text):
+    sound = analyze_text((FIXTURES / "articles" / "mostly_sound.txt").read_text("utf-8"))
+    bad = analyze_text((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
+    assert sound["summary"]["overclaims"] == 0
+    assert _one(sound, "meta-analysis")["evidence"]["level"] == "systematic_review"
+    assert _one(sound, "cohort study")["strength"] == "correlational"
+    assert _one(sound, "interact with blood thinners")["claim_type"] == "risk"
+    assert sound["summary"]["support_score"] > bad["summary"]["support_score"]
+
+
+def test_segmenter_web_prose():
+    from kratom_nlp.pipeline.segmenter import DEFAULT_ABBREVIATIONS, sentence_spans
+
+    text = ("Kratom Guide\nThe U.S. FDA warned in 2019, e.g. about salmonella. Dr. Lee agreed.\n"
+            "- a bullet without a stop\nA paragraph after it.")
+    got = [text[s:e] for s, e in sentence_spans(text, frozenset(DEFAULT_ABBREVIATIONS))]
+    assert got == ["Kratom Guide", "The U.S. FDA warned in 2019, e.g. about salmonella.",
+                   "Dr. Lee agreed.", "a bullet without a stop", "A paragraph after it."]
+
+
+def test_abbreviations_detected(nlp):
+    doc = nlp("Opioid use disorder (OUD) is treated with buprenorphine. OUD is common.")
+    found = {(a["short_text"], a["long_text"]) for a in doc._.abbreviations}
+    assert ("OUD", "Opioid use disorder") in found  # serializable form: plain dicts
+
+
+def test_docbin_round_trip_keeps_claims(nlp):
+    from spacy.tokens import DocBin
+
+    text = (FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8")
+    doc = nlp(text)
+    db = DocBin(store_user_data=True)
+    db.add(doc)
+    restored = next(DocBin().from_bytes(db.to_bytes()).get_docs(nlp.vocab))
+    before = [(c.text, c._.evidence_level, c._.overclaim, c._.overclaim_reason)
+              for c in doc.spans["claims"]]
+    after = [(c.text, c._.evidence_level, c._.overclaim, c._.overclaim_reason)
+             for c in restored.spans["claims"]]
+    assert before == after and before
+    assert restored._.summary == doc._.summary
+
+
+@pytest.mark.slow
+def test_multiprocessing_keeps_extensions(nlp):
+    texts = [(FIXTURES / "articles" / n).read_text("utf-8")
+             for n in ("overclaiming.txt", "mostly_sound.txt")] * 2
+    single = [[(c.text, c._.overclaim) for c in d.spans["claims"]] for d in nlp.pipe(texts)]
+    multi = [[(c.text, c._.overclaim) for c in d.spans["claims"]]
+             for d in nlp.pipe(texts, n_process=2, batch_size=1)]
+    assert single == multi
+
+
+def test_config_override_changes_behaviour():
+    from kratom_nlp.pipeline import build_pipeline
+
+    strict = build_pipeline(overrides={"components.kratom_claims.threshold": 0.99})
+    doc = strict((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
+    assert len(doc.spans["claims"]) == 0
+
+
+def test_analysis_validates_against_schema(levels):
+    from kratom_nlp.outputs.contract import validate_analysis
+
+    validate_analysis(levels)
+    json.dumps(levels)  # plain values only
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="the seed article is not present")
+def test_seed_article_must_show(analyze_text):
+    a = analyze_text(SEED.read_text("utf-8"))
+    pre = _one(a, "Preclinical studies have indicated")
+    assert pre["evidence"]["level"] == "preclinical"
+    assert pre["overclaim"]["flag"] is False
+    assert _one(a, "This mechanism suggests")["evidence"] == {
+        **_one(a, "This mechanism suggests")["evidence"], "level": "preclinical",
+        "from_context": True}
+    assert _one(a, "anecdotal evidence")["evidence"]["level"] == "anecdotal"
+    clinical = _one(a, "Clinical studies indicate")
+    assert clinical["evidence"]["level"] == "clinical_trial"
+    fda = _one(a, "has issued warnings")
+    assert fda["evidence"]["level"] == "regulatory" and fda["claim_type"] == "risk"
+    conclusion = _one(a, "encouraged to explore")
+    assert conclusion["advice"] is True and conclusion["overclaim"]["flag"] is True
+    assert not _claims(a, "This article dissects")  # a sentence about the article itself
