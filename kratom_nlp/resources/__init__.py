@@ -129,6 +129,7 @@ class ClaimCues:
     reporting_words: frozenset[str] = frozenset()
     first_person: frozenset[str] = frozenset()
     harm_lemmas: frozenset[str] = frozenset()
+    popularity_words: frozenset[str] = frozenset()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimCues:
@@ -157,6 +158,7 @@ class ClaimCues:
             reporting_words=frozenset(d.get("reporting_words", [])),
             first_person=frozenset(d.get("first_person", [])),
             harm_lemmas=frozenset(d.get("harm_lemmas", [])),
+            popularity_words=frozenset(d.get("popularity_words", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
