@@ -163,3 +163,21 @@ def test_seed_article_must_show(analyze_text):
     conclusion = _one(a, "encouraged to explore")
     assert conclusion["advice"] is True and conclusion["overclaim"]["flag"] is True
     assert not _claims(a, "This article dissects")  # a sentence about the article itself
+
+
+def test_degenerate_and_random_inputs_never_crash(nlp):
+    import random
+
+    from kratom_nlp.outputs.contract import doc_to_analysis, validate_analysis
+
+    rng = random.Random(7)
+    pool = list("kratom CBD may cure pain. FDA warned!?\n-•*()\"'“”;:,0123456789\t\u200b") + [
+        " studies show ", " in mice ", " users say ", " Try it ", "\n- ", "e.g. ", "U.S. "]
+    texts = ["-\n*\n- \n\n", ".", "!!!", "\u200b kratom", "kratom " * 3000, "\t-\t•\n1)\n",
+             "Kratom?\nWhy kratom?"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 80))) for _ in range(150)]
+    for text, doc in zip(texts, nlp.pipe(texts), strict=True):
+        analysis = doc_to_analysis(doc)
+        validate_analysis(analysis)
+        for claim in analysis["claims"]:
+            assert text[claim["start"]:claim["end"]] == claim["text"]
