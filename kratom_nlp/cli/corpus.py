@@ -1,0 +1,161 @@
+"""``kratom-nlp corpus build|stats`` and ``kratom-nlp agreement``: the gold corpus and its
+inter-annotator agreement."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from kratom_nlp.cli import app
+from kratom_nlp.cli.common import fail
+
+corpus_app = typer.Typer(
+    name="corpus",
+    help="Build and describe the project's gold corpus (corpora/).",
+    no_args_is_help=True,
+)
+app.add_typer(corpus_app, name="corpus")
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _default_corpus() -> Path:
+    from kratom_nlp.corpora.gold import DEFAULT_CORPUS
+
+    return DEFAULT_CORPUS
+
+
+def _emit(rendered: str, output: Path | None, what: str) -> None:
+    if output is None:
+        sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        fail(OSError(f"cannot write {output}: {exc.strerror or exc}"), 1)
+    typer.secho(f"wrote {output} ({what})", err=True, fg="green")
+
+
+@corpus_app.command("build")
+def corpus_build(
+    corpus: Path | None = typer.Option(None, "--corpus", help="Corpus folder (default: the "
+                                       "repository's corpora/)."),
+) -> None:
+    """Compile corpora/articles/*.json into corpora/gold/{train,dev,test}.jsonl."""
+    from kratom_nlp.corpora.authoring import AuthoringError
+    from kratom_nlp.corpora.gold import build
+
+    root = corpus or _default_corpus()
+    if not (root / "articles").is_dir():
+        fail(FileNotFoundError(f"no articles folder in {root}"), 2)
+    try:
+        per_split = build(root)
+    except AuthoringError as exc:
+        fail(exc, 2)
+    total = sum(per_split.values())
+    typer.echo(f"built {root / 'gold'}: {total} articles ("
+               + ", ".join(f"{k} {v}" for k, v in per_split.items()) + ")")
+
+
+def _stats_table(stats: dict[str, Any]) -> str:
+    """Per-split counts as aligned plain-text tables (rich), one row per label."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, GENRES, STRENGTHS
+
+    splits = list(stats)
+    console = Console(record=True, width=110, file=io.StringIO())
+
+    def table(title: str, rows: list[tuple[str, list[int]]]) -> None:
+        t = Table(title=title, title_justify="left")
+        t.add_column("")
+        for s in [*splits, "total"]:
+            t.add_column(s, justify="right")
+        for name, vals in rows:
+            t.add_row(name, *[str(v) for v in vals], str(sum(vals)))
+        console.print(t)
+
+    table("Totals", [(k, [stats[s][k] for s in splits])
+                     for k in ("articles", "sentences", "claims", "overclaims", "advice")])
+    table("Evidence level (all sentences)",
+          [(lev, [stats[s]["evidence"].get(lev, 0) for s in splits]) for lev in EVIDENCE_LEVELS])
+    table("Strength (claims)",
+          [(lev, [stats[s]["strength"].get(lev, 0) for s in splits]) for lev in STRENGTHS])
+    table("Claim type (claims)",
+          [(lev, [stats[s]["claim_type"].get(lev, 0) for s in splits]) for lev in CLAIM_TYPES])
+    table("Genre (articles)",
+          [(g, [stats[s]["genres"].get(g, 0) for s in splits]) for g in GENRES])
+    subs = sorted({x for s in splits for x in stats[s]["substances"]})
+    table("Substance (articles)",
+          [(x, [stats[s]["substances"].get(x, 0) for s in splits]) for x in subs])
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+
+
+@corpus_app.command("stats")
+def corpus_stats(
+    gold: Path | None = typer.Option(None, "--gold", help="Folder of the split JSONL files "
+                                     "(default: corpora/gold)."),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f",
+                                     help="text tables or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
+) -> None:
+    """Label counts per split of the gold corpus (for the data card)."""
+    from kratom_nlp.corpora.gold import counts
+
+    folder = gold or _default_corpus() / "gold"
+    try:
+        stats = counts(folder)
+    except (OSError, ValueError) as exc:
+        fail(OSError(f"cannot read the gold corpus in {folder}: {exc}; "
+                     "run `kratom-nlp corpus build`"), 2)
+    if fmt is ReportFormat.json:
+        rendered = json.dumps(stats, indent=1, ensure_ascii=False) + "\n"
+    elif fmt is ReportFormat.markdown:
+        rendered = "```text\n" + _stats_table(stats) + "```\n"
+    else:
+        rendered = _stats_table(stats)
+    _emit(rendered, output, "corpus stats")
+
+
+@app.command("agreement")
+def agreement(
+    a: Path = typer.Argument(..., help="Annotations A: article JSON file(s) in a folder, one "
+                             "article file, or gold JSONL."),
+    b: Path = typer.Argument(..., help="Annotations B, in any of the same formats."),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Report format."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
+    common_only: bool = typer.Option(False, "--common-only", help="Compare only the articles "
+                                     "annotated on both sides (the rest are counted)."),
+) -> None:
+    """Inter-annotator agreement between two annotations of the same articles."""
+    from kratom_nlp.corpora.agreement import (
+        AnnotationError,
+        compare,
+        load_annotations,
+        render_agreement,
+    )
+
+    try:
+        ann_a = load_annotations(a)
+        ann_b = load_annotations(b)
+    except AnnotationError as exc:
+        fail(exc)
+    report = compare(ann_a, ann_b, common_only=common_only)
+    if not report["sentences"]["compared"]:
+        fail(AnnotationError(f"no sentence of {a} aligns with one of {b} "
+                             "(same article id and offsets)"), 2)
+    rendered = render_agreement(report, fmt.value, a=str(a), b=str(b))
+    _emit(rendered, output, f"{report['sentences']['compared']} sentences compared")
