@@ -24,7 +24,7 @@ from kratom_nlp.annotate.errors import (
     OffsetError,
     UnknownLabelError,
 )
-from kratom_nlp.annotate.labels import CLAIM, CUE_LEVELS, NON_CLAIM, REGION_CHOICES, ROLES
+from kratom_nlp.annotate.labels import CLAIM, CUE_LEVELS, NON_CLAIM, ROLES
 from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, EVIDENCE_PRECEDENCE, STRENGTHS
 
 META_KEYS = ("title", "genre", "substance", "stance", "version", "annotator", "split")
@@ -390,10 +390,3 @@ def build_record(t: TaskLabels, *, source: str | None = None) -> dict[str, Any]:
         record["split"] = meta["split"]
     return record
 
-
-def yes_no(value: str) -> bool:
-    return value == "yes"
-
-
-def choice_allowed(control: str, value: str) -> bool:
-    return value in REGION_CHOICES.get(control, ())

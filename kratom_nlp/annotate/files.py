@@ -39,9 +39,14 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
 
 def _syntax(text: str, pos: int, msg: str, source: str, what: str) -> JSONSyntaxError:
     line, col = _line_col(text, pos)
-    truncated = not text[pos:].strip(_WS) or pos >= len(text.rstrip(_WS))
-    kind = "truncated JSON" if truncated else "invalid JSON"
-    return JSONSyntaxError(f"{kind} {what}at line {line} column {col} (char {pos}): {msg}",
+    end = len(text.rstrip(_WS))
+    if pos >= end or msg.startswith("Unterminated string"):
+        eline, ecol = _line_col(text, end)
+        head = f"truncated JSON {what}".rstrip()
+        return JSONSyntaxError(f"{head}: the file ends at line {eline} column {ecol} (char "
+                               f"{end}) inside an unfinished value ({msg} at line {line} "
+                               f"column {col})", source=source)
+    return JSONSyntaxError(f"invalid JSON {what}at line {line} column {col} (char {pos}): {msg}",
                            source=source)
 
 
@@ -110,7 +115,7 @@ def parse_jsonl(text: str, source: str) -> list[tuple[int, Any]]:
         try:
             out.append((n, json.loads(line)))
         except json.JSONDecodeError as exc:
-            truncated = exc.pos >= len(line.rstrip())
+            truncated = exc.pos >= len(line.rstrip()) or exc.msg.startswith("Unterminated")
             kind = "truncated JSON" if truncated else "invalid JSON"
             raise JSONSyntaxError(f"{kind} on line {n} column {exc.colno}: {exc.msg}",
                                   source=source, task=f"line {n}") from exc
