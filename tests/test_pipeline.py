@@ -99,6 +99,30 @@ def test_segmenter_web_prose():
                    "Dr. Lee agreed.", "a bullet without a stop", "A paragraph after it."]
 
 
+def test_segmenter_sentence_final_abbreviations():
+    from kratom_nlp.pipeline.segmenter import DEFAULT_ABBREVIATIONS, sentence_spans
+
+    text = ("Records came from across the U.S. In this cohort, doses ended at 8 p.m. "
+            "The U.S. Food and Drug Administration agreed, e.g. Dr. Ames did.")
+    got = [text[s:e] for s, e in sentence_spans(text, frozenset(DEFAULT_ABBREVIATIONS))]
+    assert got == ["Records came from across the U.S.", "In this cohort, doses ended at 8 p.m.",
+                   "The U.S. Food and Drug Administration agreed, e.g. Dr. Ames did."]
+
+
+def test_segmenter_matches_gold_boundaries():
+    from kratom_nlp.corpora.gold import DEFAULT_CORPUS, iter_articles
+    from kratom_nlp.pipeline.segmenter import DEFAULT_ABBREVIATIONS, sentence_spans
+
+    same = total = 0
+    for split in ("train", "dev", "test"):
+        for art in iter_articles(DEFAULT_CORPUS / "gold" / f"{split}.jsonl"):
+            gold = [(s["start"], s["end"]) for s in art["sentences"]]
+            pred = sentence_spans(art["text"], frozenset(DEFAULT_ABBREVIATIONS))
+            same += len(set(gold) & set(pred))
+            total += len(gold)
+    assert same / total > 0.97
+
+
 def test_abbreviations_detected(nlp):
     doc = nlp("Opioid use disorder (OUD) is treated with buprenorphine. OUD is common.")
     found = {(a["short_text"], a["long_text"]) for a in doc._.abbreviations}

@@ -21,6 +21,15 @@ DEFAULT_ABBREVIATIONS: list[str] = [
     "nov.", "dec.", "mt.", "ft.", "est.", "a.m.", "p.m.", "ph.d.", "m.d.", "b.c.", "a.d.",
 ]
 
+_NEVER_FINAL = frozenset({"e.g.", "i.e.", "dr.", "mr.", "mrs.", "ms.", "prof.", "st.", "no.",
+                          "fig.", "figs.", "vs.", "v.", "cf.", "approx.", "ca.", "vol.", "p.",
+                          "pp.", "mt.", "ft.", "jr.", "sr.", "dept.", "univ."})
+_SENTENCE_STARTERS = frozenset("""the a an this that these those it its it's we our i i'm i've
+he she they their there but and or so yet however in on at for from to if when while as after
+before because although though some many most no not one two three several all each every
+studies study research researchers scientists experts doctors clinical controlled trials
+still also then now today overall instead meanwhile finally first second third""".split())
+
 _END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d+[.)])\s+")
 
@@ -42,10 +51,12 @@ def sentence_spans(text: str, abbreviations: frozenset[str]) -> list[tuple[int, 
             stop = end_m.end()
             word_start = body.rfind(" ", offset, end_m.start()) + 1
             word = body[word_start:end_m.start() + 1].lower().lstrip("(\"'“‘")
-            if word in abbreviations or re.fullmatch(r"[a-z]\.", word):
-                continue
-            if end_m.group().startswith(".") and re.fullmatch(r"(?:[a-z]\.){2,}", word):
-                continue
+            multi = end_m.group().startswith(".") and re.fullmatch(r"(?:[a-z]\.){2,}", word)
+            if word in abbreviations or re.fullmatch(r"[a-z]\.", word) or multi:
+                nxt = body[end_m.end():].lstrip().split(" ", 1)[0].strip("\"'“‘(")
+                # "across the U.S. In this study ..." ends a sentence; "U.S. Food" does not
+                if word in _NEVER_FINAL or nxt.lower() not in _SENTENCE_STARTERS:
+                    continue
             seg = body[offset:stop]
             if seg.strip():
                 spans.append((line_start + offset + (len(seg) - len(seg.lstrip())),
