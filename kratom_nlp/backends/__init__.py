@@ -17,7 +17,7 @@ from kratom_nlp.backends.base import (
     StrengthPrediction,
 )
 
-BACKENDS = ("rules", "sklearn", "transformer")
+BACKENDS = ("auto", "rules", "sklearn", "transformer")
 
 __all__ = [
     "BACKENDS", "ClaimBackend", "ClaimPrediction", "EvidenceBackend", "EvidencePrediction",
@@ -29,7 +29,13 @@ def load_backend(name: str, task: str, model: str | None = None) -> Any:
     """Return a backend object for ``task`` (claim, evidence, strength).
 
     ``model`` is a model folder under ``models/`` (or a path) for the learned backends.
+    ``auto`` takes the backend ``models/manifest.json`` names as default for the task (the one
+    the benchmarks favour), and the rules when no model is installed.
     """
+    if name == "auto":
+        from kratom_nlp.backends.learned import load_default_backend
+
+        return load_default_backend(task)
     if name == "rules":
         from kratom_nlp.backends.rules import RulesBackend
 
