@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 EVIDENCE_LEVELS: tuple[str, ...] = (
     "systematic_review",
     "clinical_trial",
@@ -57,3 +59,14 @@ def evidence_rank(level: str) -> int:
     if level == "regulatory":
         return EVIDENCE_PRECEDENCE.index("observational")
     return EVIDENCE_PRECEDENCE.index(level)
+
+
+def choose_level(levels: Iterable[str]) -> str:
+    """The evidence level of a set of cue levels: regulatory when no trial or review is among
+    them, else the strongest by the labelling rules' precedence; ``none`` for no cues."""
+    present = set(levels)
+    if not present:
+        return "none"
+    if "regulatory" in present and not present & {"systematic_review", "clinical_trial"}:
+        return "regulatory"
+    return next((lvl for lvl in EVIDENCE_PRECEDENCE if lvl in present), "none")

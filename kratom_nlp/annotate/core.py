@@ -25,7 +25,7 @@ from kratom_nlp.annotate.errors import (
     UnknownLabelError,
 )
 from kratom_nlp.annotate.labels import CLAIM, CUE_LEVELS, NON_CLAIM, ROLES
-from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, EVIDENCE_PRECEDENCE, STRENGTHS
+from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS, choose_level
 
 META_KEYS = ("title", "genre", "substance", "stance", "version", "annotator", "split")
 _BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d+[.)])\s+")
@@ -72,20 +72,6 @@ class TaskLabels:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def choose_level(levels: list[str]) -> str:
-    """The evidence level of a set of cue levels (the labelling rules' precedence; regulatory
-    when no trial or review is among them)."""
-    present = set(levels)
-    if not present:
-        return "none"
-    if "regulatory" in present and not present & {"systematic_review", "clinical_trial"}:
-        return "regulatory"
-    for level in EVIDENCE_PRECEDENCE:
-        if level in present:
-            return level
-    return "none"
-
 
 def text_kind(text: str, start: int, end: int) -> str:
     """``heading``, ``bullet`` or ``sentence`` for a span, from its line (for sentences that the
