@@ -38,6 +38,7 @@ __all__ = [
     "MANIFEST",
     "SUMMARY",
     "JsonlAppender",
+    "check",
     "OutputDir",
     "OutputError",
     "iter_jsonl",
@@ -151,6 +152,7 @@ class JsonlAppender:
         self._unsynced = 0
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append ``record`` as one line (a single write) and flush it."""
         line = json.dumps(record, ensure_ascii=False) + "\n"
         self._fh.write(line.encode("utf-8"))
         self._fh.flush()
@@ -159,6 +161,7 @@ class JsonlAppender:
             self.sync()
 
     def sync(self) -> None:
+        """``fsync`` what was written since the last sync."""
         if self._unsynced:
             self._fh.flush()
             os.fsync(self._fh.fileno())
@@ -182,14 +185,17 @@ class OutputDir:
     errors: JsonlAppender | None = None
 
     def open_writers(self, sync_every: int) -> None:
+        """Open ``analyses.jsonl`` and ``errors.jsonl`` for appending."""
         self.analyses = JsonlAppender(self.path / ANALYSES, sync_every)
         self.errors = JsonlAppender(self.path / ERRORS, sync_every)
 
     def write_analysis(self, doc_id: str, analysis: dict[str, Any]) -> None:
+        """Append one analysis, its ``id`` first."""
         assert self.analyses is not None
         self.analyses.write({"id": doc_id, **analysis})
 
     def write_error(self, record: dict[str, Any]) -> None:
+        """Append one ``errors.jsonl`` record."""
         assert self.errors is not None
         self.errors.write(record)
 
@@ -204,6 +210,7 @@ class OutputDir:
                 w.close()
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
+        """Write ``OUT/name`` atomically (temporary file, then rename)."""
         tmp = self.path / (name + ".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         os.replace(tmp, self.path / name)
@@ -213,17 +220,17 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def prepare(path: str | Path, *, resume: bool, manifest: dict[str, Any]) -> OutputDir:
-    """Open OUT for a run: create it, or (``resume``) truncate torn lines and read done ids.
+def check(path: str | Path, *, resume: bool) -> bool:
+    """Raise :class:`OutputError` when OUT cannot be used; True when it holds earlier results.
 
     Without ``resume`` OUT must be missing or an empty folder; a non-empty OUT is an
     :class:`OutputError` asking for ``--resume`` or a new OUT. With ``resume`` a missing or empty
-    OUT simply starts fresh.
+    OUT simply starts fresh. Nothing is created or changed.
     """
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: OUT exists and is not a folder; choose a folder path")
-    entries = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    entries = any(out.iterdir()) if out.exists() else False
     ours = (out / MANIFEST).exists() or (out / ANALYSES).exists() or (out / ERRORS).exists()
     if entries and not resume:
         what = "results of an earlier run" if ours else "other files"
@@ -232,6 +239,16 @@ def prepare(path: str | Path, *, resume: bool, manifest: dict[str, Any]) -> Outp
     if entries and not ours:
         raise OutputError(f"{out}: OUT holds other files and no batch results; "
                           "choose a new or empty OUT")
+    return entries
+
+
+def prepare(path: str | Path, *, resume: bool, manifest: dict[str, Any]) -> OutputDir:
+    """Open OUT for a run: create it, or (``resume``) truncate torn lines and read done ids.
+
+    See :func:`check` for when OUT is refused.
+    """
+    out = Path(path)
+    entries = check(out, resume=resume)
     out.mkdir(parents=True, exist_ok=True)
     od = OutputDir(out)
     old = {}

@@ -81,6 +81,34 @@ def tolerant_errors(nlp: Language) -> Iterator[_DropErrors]:
                 proc.set_error_handler(saved[name])
 
 
+@contextmanager
+def _fast_msgpack_codecs() -> Iterator[None]:
+    """Cache srsly's msgpack codec registries while documents cross process boundaries.
+
+    With ``n_process > 1`` every ``Doc`` is serialised in a worker and deserialised here, and
+    each ``srsly.msgpack_dumps``/``loads`` call asks ``catalogue`` for all codecs, which scans
+    the installed packages' entry points and the whole registry: on this project's environment
+    that cost more than the NLP itself. The codecs do not change during a batch, so they are
+    looked up once (entry points included) and restored afterwards; forked workers inherit the
+    cache.
+    """
+    try:
+        import srsly.msgpack as sm
+    except ImportError:  # pragma: no cover - srsly is a spaCy dependency
+        yield
+        return
+    patched = [reg for reg in (sm.msgpack_encoders, sm.msgpack_decoders)
+               if "get_all" not in reg.__dict__]  # re-entrant: an outer call already did it
+    for reg in patched:
+        frozen = reg.get_all()
+        reg.get_all = lambda frozen=frozen: dict(frozen)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for reg in patched:
+            reg.__dict__.pop("get_all", None)
+
+
 def _analysis(doc: Any, document: Document) -> dict[str, Any]:
     from kratom_nlp.outputs.contract import doc_to_analysis
 
@@ -120,7 +148,7 @@ def analyze_stream(nlp: Language, items: Iterable[tuple[str, Document]], *, n_pr
             pending[doc_id] = document
             yield document.text, doc_id
 
-    with tolerant_errors(nlp) as handler:
+    with tolerant_errors(nlp) as handler, _fast_msgpack_codecs():
         stream = nlp.pipe(feed(), as_tuples=True, n_process=n_process, batch_size=batch_size)
         for doc, doc_id in stream:
             while pending:

@@ -338,38 +338,45 @@ class Source:
                                   id_field=self.id_field, max_bytes=self.max_bytes)
 
     # -- raw ids only (the Ray engine's resume pre-pass)
-    def raw_ids(self) -> Iterator[str | None]:
-        """The raw id of every record in input order (no text is decoded)."""
+    def raw_ids(self) -> Iterator[tuple[int, str | None]]:
+        """``(position, raw id)`` of every record in input order (no text is decoded)."""
         if self.kind == "folder":
-            for _, rel in self.files():
-                yield rel
+            for n, (_, rel) in enumerate(self.files(), 1):
+                yield n, rel
         elif self.kind == "jsonl":
             with self.path.open("rb") as fh:
-                for raw in fh:
-                    if raw.strip():
-                        try:
-                            rec = json.loads(raw)
-                        except ValueError:
-                            yield None
-                            continue
-                        yield _id_value(rec.get(self.id_field)) if isinstance(rec, dict) else None
+                for lineno, raw in enumerate(fh, 1):
+                    if not raw.strip():
+                        continue
+                    try:
+                        rec = json.loads(raw)
+                    except ValueError:
+                        yield lineno, None
+                        continue
+                    yield lineno, (_id_value(rec.get(self.id_field)) if isinstance(rec, dict)
+                                   else None)
         elif self.kind == "csv":
             header = self._csv_header()
             col = header.index(self.id_field) if self.id_field in header else None
-            for row in self._csv_rows():
+            for n, row in enumerate(self._csv_rows(), 1):
                 ok = col is not None and len(row) == len(header)
-                yield _id_value(row[col]) if ok and col is not None else None
+                yield n, (_id_value(row[col]) if ok and col is not None else None)
         elif self.id_field not in self._columns():
-            yield from (None for _ in range(self.total() or 0))
-        elif self.kind == "parquet":
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(self.path).iter_batches(columns=[self.id_field]):
-                yield from (_id_value(v) for v in batch.column(0).to_pylist())
+            yield from ((n, None) for n in range(1, (self.total() or 0) + 1))
         else:
-            for batch in self._hf_dataset().select_columns([self.id_field]).iter(
-                    batch_size=4096):
-                yield from (_id_value(v) for v in batch[self.id_field])
+            n = 0
+            if self.kind == "parquet":
+                import pyarrow.parquet as pq
+
+                chunks = (b.column(0).to_pylist() for b in
+                          pq.ParquetFile(self.path).iter_batches(columns=[self.id_field]))
+            else:
+                chunks = (b[self.id_field] for b in self._hf_dataset().select_columns(
+                    [self.id_field]).iter(batch_size=4096))
+            for chunk in chunks:
+                for value in chunk:
+                    n += 1
+                    yield n, _id_value(value)
 
 
 def jsonl_line_item(raw: bytes | str, *, position: int, source: str, text_field: str,

@@ -24,6 +24,7 @@ class Stats:
     error_types: Counter[str] = field(default_factory=Counter)
 
     def add_analysis(self, analysis: dict[str, Any]) -> None:
+        """Count one analysed document."""
         self.documents += 1
         claims = analysis.get("claims") or []
         self.claims += len(claims)
@@ -32,10 +33,12 @@ class Stats:
         self.words += len(str(analysis.get("text", "")).split())
 
     def add_error(self, record: dict[str, Any]) -> None:
+        """Count one failed document."""
         self.errors += 1
         self.error_types[str(record.get("error") or "error")] += 1
 
     def merged(self, other: Stats) -> Stats:
+        """The sum of two totals."""
         return Stats(self.documents + other.documents, self.claims + other.claims,
                      self.overclaims + other.overclaims, self.words + other.words,
                      self.errors + other.errors, self.evidence + other.evidence,
@@ -61,15 +64,14 @@ class Stats:
         }
 
 
-def _mix(stats: Stats) -> str:
+def _share(stats: Stats, level: str) -> str:
     total = sum(stats.evidence.values())
-    if not total:
-        return "-"
-    return ", ".join(f"{lvl} {n / total:.0%}" for lvl, n in
-                     sorted(stats.evidence_mix().items(), key=lambda kv: -kv[1]))
+    n = stats.evidence[level]
+    return f"{n:,} ({n / total:.0%})" if total else "0"
 
 
-def summary_table(run: Stats, total: Stats, *, skipped: int, elapsed: float) -> Any:
+def summary_table(run: Stats, total: Stats, *, skipped: int, elapsed: float,
+                  docs_per_s: float | None = None) -> Any:
     """A rich Table: this run next to everything in OUT."""
     from rich.table import Table
 
@@ -77,14 +79,16 @@ def summary_table(run: Stats, total: Stats, *, skipped: int, elapsed: float) -> 
     table.add_column("")
     table.add_column("this run", justify="right")
     table.add_column("all in OUT", justify="right")
-    rate = run.documents / elapsed if elapsed > 0 else 0.0
+    rate = docs_per_s if docs_per_s is not None else (
+        run.documents / elapsed if elapsed > 0 else 0.0)
     rows = [
         ("documents analysed", f"{run.documents:,}", f"{total.documents:,}"),
         ("skipped (already done)", f"{skipped:,}", ""),
         ("claims", f"{run.claims:,}", f"{total.claims:,}"),
         ("overclaims", f"{run.overclaims:,}", f"{total.overclaims:,}"),
         ("overclaim rate", f"{run.overclaim_rate:.1%}", f"{total.overclaim_rate:.1%}"),
-        ("evidence mix", _mix(run), _mix(total)),
+        *((f"evidence: {lvl}", _share(run, lvl), _share(total, lvl))
+          for lvl in EVIDENCE_LEVELS if total.evidence[lvl]),
         ("errors (errors.jsonl)", f"{run.errors:,}", f"{total.errors:,}"),
         ("elapsed", f"{elapsed:.1f} s", ""),
         ("docs/s", f"{rate:.2f}", ""),

@@ -94,7 +94,9 @@ class _ParquetSink:
         import pyarrow.parquet as pq
 
         self._pa = pa
-        self.schema = pa.schema([(name, getattr(pa, typ)()) for name, typ in columns])
+        types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(),
+                 "bool": pa.bool_()}
+        self.schema = pa.schema([(name, types[typ]) for name, typ in columns])
         self.writer = pq.ParquetWriter(str(path), self.schema)
 
     def write(self, rows: list[dict[str, Any]]) -> None:
@@ -157,9 +159,14 @@ def write_tables(out: str | Path, formats: tuple[str, ...] | list[str]) -> list[
             if len(docs) >= _CHUNK or len(claims) >= 4 * _CHUNK:
                 flush()
         flush()
-    finally:
+    except BaseException:
         for sink in doc_sinks + claim_sinks:
             sink.close()
+        for tmp, _ in made:
+            tmp.unlink(missing_ok=True)
+        raise
+    for sink in doc_sinks + claim_sinks:
+        sink.close()
     for tmp, final in made:
         os.replace(tmp, final)
     return [final for _, final in made]

@@ -1,0 +1,389 @@
+"""Tests for ``kratom-nlp batch`` (kratom_nlp.batch): inputs, errors, tables, resume, engines."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kratom_nlp.batch.output import truncate_torn_line
+from kratom_nlp.batch.runner import BatchError, BatchOptions, run_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Short articles written for these tests (not taken from any corpus).
+SENTENCES = [
+    "A randomized controlled trial of 120 adults found that fish oil lowered triglycerides.",
+    "Kratom cures anxiety and restores energy, according to one seller.",
+    "Some users say melatonin helped them sleep, but no study was cited.",
+    "A systematic review of 14 trials reported that exercise reduces depressive symptoms.",
+    "In mice, turmeric extract reduced inflammation in the joints.",
+    "The agency warned that the supplement may cause liver injury.",
+    "Experts say ashwagandha could lower stress in some people.",
+    "Take two capsules every morning to boost your immune system.",
+    "An observational study linked coffee drinking with a lower risk of diabetes.",
+    "My uncle swears that CBD oil stopped his back pain in a week.",
+    "Researchers cautioned that the evidence for kratom is still limited.",
+    "The company says its gummies melt away belly fat without dieting.",
+]
+
+
+def article(i: int, n_sentences: int = 4) -> str:
+    """A small deterministic article made of the sentences above."""
+    parts = [SENTENCES[(i * 5 + k * 7) % len(SENTENCES)] for k in range(n_sentences)]
+    return f"Health note {i}\n" + " ".join(parts) + "\n"
+
+
+def records(n: int) -> list[dict]:
+    return [{"id": f"doc-{i:03d}", "text": article(i)} for i in range(n)]
+
+
+def lines(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def by_id(path: Path) -> dict[str, dict]:
+    return {rec["id"]: rec for rec in lines(path)}
+
+
+def run(nlp, input_path: Path, out: Path, **kw) -> object:
+    return run_batch(BatchOptions(input=input_path, out=out, quiet=True, **kw), nlp=nlp)
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def content(rec: dict) -> dict:
+    """The parts of an analysis that do not depend on where the text came from."""
+    return {k: rec[k] for k in ("text", "claims", "summary", "language")}
+
+
+# --------------------------------------------------------------------------- folders / CLI
+
+
+@pytest.fixture()
+def messy_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "articles"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text(article(1), encoding="utf-8")
+    (root / "b.md").write_text("# A title\n\n" + article(2), encoding="utf-8")
+    (root / "sub" / "c.html").write_text(
+        f"<html><head><title>Note</title></head><body><main><p>{article(3)}</p></main>"
+        "</body></html>", encoding="utf-8")
+    (root / "corrupt.txt").write_bytes("Caf\u00e9 au lait ".encode("latin-1") * 10)
+    (root / "empty.txt").write_bytes(b"  \n\t\n")
+    (root / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 8)
+    (root / ".hidden.txt").write_text(article(4), encoding="utf-8")
+    return root
+
+
+def test_folder_with_bad_files_reports_them_and_exits_3(nlp, messy_folder, tmp_path):
+    from typer.testing import CliRunner
+
+    from kratom_nlp.cli import _register, app
+    from kratom_nlp.outputs.contract import validate_analysis
+
+    _register()
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["batch", str(messy_folder), "-o", str(out), "-q"])
+    assert result.exit_code == 3, result.output
+    errors = by_id(out / "errors.jsonl")
+    assert set(errors) == {"corrupt.txt", "empty.txt", "binary.txt"}
+    assert errors["corrupt.txt"]["exit_code"] == 14 and "utf-8" in errors["corrupt.txt"]["reason"]
+    assert errors["empty.txt"]["exit_code"] == 12 and "empty" in errors["empty.txt"]["reason"]
+    assert errors["binary.txt"]["exit_code"] == 13 and "binary" in errors["binary.txt"]["reason"]
+    for rec in errors.values():
+        assert set(rec) >= {"id", "source", "reason", "exit_code"}
+    analyses = lines(out / "analyses.jsonl")
+    assert [a["id"] for a in analyses] == ["a.txt", "b.md", "sub/c.html"]  # sorted, recursive
+    for a in analyses:
+        validate_analysis({k: v for k, v in a.items() if k != "id"})
+        assert a["source"] == a["id"]
+    assert analyses[0]["claims"], "the trial sentence should give at least one claim"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["this_run"]["documents"] == 3 and summary["this_run"]["errors"] == 3
+
+
+def test_clean_folder_exits_0_and_non_empty_out_needs_resume(nlp, tmp_path):
+    from typer.testing import CliRunner
+
+    from kratom_nlp.cli import _register, app
+
+    _register()
+    root = tmp_path / "in"
+    root.mkdir()
+    for i in range(3):
+        (root / f"{i}.txt").write_text(article(i), encoding="utf-8")
+    out = tmp_path / "out"
+    runner = CliRunner()
+    assert runner.invoke(app, ["batch", str(root), "-o", str(out), "-q"]).exit_code == 0
+    again = runner.invoke(app, ["batch", str(root), "-o", str(out), "-q"])
+    assert again.exit_code == 21
+    assert "--resume" in again.output
+    resumed = runner.invoke(app, ["batch", str(root), "-o", str(out), "-q", "--resume"])
+    assert resumed.exit_code == 0
+    assert len(lines(out / "analyses.jsonl")) == 3
+    assert json.loads((out / "summary.json").read_text())["skipped"] == 3
+
+
+def test_fatal_input_errors(nlp, tmp_path):
+    with pytest.raises(BatchError) as missing:
+        run(nlp, tmp_path / "nope", tmp_path / "o1")
+    assert missing.value.exit_code == 10
+    (tmp_path / "x.pdf").write_bytes(b"%PDF")
+    with pytest.raises(BatchError) as unsupported:
+        run(nlp, tmp_path / "x.pdf", tmp_path / "o2")
+    assert unsupported.value.exit_code == 16
+    (tmp_path / "t.csv").write_text("id,body\n1,hello\n", encoding="utf-8")
+    with pytest.raises(BatchError) as column:
+        run(nlp, tmp_path / "t.csv", tmp_path / "o3")
+    assert column.value.exit_code == 2 and "body" in str(column.value)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BatchError) as out_is_file:
+        run(nlp, tmp_path / "t.csv", tmp_path / "file", text_field="body")
+    assert out_is_file.value.exit_code == 21
+
+
+# --------------------------------------------------------------------------- record inputs
+
+
+def test_jsonl_ids_duplicates_and_bad_records(nlp, tmp_path):
+    src = tmp_path / "in.jsonl"
+    rows = [json.dumps(r) for r in records(3)]
+    rows += [
+        json.dumps({"id": "doc-001", "text": article(7)}),  # duplicate id -> doc-001#2
+        json.dumps({"text": article(8)}),  # no id -> row-5
+        "{not json",  # malformed -> row-6
+        json.dumps({"id": "no-text", "body": "x"}),
+        json.dumps({"id": 42, "text": 17}),  # text not a string
+        "",  # blank line: ignored
+        json.dumps({"id": "big", "text": "x " * 400}),
+    ]
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(nlp, src, out, max_bytes=500)
+    assert result.exit_code == 3
+    analyses = by_id(out / "analyses.jsonl")
+    assert list(analyses) == ["doc-000", "doc-001", "doc-002", "doc-001#2", "row-5"]
+    assert any("duplicate id" in w for w in analyses["doc-001#2"]["warnings"])
+    assert analyses["row-5"]["source"] == "in.jsonl:5"
+    errors = by_id(out / "errors.jsonl")
+    assert set(errors) == {"row-6", "no-text", "42", "big"}
+    assert "invalid JSON" in errors["row-6"]["reason"]
+    assert "missing text field 'text'" in errors["no-text"]["reason"]
+    assert "not a string" in errors["42"]["reason"]
+    assert errors["big"]["exit_code"] == 15
+    assert {e["exit_code"] for k, e in errors.items() if k != "big"} == {19}
+
+
+@pytest.fixture(scope="module")
+def record_inputs(tmp_path_factory) -> dict[str, Path]:
+    """The same six records as JSONL, CSV, Parquet and a datasets folder."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import Dataset
+
+    d = tmp_path_factory.mktemp("records")
+    rows = records(6)
+    rows[2]["text"] = "Line one, with a comma.\nLine two: \"quoted\" text; kratom helps pain."
+    paths = {"jsonl": write_jsonl(d / "r.jsonl", rows)}
+    import csv
+
+    with (d / "r.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["id", "text"])
+        w.writeheader()
+        w.writerows(rows)
+    paths["csv"] = d / "r.csv"
+    pq.write_table(pa.Table.from_pylist(rows), d / "r.parquet", row_group_size=4)
+    paths["parquet"] = d / "r.parquet"
+    Dataset.from_list(rows).save_to_disk(str(d / "hf"))
+    paths["hf"] = d / "hf"
+    return paths
+
+
+def test_record_inputs_give_the_same_analyses(nlp, record_inputs, tmp_path):
+    got = {}
+    for kind, path in record_inputs.items():
+        result = run(nlp, path, tmp_path / kind)
+        assert result.exit_code == 0, kind
+        got[kind] = {k: content(v) for k, v in by_id(tmp_path / kind / "analyses.jsonl").items()}
+    assert list(got["jsonl"]) == [f"doc-{i:03d}" for i in range(6)]
+    for kind in ("csv", "parquet", "hf"):
+        assert got[kind] == got["jsonl"], kind
+    assert by_id(tmp_path / "parquet" / "analyses.jsonl")["doc-004"]["source"] == "r.parquet:5"
+
+
+def test_tables_load_with_pandas_and_datasets(nlp, record_inputs, tmp_path):
+    import pandas as pd
+    from datasets import Dataset
+
+    out = tmp_path / "out"
+    run(nlp, record_inputs["jsonl"], out, formats=("jsonl", "parquet", "csv"))
+    analyses = lines(out / "analyses.jsonl")
+    n_claims = sum(len(a["claims"]) for a in analyses)
+    assert n_claims > 0
+    for fmt, reader in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
+        docs = reader(out / f"documents.{fmt}")
+        claims = reader(out / f"claims.{fmt}")
+        assert list(docs["id"]) == [a["id"] for a in analyses]
+        assert int(docs["claims"].sum()) == n_claims == len(claims)
+        assert {"doc_id", "claim_id", "start", "end", "text", "claim_type", "substances",
+                "outcomes", "evidence_level", "evidence_cues", "from_context", "strength",
+                "certainty", "advice", "overclaim", "overclaim_reason", "overclaim_rule",
+                "overclaim_score"} <= set(claims.columns)
+        assert set(claims["doc_id"]) <= set(docs["id"])
+        assert "evidence_clinical_trial" in docs.columns
+    first = analyses[0]["claims"][0] if analyses[0]["claims"] else None
+    claims_pq = pd.read_parquet(out / "claims.parquet")
+    if first is not None:
+        row = claims_pq[(claims_pq.doc_id == analyses[0]["id"]) & (claims_pq.claim_id == "c1")]
+        assert row.iloc[0]["text"] == first["text"]
+        assert row.iloc[0]["evidence_level"] == first["evidence"]["level"]
+    for fmt in ("parquet", "csv"):
+        loader = Dataset.from_parquet if fmt == "parquet" else Dataset.from_csv
+        ds = loader(str(out / f"claims.{fmt}"), cache_dir=str(tmp_path / "hf-cache"))
+        assert ds.num_rows == n_claims and "overclaim_score" in ds.column_names
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def test_truncate_torn_line(tmp_path):
+    p = tmp_path / "a.jsonl"
+    p.write_bytes(b'{"id": "a"}\n{"id": "b"}\n{"id": "c", "te')
+    assert truncate_torn_line(p) == len(b'{"id": "c", "te')
+    assert p.read_bytes() == b'{"id": "a"}\n{"id": "b"}\n'
+    assert truncate_torn_line(p) == 0
+    q = tmp_path / "b.jsonl"
+    q.write_bytes(b'{"id": "only", "torn')
+    truncate_torn_line(q)
+    assert q.read_bytes() == b""
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_is_exactly_once(nlp, tmp_path):
+    rows = [{"id": f"k{i:02d}", "text": article(i, n_sentences=10)} for i in range(40)]
+    rows[5]["text"] = "   "  # one error among them
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "kratom_nlp", "batch", str(src), "-o", str(out),
+           "--batch-size", "2", "-q"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    analyses = out / "analyses.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if analyses.exists() and analyses.stat().st_size > 0:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    done_before = len(analyses.read_bytes().splitlines())
+    assert 0 < done_before < 40
+    with analyses.open("ab") as fh:  # what a kill in the middle of a write leaves
+        fh.write(b'{"id": "k39", "schema_version": "1.0.0", "text": "Health')
+    result = run(nlp, src, out, resume=True, batch_size=2)
+    assert result.exit_code == 3
+    assert any("torn" in n for n in result.notes)
+    assert result.skipped > 0
+    ids = [r["id"] for r in lines(analyses)] + [r["id"] for r in lines(out / "errors.jsonl")]
+    assert sorted(ids) == sorted(r["id"] for r in rows)  # every id exactly once
+    assert [r["id"] for r in lines(out / "errors.jsonl")] == ["k05"]
+
+
+# --------------------------------------------------------------------------- engines
+
+
+@pytest.mark.slow
+def test_n_process_2_gives_the_same_analyses_as_1(nlp, tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", records(10))
+    run(nlp, src, tmp_path / "one", n_process=1, batch_size=3)
+    run(nlp, src, tmp_path / "two", n_process=2, batch_size=3)
+    one = by_id(tmp_path / "one" / "analyses.jsonl")
+    two = by_id(tmp_path / "two" / "analyses.jsonl")
+    assert len(one) == 10 and one == two
+
+
+def test_a_document_that_breaks_the_pipeline_is_reported(tmp_path):
+    import spacy
+    from spacy.language import Language
+
+    import kratom_nlp.pipeline.extensions  # noqa: F401  (doc extensions for the contract)
+    from kratom_nlp.batch.process import analyze_stream
+    from kratom_nlp.ingest import read_text
+
+    @Language.component("kratom_test_breaker")
+    def breaker(doc):
+        if "BOOM" in doc.text:
+            raise RuntimeError("component exploded")
+        return doc
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("kratom_test_breaker")
+    docs = [(f"d{i}", read_text(t, source=f"s{i}")) for i, t in
+            enumerate(["fine one", "this goes BOOM", "fine two", "BOOM again", "fine three"])]
+    outcomes = list(analyze_stream(nlp, docs, batch_size=2))
+    assert [o.id for o in outcomes] == ["d0", "d1", "d2", "d3", "d4"]
+    assert [o.error is None for o in outcomes] == [True, False, True, False, True]
+    assert outcomes[1].error["exit_code"] == 1
+    assert "component exploded" in outcomes[1].error["reason"]
+    with pytest.raises(RuntimeError):  # the original error handler is restored
+        nlp("BOOM")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 logging_level="ERROR")
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_engine_matches_local_and_resumes(nlp, local_ray, messy_folder, record_inputs,
+                                              tmp_path):
+    rows = records(8) + [{"id": "doc-002", "text": article(9)}, {"text": article(10)}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{broken\n", encoding="utf-8")
+    run(nlp, src, tmp_path / "local", batch_size=4)
+    result = run(nlp, src, tmp_path / "ray", engine="ray", n_process=2, batch_size=4)
+    assert result.exit_code == 3
+    for name in ("analyses.jsonl", "errors.jsonl"):
+        assert lines(tmp_path / "ray" / name) == lines(tmp_path / "local" / name), name
+
+    # resume on Ray after losing the second half of the results
+    kept = (tmp_path / "ray" / "analyses.jsonl").read_text(encoding="utf-8").splitlines(True)
+    (tmp_path / "ray" / "analyses.jsonl").write_text("".join(kept[:4]), encoding="utf-8")
+    again = run(nlp, src, tmp_path / "ray", engine="ray", n_process=2, batch_size=4,
+                resume=True)
+    assert again.skipped == 5 and again.run.documents == len(kept) - 4
+    assert by_id(tmp_path / "ray" / "analyses.jsonl") == by_id(tmp_path / "local" /
+                                                              "analyses.jsonl")
+
+    # a folder with bad files, through the file iterator
+    run(nlp, messy_folder, tmp_path / "flocal")
+    run(nlp, messy_folder, tmp_path / "fray", engine="ray", n_process=2)
+    for name in ("analyses.jsonl", "errors.jsonl"):
+        assert by_id(tmp_path / "fray" / name) == by_id(tmp_path / "flocal" / name), name
+
+    # native Parquet and a datasets folder
+    for kind in ("parquet", "hf"):
+        run(nlp, record_inputs[kind], tmp_path / f"{kind}-local")
+        assert run(nlp, record_inputs[kind], tmp_path / f"{kind}-ray", engine="ray",
+                   n_process=2).exit_code == 0
+        assert lines(tmp_path / f"{kind}-ray" / "analyses.jsonl") == lines(
+            tmp_path / f"{kind}-local" / "analyses.jsonl"), kind
