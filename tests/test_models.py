@@ -1,0 +1,319 @@
+"""Learned backends: public loaders, training, storage, the classify CLI and the pipeline."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from kratom_nlp.taxonomy import STRENGTHS
+
+FIX = Path(__file__).parent / "fixtures" / "models"
+GOLD_FIXTURE = FIX / "gold"
+SENTENCES = FIX / "strength_sentences.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _fixture_rows(nlp):
+    from kratom_nlp.training.data import sentence_rows
+
+    recs = [json.loads(line) for line in SENTENCES.read_text().splitlines() if line.strip()]
+    return sentence_rows(nlp, [r["text"] for r in recs], [{"strength": r["label"]} for r in recs])
+
+
+@pytest.fixture(scope="module")
+def strength_sklearn(nlp, tmp_path_factory):
+    """A tiny scikit-learn strength model trained on the fixture sentences and stored."""
+    from kratom_nlp.training import sk
+
+    rows = _fixture_rows(nlp)
+    model = sk.fit([r.example for r in rows], [r.labels["strength"] for r in rows],
+                   task="strength", kind="classifier", labels=STRENGTHS, context=False)
+    folder = tmp_path_factory.mktemp("models") / "strength-sklearn"
+    sk.save(model, folder)
+    return model, folder, rows
+
+
+@pytest.fixture(scope="module")
+def claim_sklearn(nlp, tmp_path_factory):
+    """A claim model trained through ``train_model`` on the fixture gold corpus."""
+    from kratom_nlp.training.train import train_model
+
+    out = tmp_path_factory.mktemp("models") / "claim-sklearn"
+    train_model("claim", "sklearn", "gold", corpus=GOLD_FIXTURE, output=out, nlp=nlp, log=None)
+    return out
+
+
+# --------------------------------------------------------------------------- public loaders
+def test_public_loaders_on_the_real_files(shared_data):
+    from kratom_nlp.corpora import public
+
+    cs = public.load_claim_strength(shared_data)
+    assert len(cs) == 3061
+    assert cs.features["label"].names == list(STRENGTHS)
+    counts = {n: 0 for n in STRENGTHS}
+    for y in cs["label"]:
+        counts[STRENGTHS[y]] += 1
+    assert counts == {"no_relationship": 1356, "correlational": 998, "conditional_causal": 213,
+                      "direct_causal": 494}
+    ins = public.load_insciout(shared_data)
+    assert len(ins) == 100
+    assert ins.features["exaggeration_label"].names == ["downplays", "same", "exaggerates"]
+    cert = public.load_certainty(shared_data)
+    assert set(cert) == {"train", "val"}
+    assert len(cert["train"]) + len(cert["val"]) == 1220
+    scores = cert["val"]["sentence-level-certainty"]
+    assert all(1.0 <= s <= 6.0 for s in scores)
+    cd = public.load_conclusion_detection(shared_data)
+    assert (len(cd["train"]), len(cd["dev"])) == (1138, 355)
+    assert cd["train"].features["label"].names == ["other", "main_finding"]
+
+
+def test_public_loader_names_the_missing_file(tmp_path):
+    from kratom_nlp.corpora import public
+
+    with pytest.raises(FileNotFoundError, match="pubmed_conclusions.jsonl"):
+        public.load_claim_strength(tmp_path)
+    with pytest.raises(FileNotFoundError, match="sentence_level_certainty.jsonl"):
+        public.load_certainty(tmp_path)
+    with pytest.raises(FileNotFoundError, match="conclusion_detection/train.jsonl"):
+        public.load_conclusion_detection(tmp_path)
+
+
+# --------------------------------------------------------------------------- sklearn
+def test_tiny_sklearn_training_learns_the_fixture(strength_sklearn):
+    from kratom_nlp.training import evaluate
+
+    model, _, rows = strength_sklearn
+    probs = evaluate.model_outputs(model, rows)
+    assert probs.shape == (len(rows), len(STRENGTHS))
+    assert abs(probs.sum(axis=1) - 1).max() < 1e-6
+    preds = evaluate.decode("strength", probs)
+    acc = sum(p == r.labels["strength"] for p, r in zip(preds, rows, strict=True)) / len(rows)
+    assert acc >= 0.9
+
+
+def test_skops_round_trip_gives_equal_predictions(strength_sklearn):
+    from kratom_nlp.backends.learned import load_field_model
+
+    model, folder, rows = strength_sklearn
+    assert (folder / "model.skops").is_file()
+    assert not list(folder.glob("*.pkl")) and not list(folder.glob("*.pickle"))
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["task"] == "strength" and meta["labels"] == list(STRENGTHS)
+    loaded = load_field_model(folder)
+    examples = [r.example for r in rows]
+    assert (loaded.predict(examples) == model.predict(examples)).all()
+
+
+def test_train_model_writes_weights_config_and_card(claim_sklearn):
+    cfg = json.loads((claim_sklearn / "config.json").read_text())
+    assert cfg["task"] == "claim" and cfg["backend"] == "sklearn" and cfg["seed"] == 0
+    card = (claim_sklearn / "README.md").read_text()
+    assert "## Training data" in card and "Apache-2.0" in card and "claim-sklearn" in card
+    meta = json.loads((claim_sklearn / "metadata.json").read_text())
+    assert meta["metrics"]["protocol"].startswith("gold test split")
+    assert 0.0 <= meta["metrics"]["model"]["f1"] <= 1.0
+
+
+def test_train_rejects_data_that_cannot_train_the_task():
+    from kratom_nlp.training.train import parse_data
+
+    with pytest.raises(ValueError, match="cannot train 'claim'"):
+        parse_data("claim", "pubmed")
+    assert parse_data("strength", "gold+pubmed") == ["gold", "pubmed"]
+
+
+def test_sklearn_training_is_reproducible(nlp):
+    from kratom_nlp.training import sk
+
+    rows = _fixture_rows(nlp)
+    ex, y = [r.example for r in rows], [r.labels["strength"] for r in rows]
+    a = sk.fit(ex, y, task="strength", kind="classifier", labels=STRENGTHS, context=False, seed=3)
+    b = sk.fit(ex, y, task="strength", kind="classifier", labels=STRENGTHS, context=False, seed=3)
+    assert (a.predict(ex) == b.predict(ex)).all()
+
+
+# --------------------------------------------------------------------------- backends
+def test_learned_backend_falls_back_to_rules_without_models(tmp_path):
+    from kratom_nlp.backends import load_backend
+    from kratom_nlp.backends.learned import ModelFallbackWarning, load_learned_backend
+    from kratom_nlp.backends.rules import RulesBackend
+
+    with pytest.warns(ModelFallbackWarning, match="rules"):
+        backend = load_learned_backend("sklearn", "claim", models_dir=tmp_path)
+    assert isinstance(backend, RulesBackend)
+    with pytest.warns(ModelFallbackWarning):
+        assert isinstance(load_backend("transformer", "evidence", str(tmp_path / "nope")),
+                          RulesBackend)
+    with pytest.raises(FileNotFoundError):
+        load_learned_backend("sklearn", "strength", models_dir=tmp_path, strict=True)
+
+
+def test_strength_backend_predicts_on_spans(nlp, strength_sklearn):
+    from kratom_nlp.backends.base import StrengthBackend
+    from kratom_nlp.backends.learned import load_learned_backend
+
+    _, folder, _ = strength_sklearn
+    backend = load_learned_backend("sklearn", "strength", str(folder), models_dir=folder.parent)
+    assert isinstance(backend, StrengthBackend)
+    doc = nlp("Kratom relieves back pain. Kratom may ease anxiety.")
+    preds = backend.predict_strength(list(doc.sents))
+    assert len(preds) == 2
+    assert all(p.strength in STRENGTHS and 1.0 <= p.certainty <= 6.0 for p in preds)
+    assert all(abs(sum(p.scores.values()) - 1) < 1e-3 for p in preds)
+
+
+@pytest.mark.slow
+def test_transformer_backend_loads_offline_and_predicts(nlp, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from kratom_nlp.backends.learned import load_field_model, load_learned_backend
+    from kratom_nlp.training import hf
+
+    rows = _fixture_rows(nlp)
+    model = hf.fine_tune([r.example for r in rows], [r.labels["strength"] for r in rows],
+                         task="strength", kind="classifier", labels=STRENGTHS, context=False,
+                         params={"epochs": 1, "max_length": 32, "batch_size": 8}, log=None)
+    folder = tmp_path / "strength-transformer"
+    hf.save(model, folder)
+    assert (folder / "encoder" / "model.safetensors").is_file()
+    assert (folder / "encoder" / "config.json").is_file()
+    assert (folder / "encoder" / "tokenizer_config.json").is_file()
+    loaded = load_field_model(folder)
+    examples = [r.example for r in rows[:5]]
+    assert abs(loaded.predict(examples) - model.predict(examples)).max() < 2e-2  # fp16 storage
+    backend = load_learned_backend("transformer", "strength", str(folder),
+                                   models_dir=tmp_path)
+    doc = nlp("Kratom relieves back pain. Kratom may ease anxiety. Kratom is sold online.")
+    preds = backend.predict_strength(list(doc.sents))
+    assert len(preds) == 3
+    assert all(p.strength in STRENGTHS for p in preds)
+    assert all(abs(sum(p.scores.values()) - 1) < 1e-3 for p in preds)
+
+
+def test_pipeline_runs_with_sklearn_backends(claim_sklearn, strength_sklearn):
+    from kratom_nlp.api import analyze
+    from kratom_nlp.pipeline import build_pipeline
+
+    _, strength_dir, _ = strength_sklearn
+    nlp2 = build_pipeline(overrides={
+        "components.kratom_claims.backend": "sklearn",
+        "components.kratom_claims.model": str(claim_sklearn),
+        "components.kratom_strength.backend": "sklearn",
+        "components.kratom_strength.model": str(strength_dir),
+    })
+    claims = nlp2.get_pipe("kratom_claims").backend
+    assert claims.name == "sklearn"
+    assert nlp2.get_pipe("kratom_strength").backend.strength_model is not None
+    result = analyze("Kratom relieves chronic pain in most adults. A survey of kratom users "
+                     "found that most took it for back pain.", nlp=nlp2)
+    assert result["summary"]["claims"] == len(result["claims"])
+    for c in result["claims"]:
+        assert c["strength"] in STRENGTHS
+
+
+def test_pipeline_with_the_stored_default_models():
+    from kratom_nlp.backends.learned import MODELS_DIR, read_manifest
+
+    manifest = read_manifest()
+    learned = {t: e["default"] for t, e in manifest.items()
+               if e.get("default") in ("sklearn", "transformer")}
+    if not learned:
+        pytest.skip("no learned default models in models/manifest.json")
+    from kratom_nlp.api import analyze
+    from kratom_nlp.pipeline import build_pipeline
+
+    overrides = {}
+    for task, comp in (("claim", "kratom_claims"), ("evidence", "kratom_evidence"),
+                       ("strength", "kratom_strength")):
+        if task in learned:
+            overrides[f"components.{comp}.backend"] = learned[task]
+    if not overrides:
+        pytest.skip("the learned defaults are all strength sub-fields")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every named default must load
+        nlp2 = build_pipeline(overrides=overrides)
+    result = analyze("Kratom relieves chronic pain. Studies in mice suggest kratom may lower "
+                     "anxiety.", nlp=nlp2)
+    assert MODELS_DIR.is_dir() and result["summary"]["claims"] >= 1
+
+
+# --------------------------------------------------------------------------- classify CLI
+def _run_cli(args: list[str]):
+    from typer.testing import CliRunner
+
+    from kratom_nlp.cli import _register, app
+
+    _register()
+    return CliRunner().invoke(app, args)
+
+
+def test_classify_reports_malformed_lines_and_keeps_the_rest(tmp_path, strength_sklearn):
+    _, folder, _ = strength_sklearn
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join([
+        json.dumps({"id": 1, "text": "Green tea prevents weight gain."}),
+        '{"id": 2, "text": "broken',
+        "[1, 2, 3]",
+        json.dumps({"id": 4, "text": "Garlic may lower cholesterol."}),
+    ]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    res = _run_cli(["classify", str(src), "--task", "strength", "--backend", "sklearn",
+                    "--model", str(folder), "-o", str(out)])
+    assert res.exit_code != 0
+    assert ":2:" in res.stderr and "invalid JSON" in res.stderr
+    assert ":3:" in res.stderr and "not a JSON object" in res.stderr
+    recs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in recs] == [1, 4]
+    assert all(r["prediction"] in STRENGTHS and set(r["scores"]) == set(STRENGTHS)
+               for r in recs)
+    errors = [json.loads(line) for line in
+              (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
+    assert [e["line"] for e in errors] == [2, 3]
+
+
+def test_classify_missing_text_field_is_a_clear_error(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"sentence": "Kratom relieves pain."}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    res = _run_cli(["classify", str(src), "--task", "claim", "--backend", "rules",
+                    "-o", str(out)])
+    assert res.exit_code != 0
+    assert "'text' is missing" in res.stderr and "--text-field" in res.stderr
+    assert out.read_text() == ""
+    res = _run_cli(["classify", str(src), "--task", "claim", "--backend", "rules",
+                    "--text-field", "sentence", "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    rec = json.loads(out.read_text())
+    assert rec["prediction"] == "efficacy"
+
+
+def test_classify_without_a_trained_model_fails_clearly(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "Kratom relieves pain."}) + "\n", encoding="utf-8")
+    res = _run_cli(["classify", str(src), "--task", "evidence", "--backend", "sklearn",
+                    "--model", str(tmp_path / "missing"), "-o", str(tmp_path / "o.jsonl")])
+    assert res.exit_code == 20
+    assert "no trained sklearn model" in res.stderr
+
+
+def test_train_cli_stores_a_model_with_its_card(tmp_path):
+    out = tmp_path / "evidence-sklearn"
+    res = _run_cli(["train", "evidence", "--backend", "sklearn", "--data", "gold",
+                    "--corpus", str(GOLD_FIXTURE), "--seed", "1", "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    assert {"model.skops", "metadata.json", "config.json", "README.md"} <= {
+        p.name for p in out.iterdir()}
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["seed"] == 1 and cfg["command"].startswith("kratom-nlp train evidence")
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["inputs"]["context"] is True  # evidence reads the previous sentence
+
+
+def test_train_cli_refuses_a_wrong_data_source(tmp_path):
+    res = _run_cli(["train", "claim", "--data", "pubmed", "-o", str(tmp_path / "x")])
+    assert res.exit_code == 2
+    assert "cannot train 'claim'" in res.stderr
+    assert not (tmp_path / "x").exists()
