@@ -283,7 +283,10 @@ def test_agreement_command(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- provenance
 
-W = 8
+# Ten-word windows: the real press releases and stories in ../shared share stock phrases of the
+# genre ("the study was funded by the National Institutes of ...", "who was not involved in the
+# study said") with any text written in that genre; a copied sentence still matches whole runs.
+W = 10
 # Official names that any text about regulators uses verbatim; each counts as one word, so that a
 # shared agency name alone does not look like copied prose.
 NAMES = ("U.S. Food and Drug Administration", "Food and Drug Administration",
