@@ -105,6 +105,44 @@ class EvidenceCues:
 
 
 @dataclass(frozen=True)
+class RuleWords:
+    """Word lists the rules read directly (``claim_cues.json`` → ``rule_words``)."""
+
+    benefit_lemmas: frozenset[str] = frozenset()
+    benefit_words: frozenset[str] = frozenset()
+    harm_conditions: frozenset[str] = frozenset()
+    specific_risk_exclude: frozenset[str] = frozenset()
+    interaction_lemmas: frozenset[str] = frozenset()
+    interaction_forms: frozenset[str] = frozenset()
+    interaction_body_targets: frozenset[str] = frozenset()
+    interaction_partners: frozenset[str] = frozenset()
+    harm_denial_lemmas: frozenset[str] = frozenset()
+    cautionary_starts: tuple[str, ...] = ()
+    promotional_first_words: frozenset[str] = frozenset()
+    clause_openers: frozenset[str] = frozenset()
+    dose_words: frozenset[str] = frozenset()
+    specific_caution_substrings: tuple[str, ...] = ()
+    question_heads: tuple[str, ...] = ()
+    people_words: tuple[str, ...] = ()
+    animal_patterns: tuple[str, ...] = ()
+    result_verbs: frozenset[str] = frozenset()
+    non_effect_tokens: frozenset[str] = frozenset()
+    inflection_exclude: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RuleWords:
+        kw: dict[str, Any] = {}
+        for name, f in cls.__dataclass_fields__.items():
+            if name in d:
+                kw[name] = (tuple(d[name]) if "tuple" in str(f.type) else frozenset(d[name]))
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else sorted(v))
+                for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
 class ClaimCues:
     version: str
     effect_lemmas: frozenset[str]
@@ -130,6 +168,7 @@ class ClaimCues:
     first_person: frozenset[str] = frozenset()
     harm_lemmas: frozenset[str] = frozenset()
     popularity_words: frozenset[str] = frozenset()
+    rule_words: RuleWords = field(default_factory=RuleWords)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimCues:
@@ -159,11 +198,13 @@ class ClaimCues:
             first_person=frozenset(d.get("first_person", [])),
             harm_lemmas=frozenset(d.get("harm_lemmas", [])),
             popularity_words=frozenset(d.get("popularity_words", [])),
+            rule_words=RuleWords.from_dict(d.get("rule_words", {})),
         )
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: sorted(v) if isinstance(v, frozenset) else list(v) if isinstance(v, tuple) else v
-             for k, v in self.__dict__.items()}
+             for k, v in self.__dict__.items() if k != "rule_words"}
+        d["rule_words"] = self.rule_words.to_dict()
         d["advice"] = {k: d.pop(k) for k in ("promotional_phrases", "cautionary_phrases",
                                               "advice_triggers", "imperative_starts")}
         return d
@@ -233,6 +274,26 @@ def load_claim_cues(path: str | None = None) -> ClaimCues:
 @lru_cache(maxsize=8)
 def load_overclaim_rules(path: str | None = None) -> OverclaimRules:
     return OverclaimRules.from_dict(_read_json(path, "overclaim_rules.json"))
+
+
+@dataclass(frozen=True)
+class CueResources:
+    """The lexicon and the cue lists, loaded once and shared by the cue annotator, the sentence
+    analysis and every backend of a pipeline (``config.cfg``: ``@misc = "kratom.cues.v1"``)."""
+
+    lexicon: Lexicon
+    evidence_cues: EvidenceCues
+    claim_cues: ClaimCues
+    paths: tuple[str | None, str | None, str | None] = (None, None, None)
+
+
+@lru_cache(maxsize=8)
+def load_cues(lexicon_path: str | None = None, evidence_cues_path: str | None = None,
+              claim_cues_path: str | None = None) -> CueResources:
+    """The cue resources (the packaged JSON files unless paths are given), once per process."""
+    return CueResources(load_lexicon(lexicon_path), load_evidence_cues(evidence_cues_path),
+                        load_claim_cues(claim_cues_path),
+                        (lexicon_path, evidence_cues_path, claim_cues_path))
 
 
 def schema_path() -> Path:

@@ -1,0 +1,1 @@
+"""Plain-text helpers shared by ingest, the pipeline, annotation and the corpora."""

@@ -1,0 +1,72 @@
+"""Text geometry: where a sentence sits on its line, and what kind of line that is.
+
+One definition of bullets, headings and sentence ends for the whole toolkit (segmenter, sentence
+analysis, annotation import/export, corpora). Everything works on the document text and character
+offsets, so a caller reads ``doc.text`` once per document, never once per sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+BULLET_RE = re.compile(r"^\s*(?:[-*•·–—]|\d+[.)])\s+")
+"""A bullet or numbered-list marker at the start of a line, with the space after it."""
+
+BULLET_TOKENS: frozenset[str] = frozenset({"-", "*", "•", "·", "–", "—"})
+"""Tokens that mark a bullet (stripped from the start of a sentence's content span)."""
+
+TERMINAL: tuple[str, ...] = (".", "!", "?", ".\"", "!\"", "?\"", ".”", "?”", "!”", ".)", ".'",
+                             "…")
+"""Endings of a finished sentence (a line without one is a heading or a label)."""
+
+_MARKER_CHARS = " \t-*•·–—0123456789.)"
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_QUESTION_HEAD = re.compile(r"^(how|what|why|when|where|which|who|can|does|do|is|are|should|"
+                            r"will)\b", re.I)
+
+KINDS: tuple[str, ...] = ("sentence", "heading", "bullet")
+
+
+def line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Start and end offsets of the line(s) holding ``text[start:end]``."""
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    return ls, (len(text) if le < 0 else le)
+
+
+def strip_bullet(line: str) -> str:
+    """A line without its bullet or list-number marker."""
+    return BULLET_RE.sub("", line, count=1)
+
+
+def line_kind(text: str, start: int, end: int) -> str:
+    """``heading``, ``bullet`` or ``sentence`` for the span ``text[start:end]``.
+
+    A span that fills its line is a heading when it starts with ``#``, ends with a colon (a
+    label), or has no sentence-final punctuation; a bulleted line is a bullet unless it reads
+    like a headline (title case, or a question word, without final punctuation). A span that
+    shares its line with other text is a sentence.
+    """
+    if end <= start:
+        return "sentence"
+    ls, le = line_bounds(text, start, end)
+    line = text[ls:le]
+    stripped = line.strip()
+    if stripped.startswith("#"):
+        return "heading"
+    whole_line = text[ls:start].strip(_MARKER_CHARS) == "" and text[end:le].strip() == ""
+    if not whole_line:
+        return "sentence"
+    ends = stripped.endswith(TERMINAL)
+    words = [w for w in _WORD_RE.findall(stripped) if len(w) > 3]
+    title_ratio = sum(w[0].isupper() for w in words) / len(words) if words else 1.0
+    if stripped.endswith(":") and len(stripped) < 120:
+        return "heading"
+    if BULLET_RE.match(line):
+        body = strip_bullet(line).strip()
+        headline = not ends and (title_ratio >= 0.6 and len(words) > 1
+                                 or _QUESTION_HEAD.match(body) is not None)
+        return "heading" if headline else "bullet"
+    if not ends:
+        return "heading"
+    return "sentence"
