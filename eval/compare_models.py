@@ -9,12 +9,13 @@ Each model is a folder understood in one of these ways:
 * a folder whose ``config.json`` names a ``backend`` (``{"backend": "rules"}``; optionally
   ``"tasks": [...]`` and, for a learned backend, the folder itself holds the model).
 
-Backends come from :func:`kratom_nlp.backends.load_backend`, so any backend works. The test
-articles are tagged and cue-annotated by the pipeline with the gold sentence boundaries; each
-backend then predicts every gold sentence (claims over all sentences; evidence level, strength
-and advice over the gold claims). Printed: one line per metric with old, new, the difference and
-whether the new model is better, then a verdict on the headline metrics (claim F1, evidence
-macro-F1, strength macro-F1).
+Backends come from the ``kratom_backends`` registry (any registered backend works): each model
+folder becomes a pipeline whose components use its backends. The test articles run through
+that pipeline with the gold sentence boundaries, every gold sentence is scored by the
+pipeline's own components and the predictions are read from the Docs (claims over all
+sentences; evidence level, strength and advice over the gold claims). Printed: one line per
+metric with old, new, the difference and whether the new model is better, then a verdict on
+the headline metrics (claim F1, evidence macro-F1, strength macro-F1).
 
 Usage: ``python eval/compare_models.py OLD_MODEL_DIR NEW_MODEL_DIR [--corpus corpora/gold]
 [--split test] [--json OUT]``
@@ -29,16 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
 TASKS = ("claim", "evidence", "strength")
 HEADLINE = ("claim.f1", "evidence.macro_f1", "strength.macro_f1")
-_PIPE_OFF = ("kratom_segmenter", "kratom_claims", "kratom_evidence", "kratom_strength",
-             "kratom_overclaim")
 
 
-def resolve_backends(model_dir: str | Path) -> dict[str, tuple[str, Any]]:
-    """``{task: (description, backend object)}`` for a model folder (see the module doc)."""
-    from kratom_nlp.backends import load_backend
+def resolve_backends(model_dir: str | Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{task: (description, backend config block)}`` for a model folder (module doc)."""
+    from kratom_nlp.registry import backend_ref
 
     d = Path(model_dir)
     if not d.is_dir():
@@ -68,71 +66,58 @@ def resolve_backends(model_dir: str | Path) -> dict[str, tuple[str, Any]]:
             spec[task] = (name, None if name == "rules" else str(d))
     else:
         raise SystemExit(f"error: {d}: no metadata.json, manifest.json or config.json")
-    out: dict[str, tuple[str, Any]] = {}
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
     for task in TASKS:
         name, model = spec.get(task, ("rules", None))
         try:
-            backend = load_backend(name, task, model)
-        except (ImportError, OSError, ValueError) as exc:
-            raise SystemExit(f"error: {d}: cannot load the {name} backend for {task}: "
-                             f"{exc}") from exc
-        label = name if task in spec else "rules (default)"
-        out[task] = (label, backend)
+            block: dict[str, Any] = {"@kratom_backends": backend_ref(name), "task": task}
+        except ValueError as exc:
+            raise SystemExit(f"error: {d}: {exc}") from exc
+        if model is not None:
+            block.update({"model": model, "models_dir": str(Path(model).parent)})
+        out[task] = (name if task in spec else "rules (default)", block)
     return out
 
 
-def gold_docs(articles: list[dict[str, Any]], nlp: Any) -> list[Any]:
-    """Docs of the gold texts with the gold sentence boundaries, tagged and cue-annotated."""
-    docs = []
-    for art in articles:
-        doc = nlp.make_doc(art["text"])
-        starts = set()
-        for s in art["sentences"]:
-            span = doc.char_span(s["start"], s["end"], alignment_mode="expand")
-            if span is not None:
-                starts.add(span.start)
-        for tok in doc:
-            tok.is_sent_start = tok.i == 0 or tok.i in starts
-        docs.append(doc)
-    off = [n for n in nlp.pipe_names if n in _PIPE_OFF]
-    return list(nlp.pipe(docs, disable=off))
+def build(backends: dict[str, tuple[str, dict[str, Any]]]) -> Any:
+    """The pipeline whose claim, evidence and strength components use ``backends``."""
+    from kratom_nlp.pipeline import build_pipeline
+
+    pipes = {"claim": "kratom_claims", "evidence": "kratom_evidence",
+             "strength": "kratom_strength"}
+    return build_pipeline(overrides={f"components.{pipes[t]}.backend": b
+                                     for t, (_, b) in backends.items()})
 
 
-def evaluate(backends: dict[str, tuple[str, Any]], articles: list[dict[str, Any]],
-             docs: list[Any], threshold: float = 0.5) -> dict[str, dict[str, float]]:
-    """Metrics of one set of backends on the gold sentences."""
+def evaluate(nlp: Any, articles: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Metrics of one pipeline on the gold sentences (gold boundaries), read from its Docs."""
     from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-    claim_b, ev_b, st_b = (backends[t][1] for t in TASKS)
+    from kratom_nlp.pipeline.scoring import docs_with_sentences, score_spans
+
+    docs = docs_with_sentences(nlp, ((a["text"], [s["start"] for s in a["sentences"]])
+                                     for a in articles))
+    spans = score_spans(nlp, docs, [[s["start"] for s in a["sentences"]] for a in articles])
     g_claim, p_claim, g_type, p_type = [], [], [], []
     g_ev, p_ev, g_st, p_st, g_adv, p_adv = [], [], [], [], [], []
-    for art, doc in zip(articles, docs, strict=True):
-        spans, gold = [], []
-        for s in art["sentences"]:
-            span = doc.char_span(s["start"], s["end"], alignment_mode="expand")
-            if span is not None:
-                spans.append(span)
-                gold.append(s)
-        if not spans:
-            continue
-        cps = claim_b.predict_claims(spans)
-        evs = ev_b.predict_evidence(spans)
-        sts = st_b.predict_strength(spans)
-        for s, cp, ev, st in zip(gold, cps, evs, sts, strict=True):
-            is_claim = bool(cp.is_claim) and float(cp.score) >= threshold
+    for art, found in zip(articles, spans, strict=True):
+        for s, span in zip(art["sentences"], found, strict=True):
+            if span is None:
+                continue
+            is_claim = bool(span._.is_claim)
             g_claim.append(bool(s["claim"]))
             p_claim.append(is_claim)
             if not s["claim"]:
                 continue
             if is_claim:
                 g_type.append(s["claim_type"])
-                p_type.append(cp.claim_type or "efficacy")
+                p_type.append(span._.claim_type or "efficacy")
             g_ev.append(s["evidence"])
-            p_ev.append(ev.level)
+            p_ev.append(span._.evidence_level)
             g_st.append(s["strength"])
-            p_st.append(st.strength)
+            p_st.append(span._.strength)
             g_adv.append(bool(s["advice"]))
-            p_adv.append(bool(st.advice))
+            p_adv.append(bool(span._.advice))
     p, r, f, _ = precision_recall_fscore_support(g_claim, p_claim, average="binary",
                                                  zero_division=0)
     return {
@@ -167,13 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("old", help="OLD_MODEL_DIR")
     ap.add_argument("new", help="NEW_MODEL_DIR")
-    ap.add_argument("--corpus", default=str(ROOT / "corpora" / "gold"))
+    ap.add_argument("--corpus", default=str(Path("corpora") / "gold"))
     ap.add_argument("--split", default="test", help="the fixed evaluation split (test)")
     ap.add_argument("--json", default=None, help="write the comparison here")
     args = ap.parse_args(argv)
 
     from kratom_nlp.corpora.gold import iter_articles
-    from kratom_nlp.pipeline import load_pipeline
 
     path = Path(args.corpus) / f"{args.split}.jsonl"
     if not path.is_file():
@@ -181,11 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     articles = list(iter_articles(path))
     old_b, new_b = resolve_backends(args.old), resolve_backends(args.new)
-    nlp = load_pipeline()
     t0 = time.perf_counter()
-    docs = gold_docs(articles, nlp)
-    old_m = evaluate(old_b, articles, docs)
-    new_m = evaluate(new_b, articles, docs)
+    old_m = evaluate(build(old_b), articles)
+    new_m = evaluate(build(new_b), articles)
     elapsed = time.perf_counter() - t0
     rows = compare(old_m, new_m)
     print(f"split={args.split} articles={len(articles)} sentences={int(old_m['n']['sentences'])} "

@@ -40,7 +40,8 @@ def runner():
 
 
 def export(nlp, src: Path, fmt: str) -> list[dict]:
-    from kratom_nlp.annotate.exporting import build_tasks, collect_sources
+    from kratom_nlp.annotate.exporting import build_tasks
+    from kratom_nlp.annotate.sources import collect_sources
 
     return build_tasks(collect_sources(src), nlp, fmt)
 
@@ -450,7 +451,7 @@ def test_labelstudio_schema_matches_the_label_set(ls_tasks):
 
 def test_next_ranks_distinct_items_by_score(nlp):
     from kratom_nlp.annotate.active import rank
-    from kratom_nlp.annotate.exporting import collect_sources
+    from kratom_nlp.annotate.sources import collect_sources
 
     sources = collect_sources(ARTICLES)
     chosen = rank(sources, nlp, 6)
@@ -495,22 +496,6 @@ def test_cli_next_writes_tasks(runner, tmp_path):
         meta = t["data"]["meta"]
         s, e = meta["focus"]
         assert t["data"]["text"][s:e] == x["text"]  # the excerpt holds the chosen sentence
-
-
-def test_manifest_backends(tmp_path):
-    from kratom_nlp.annotate.predict import backends_from_manifest
-
-    assert backends_from_manifest(tmp_path / "missing.json") == {}
-    (tmp_path / "claim-sklearn").mkdir()
-    (tmp_path / "claim-sklearn" / "metadata.json").write_text("{}", encoding="utf-8")
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps({
-        "claim": {"sklearn": "claim-sklearn", "default": "sklearn"},
-        "evidence": {"transformer": "evidence-transformer", "default": "transformer"},
-        "strength": {"default": "rules"}}), encoding="utf-8")
-    # the evidence folder was never trained: only the claim model is used
-    assert backends_from_manifest(manifest) == {
-        "claim": ("sklearn", str(tmp_path / "claim-sklearn"))}
 
 
 def test_format_detection(nlp, mini_file, tmp_path):

@@ -95,17 +95,108 @@ def test_tiny_sklearn_training_learns_the_fixture(strength_sklearn):
     assert acc >= 0.9
 
 
-def test_skops_round_trip_gives_equal_predictions(strength_sklearn):
-    from kratom_nlp.backends.learned import load_field_model
+def test_array_format_round_trip_gives_equal_predictions(strength_sklearn):
+    from kratom_nlp.backends.learned.models import load_field_model
 
     model, folder, rows = strength_sklearn
-    assert (folder / "model.skops").is_file()
-    assert not list(folder.glob("*.pkl")) and not list(folder.glob("*.pickle"))
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert {"weights.safetensors", "metadata.json"} <= names
+    assert any(n.startswith("vocab/") for n in names)
+    assert not [n for n in names if n.endswith((".skops", ".pkl", ".pickle", ".joblib"))]
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["task"] == "strength" and meta["labels"] == list(STRENGTHS)
+    assert meta["format"] == "kratom-linear" and set(meta["files"]) == names - {"metadata.json"}
     loaded = load_field_model(folder)
     examples = [r.example for r in rows]
-    assert (loaded.predict(examples) == model.predict(examples)).all()
+    assert abs(loaded.predict(examples) - model.predict(examples)).max() < 1e-6  # float32
+
+
+@pytest.mark.parametrize("classifier", ["linearsvc", "logreg"])
+def test_array_format_predicts_what_scikit_learn_predicts(nlp, classifier):
+    """The numpy predict path reproduces the fitted scikit-learn pipeline (word, char,
+    context and rule features; calibrated SVM or logistic regression; ridge)."""
+    from kratom_nlp.training import sk
+    from kratom_nlp.training.convert import from_sklearn
+
+    rows = _fixture_rows(nlp)
+    for i, r in enumerate(rows):
+        r.example.context = rows[i - 1].example.text if i else ""
+    x = sk.to_matrix([r.example for r in rows])
+    y = [r.labels["strength"] for r in rows]
+    est = sk.make_estimator("classifier", context=True, params={
+        "classifier": classifier, "calibration_folds": 2})
+    est.fit(x, y)
+    linear = from_sklearn(est, list(STRENGTHS), "classifier")
+    ref = est.predict_proba(x)
+    got = linear.predict([r.example.row() for r in rows])
+    order = [list(STRENGTHS).index(c) for c in est.classes_]
+    assert abs(got[:, order] - ref).max() < 1e-9
+    reg = sk.make_estimator("regressor", context=False)
+    values = [float(len(r.example.text) % 5 + 1) for r in rows]
+    reg.fit(x, values)
+    lin_reg = from_sklearn(reg, None, "regressor")
+    assert abs(lin_reg.predict([r.example.row() for r in rows]) - reg.predict(x)).max() < 1e-9
+
+
+def test_a_crafted_weights_file_is_refused_before_anything_runs(strength_sklearn, tmp_path):
+    """A pickle that would run code, swapped in for the weights, is refused by the sha256
+    check; nothing in the folder is ever unpickled."""
+    import pickle
+    import shutil
+
+    from kratom_nlp.backends.learned.models import load_field_model
+    from kratom_nlp.errors import ModelError
+
+    _, folder, _ = strength_sklearn
+    evil = tmp_path / "evil-strength"
+    shutil.copytree(folder, evil)
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    (evil / "weights.safetensors").write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ModelError, match="sha256"):
+        load_field_model(evil)
+    assert not marker.exists()
+    # a folder that only offers a pickle-like format is refused by name, before reading it
+    meta = json.loads((evil / "metadata.json").read_text())
+    meta["files"] = {"model.skops": "0" * 64}
+    (evil / "metadata.json").write_text(json.dumps(meta))
+    (evil / "model.skops").write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ModelError, match="can run code"):
+        load_field_model(evil)
+    assert not marker.exists()
+
+
+def test_models_folder_refuses_changed_or_unlisted_models(strength_sklearn, tmp_path):
+    import shutil
+
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.backends.learned.models import load_field_model
+    from kratom_nlp.errors import ModelError
+
+    _, folder, _ = strength_sklearn
+    root = tmp_path / "models"
+    shutil.copytree(folder, root / "strength-sklearn")
+    with pytest.raises(ModelError, match="not listed"):
+        load_field_model(root / "strength-sklearn", root)
+    digests = {p.relative_to(root / "strength-sklearn").as_posix(): store.sha256_file(p)
+               for p in (root / "strength-sklearn").rglob("*") if p.is_file()}
+    store.register_model("strength", "sklearn", root / "strength-sklearn", digests, root=root)
+    assert load_field_model(root / "strength-sklearn", root).task == "strength"
+    vocab = next((root / "strength-sklearn" / "vocab").iterdir())
+    vocab.write_text(vocab.read_text().replace('"', "'", 2))
+    store_cache_clear()
+    with pytest.raises(ModelError, match="sha256"):
+        load_field_model(root / "strength-sklearn", root)
+
+
+def store_cache_clear() -> None:
+    from kratom_nlp.backends.learned import models
+
+    models._load_cached.cache_clear()
 
 
 def test_train_model_writes_weights_config_and_card(claim_sklearn):
@@ -138,38 +229,42 @@ def test_sklearn_training_is_reproducible(nlp):
 
 # --------------------------------------------------------------------------- backends
 def test_learned_backend_falls_back_to_rules_without_models(tmp_path):
-    from kratom_nlp.backends import load_backend
-    from kratom_nlp.backends.learned import ModelFallbackWarning, load_learned_backend
+    from kratom_nlp.backends import make_backend
+    from kratom_nlp.backends.learned.backends import ModelFallbackWarning, learned_backend
     from kratom_nlp.backends.rules import RulesBackend
+    from kratom_nlp.errors import ModelError
 
     with pytest.warns(ModelFallbackWarning, match="rules"):
-        backend = load_learned_backend("sklearn", "claim", models_dir=tmp_path)
+        backend = learned_backend("sklearn", "claim", root=tmp_path)
     assert isinstance(backend, RulesBackend)
-    with pytest.warns(ModelFallbackWarning):
-        assert isinstance(load_backend("transformer", "evidence", str(tmp_path / "nope")),
-                          RulesBackend)
-    with pytest.raises(FileNotFoundError):
-        load_learned_backend("sklearn", "strength", models_dir=tmp_path, strict=True)
+    with pytest.raises(ModelError, match="no model folder"):
+        make_backend("transformer", "evidence", str(tmp_path / "nope"))
+    with pytest.raises(ModelError, match="no trained sklearn model"):
+        learned_backend("sklearn", "strength", root=tmp_path, strict=True)
 
 
 def test_strength_backend_predicts_on_spans(nlp, strength_sklearn):
     from kratom_nlp.backends.base import StrengthBackend
-    from kratom_nlp.backends.learned import load_learned_backend
+    from kratom_nlp.backends.learned.backends import learned_backend
 
     _, folder, _ = strength_sklearn
-    backend = load_learned_backend("sklearn", "strength", str(folder), models_dir=folder.parent)
-    assert isinstance(backend, StrengthBackend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the model must load, not fall back to the rules
+        backend = learned_backend("sklearn", "strength", str(folder))
+    assert isinstance(backend, StrengthBackend) and backend.strength_model is not None
     doc = nlp("Kratom relieves back pain. Kratom may ease anxiety.")
-    preds = backend.predict_strength(list(doc.sents))
+    preds = backend.predict_strength(list(doc.spans["sentences"]))
     assert len(preds) == 2
     assert all(p.strength in STRENGTHS and 1.0 <= p.certainty <= 6.0 for p in preds)
-    assert all(abs(sum(p.scores.values()) - 1) < 1e-3 for p in preds)
+    assert all(abs(sum(v for k, v in p.scores.items() if k != "advice") - 1) < 1e-3
+               for p in preds)
 
 
 @pytest.mark.slow
 def test_transformer_backend_loads_offline_and_predicts(nlp, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    from kratom_nlp.backends.learned import load_field_model, load_learned_backend
+    from kratom_nlp.backends.learned.backends import learned_backend
+    from kratom_nlp.backends.learned.models import load_field_model
     from kratom_nlp.training import hf
 
     rows = _fixture_rows(nlp)
@@ -184,13 +279,16 @@ def test_transformer_backend_loads_offline_and_predicts(nlp, tmp_path, monkeypat
     loaded = load_field_model(folder)
     examples = [r.example for r in rows[:5]]
     assert abs(loaded.predict(examples) - model.predict(examples)).max() < 2e-2  # fp16 storage
-    backend = load_learned_backend("transformer", "strength", str(folder),
-                                   models_dir=tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        backend = learned_backend("transformer", "strength", str(folder))
+    assert backend.strength_model is not None
     doc = nlp("Kratom relieves back pain. Kratom may ease anxiety. Kratom is sold online.")
-    preds = backend.predict_strength(list(doc.sents))
+    preds = backend.predict_strength(list(doc.spans["sentences"]))
     assert len(preds) == 3
     assert all(p.strength in STRENGTHS for p in preds)
-    assert all(abs(sum(p.scores.values()) - 1) < 1e-3 for p in preds)
+    assert all(abs(sum(v for k, v in p.scores.items() if k != "advice") - 1) < 1e-3
+               for p in preds)
 
 
 def test_pipeline_runs_with_sklearn_backends(claim_sklearn, strength_sklearn):
@@ -199,10 +297,10 @@ def test_pipeline_runs_with_sklearn_backends(claim_sklearn, strength_sklearn):
 
     _, strength_dir, _ = strength_sklearn
     nlp2 = build_pipeline(overrides={
-        "components.kratom_claims.backend": "sklearn",
-        "components.kratom_claims.model": str(claim_sklearn),
-        "components.kratom_strength.backend": "sklearn",
-        "components.kratom_strength.model": str(strength_dir),
+        "components.kratom_claims.backend": {"@kratom_backends": "kratom.sklearn.v1",
+                                             "task": "claim", "model": str(claim_sklearn)},
+        "components.kratom_strength.backend": {"@kratom_backends": "kratom.sklearn.v1",
+                                               "task": "strength", "model": str(strength_dir)},
     })
     claims = nlp2.get_pipe("kratom_claims").backend
     assert claims.name == "sklearn"
@@ -215,29 +313,23 @@ def test_pipeline_runs_with_sklearn_backends(claim_sklearn, strength_sklearn):
 
 
 def test_pipeline_with_the_stored_default_models():
-    from kratom_nlp.backends.learned import MODELS_DIR, read_manifest
+    """Every default the manifest names loads (its sha256 checks pass) without a fallback."""
+    from kratom_nlp.backends.learned import store
 
-    manifest = read_manifest()
-    learned = {t: e["default"] for t, e in manifest.items()
-               if e.get("default") in ("sklearn", "transformer")}
+    manifest = store.read_manifest()
+    learned = {t for t in store.TASKS if (manifest.get(t) or {}).get("default")
+               in store.LEARNED_BACKENDS}
     if not learned:
         pytest.skip("no learned default models in models/manifest.json")
     from kratom_nlp.api import analyze
     from kratom_nlp.pipeline import build_pipeline
 
-    overrides = {}
-    for task, comp in (("claim", "kratom_claims"), ("evidence", "kratom_evidence"),
-                       ("strength", "kratom_strength")):
-        if task in learned:
-            overrides[f"components.{comp}.backend"] = learned[task]
-    if not overrides:
-        pytest.skip("the learned defaults are all strength sub-fields")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every named default must load
-        nlp2 = build_pipeline(overrides=overrides)
+        nlp2 = build_pipeline()
     result = analyze("Kratom relieves chronic pain. Studies in mice suggest kratom may lower "
                      "anxiety.", nlp=nlp2)
-    assert MODELS_DIR.is_dir() and result["summary"]["claims"] >= 1
+    assert store.models_dir().is_dir() and result["summary"]["claims"] >= 1
 
 
 # --------------------------------------------------------------------------- classify CLI
@@ -295,8 +387,8 @@ def test_classify_without_a_trained_model_fails_clearly(tmp_path):
     src.write_text(json.dumps({"text": "Kratom relieves pain."}) + "\n", encoding="utf-8")
     res = _run_cli(["classify", str(src), "--task", "evidence", "--backend", "sklearn",
                     "--model", str(tmp_path / "missing"), "-o", str(tmp_path / "o.jsonl")])
-    assert res.exit_code == 20
-    assert "no trained sklearn model" in res.stderr
+    assert res.exit_code == 21
+    assert "no model folder" in res.stderr
 
 
 def test_train_cli_stores_a_model_with_its_card(tmp_path):
@@ -304,7 +396,7 @@ def test_train_cli_stores_a_model_with_its_card(tmp_path):
     res = _run_cli(["train", "evidence", "--backend", "sklearn", "--data", "gold",
                     "--corpus", str(GOLD_FIXTURE), "--seed", "1", "-o", str(out)])
     assert res.exit_code == 0, res.stderr
-    assert {"model.skops", "metadata.json", "config.json", "README.md"} <= {
+    assert {"weights.safetensors", "metadata.json", "config.json", "README.md"} <= {
         p.name for p in out.iterdir()}
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["seed"] == 1 and cfg["command"].startswith("kratom-nlp train evidence")

@@ -30,7 +30,8 @@ def test_pipeline_components_and_config(nlp):
         assert name in nlp.pipe_names
     assert "parser" not in nlp.pipe_names  # our components need tags and lemmas only
     cfg = nlp.config["components"]["kratom_claims"]
-    assert cfg["backend"] == "auto" and cfg["threshold"] == 0.5
+    assert cfg["backend"]["@kratom_backends"] == "kratom.default.v1"
+    assert cfg["backend"]["task"] == "claim" and cfg["threshold"] == 0.5
 
 
 def test_each_evidence_level_on_fixture(levels):

@@ -7,7 +7,8 @@ source (press release, news story) the annotated articles are drawn round-robin 
 (drug, supplement, device, diet, screening, procedure, behaviour, vaccine/biologic), longest
 first inside a topic so that the corpus reaches its sentence target with fewer articles.
 
-    python corpora/real/select_articles.py --data ../shared/data/real_news --out corpora/real/splits.json
+    python corpora/real/select_articles.py --data ../shared/data/real_news \
+        --out corpora/real/splits.json
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ __all__ = [
 
 _WHERE = {
     "build_record": "core", "gold_to_task": "core", "build_tasks": "exporting",
-    "collect_sources": "exporting", "validate_labelstudio": "exporting",
+    "collect_sources": "sources", "validate_labelstudio": "exporting",
     "import_file": "importing", "label_config": "labelstudio", "merge_imported": "merge",
     "rank": "active",
 }

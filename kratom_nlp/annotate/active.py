@@ -1,14 +1,18 @@
 """Active learning: which unlabelled sentences (or articles) to annotate next.
 
-Each sentence gets an *uncertainty* in [0, 1] from the pipeline's own backends (the rules
-backend's coarse scores, or the learned backends' probabilities when the pipeline uses them):
+Each sentence gets an *uncertainty* in [0, 1] from the scores the pipeline's own components
+wrote on the Doc (the rules' coarse scores, or the learned backends' probabilities when the
+pipeline uses them); ``rank`` runs the evidence and strength components on every sentence
+(:func:`kratom_nlp.pipeline.scoring.score_sentences`), so non-claims have those scores too:
 
 * claim: ``margin`` = 1 - |p - t| / max(t, 1 - t) around the claim threshold t, or ``entropy``
   = the binary entropy of p (base 2);
 * evidence and strength: ``margin`` = 1 - (p1 - p2) of the two most probable classes, or
   ``entropy`` = H(p) / log(number of classes);
 * combined: ``u = 0.5 u_claim + 0.25 w (u_evidence + u_strength)`` with ``w = min(1, p / t)``,
-  so evidence and strength doubts count only as far as the sentence looks like a claim.
+  so evidence and strength doubts count only as far as the sentence looks like a claim. A
+  sentence without evidence or strength scores (a Doc from the plain pipeline, where only claims
+  get them) counts as fully uncertain on those fields.
 
 Items are then chosen by maximal marginal relevance over TF-IDF vectors (scikit-learn):
 ``score = λ u - (1 - λ) max cos(item, already chosen)``; the chosen items come out in order of
@@ -83,46 +87,30 @@ def claim_uncertainty(p: float, threshold: float, strategy: str) -> float:
     return max(0.0, 1.0 - abs(p - threshold) / max(threshold, 1 - threshold))
 
 
-def _backends(nlp: Language) -> tuple[Any, Any, Any, float]:
-    claims = nlp.get_pipe("kratom_claims")
-    return (claims.backend, nlp.get_pipe("kratom_evidence").backend,
-            nlp.get_pipe("kratom_strength").backend, float(getattr(claims, "threshold", 0.5)))
-
-
-def sentence_items(doc: Doc, article_id: str, nlp: Language,
+def sentence_items(doc: Doc, article_id: str, threshold: float = 0.5,
                    strategy: str = "margin") -> list[Item]:
-    """Every non-heading sentence of a processed doc with its uncertainties."""
-    from kratom_nlp.backends.rules import content_span, sentence_kind
-
+    """Every non-heading sentence of a processed doc with its uncertainties (read from the
+    Doc's sentence spans)."""
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}")
-    claim_b, ev_b, st_b, threshold = _backends(nlp)
-    sents = []
-    prev_start = None
-    for sent in doc.sents:
-        span = content_span(sent)
-        if not len(span):
-            continue
-        if sentence_kind(span) != "heading":
-            sents.append((sent, span, span.start_char if prev_start is None else prev_start))
-        prev_start = span.start_char
-    if not sents:
-        return []
-    spans = [s for s, _, _ in sents]
-    cps = claim_b.predict_claims(spans)
-    evs = ev_b.predict_evidence(spans)
-    sts = st_b.predict_strength(spans)
     items = []
-    for i, ((_, span, ctx), cp, ev, st) in enumerate(zip(sents, cps, evs, sts, strict=True)):
-        p = float(cp.score)
+    prev_start = None
+    for sent in doc.spans.get("sentences", []):
+        ctx = sent.start_char if prev_start is None else prev_start
+        prev_start = sent.start_char
+        if sent.label_ == "heading":
+            continue
+        p = float(sent._.claim_score)
         uc = claim_uncertainty(p, threshold, strategy)
-        ue = class_uncertainty(ev.scores or {ev.level: 1.0}, len(EVIDENCE_LEVELS), strategy)
-        us = class_uncertainty(st.scores or {st.strength: 1.0}, len(STRENGTHS), strategy)
+        ev, st = sent._.evidence_scores, {k: v for k, v in sent._.strength_scores.items()
+                                          if k != "advice"}
+        ue = class_uncertainty(ev, len(EVIDENCE_LEVELS), strategy) if ev else 1.0
+        us = class_uncertainty(st, len(STRENGTHS), strategy) if st else 1.0
         w = min(1.0, p / threshold) if threshold > 0 else 1.0
         u = 0.5 * uc + 0.25 * w * (ue + us)
-        items.append(Item(id=f"{article_id}#{i + 1}", article_id=article_id,
-                          start=span.start_char, end=span.end_char, text=span.text,
-                          kind=sentence_kind(span), p_claim=p, u_claim=uc, u_evidence=ue,
+        items.append(Item(id=f"{article_id}#{len(items) + 1}", article_id=article_id,
+                          start=sent.start_char, end=sent.end_char, text=sent.text,
+                          kind=sent.label_, p_claim=p, u_claim=uc, u_evidence=ue,
                           u_strength=us, uncertainty=u, context_start=ctx))
     return items
 
@@ -179,13 +167,16 @@ def mmr_select(items: Sequence[Item], n: int, lam: float = 0.7) -> list[Item]:
 def rank(sources: Sequence[Any], nlp: Language, n: int, *, unit: str = "sentence",
          strategy: str = "margin", lam: float = 0.7, batch_size: int = 16) -> list[Item]:
     """The ``n`` sentences (``unit="sentence"``) or articles (``"article"``) of ``sources``
-    (:class:`kratom_nlp.annotate.exporting.Source`) to annotate next, best first."""
+    (:class:`kratom_nlp.annotate.sources.Source`) to annotate next, best first."""
     if unit not in ("sentence", "article"):
         raise ValueError("unit must be 'sentence' or 'article'")
+    from kratom_nlp.pipeline.scoring import score_sentences
+
+    threshold = float(getattr(nlp.get_pipe("kratom_claims"), "threshold", 0.5))
     pool: list[Item] = []
-    docs = nlp.pipe((s.text for s in sources), batch_size=batch_size)
+    docs = score_sentences(nlp, (s.text for s in sources), batch_size=batch_size)
     for src, doc in zip(sources, docs, strict=True):
-        items = sentence_items(doc, src.article_id, nlp, strategy)
+        items = sentence_items(doc, src.article_id, threshold, strategy)
         if unit == "sentence":
             pool.extend(items)
         elif items:
@@ -196,7 +187,7 @@ def rank(sources: Sequence[Any], nlp: Language, n: int, *, unit: str = "sentence
 def excerpt_sources(chosen: Sequence[Item], sources: Sequence[Any]) -> list[Any]:
     """Tasks for chosen sentences: each is an excerpt of its article, the preceding sentence
     (context for evidence carried over) and the sentence; ``meta`` says where it came from."""
-    from kratom_nlp.annotate.exporting import Source
+    from kratom_nlp.annotate.sources import Source
 
     by_id = {s.article_id: s for s in sources}
     out = []

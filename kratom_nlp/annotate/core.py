@@ -12,7 +12,6 @@ task has none, by the pipeline's segmenter (:func:`kratom_nlp.pipeline.segmenter
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +25,9 @@ from kratom_nlp.annotate.errors import (
 )
 from kratom_nlp.annotate.labels import CLAIM, CUE_LEVELS, NON_CLAIM, ROLES
 from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS, choose_level
+from kratom_nlp.text.geometry import line_kind
 
 META_KEYS = ("title", "genre", "substance", "stance", "version", "annotator", "split")
-_BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d+[.)])\s+")
-_TERMINAL = (".", "!", "?", ".\"", "!\"", "?\"", ".”", "?”", "!”", ".)", ".'", "…", ":")
 
 
 @dataclass
@@ -74,23 +72,9 @@ class TaskLabels:
 # --------------------------------------------------------------------------- helpers
 
 def text_kind(text: str, start: int, end: int) -> str:
-    """``heading``, ``bullet`` or ``sentence`` for a span, from its line (for sentences that the
-    task's stored segmentation does not cover)."""
-    ls = text.rfind("\n", 0, start) + 1
-    le = text.find("\n", end)
-    line = text[ls:(len(text) if le < 0 else le)]
-    whole = not text[ls:start].strip(" \t-*•·–—0123456789.)") and not text[end:le if le >= 0
-                                                                              else None].strip()
-    stripped = line.strip()
-    if stripped.startswith("#"):
-        return "heading"
-    if not whole:
-        return "sentence"
-    if _BULLET.match(line):
-        return "bullet"
-    if stripped.endswith("?") and len(stripped.split()) <= 12:
-        return "heading"  # a question standing on its own line
-    return "sentence" if stripped.endswith(_TERMINAL) else "heading"
+    """``heading``, ``bullet`` or ``sentence`` for a span, from its line (the pipeline's
+    definition, :func:`kratom_nlp.text.geometry.line_kind`)."""
+    return line_kind(text, start, end)
 
 
 def segment(text: str) -> list[tuple[int, int, str]]:

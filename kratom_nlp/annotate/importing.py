@@ -174,7 +174,7 @@ def import_file(path: str | Path, fmt: str = "auto", *, annotator: str | None = 
 
 def output_paths(output: Path, keys: list[str]) -> dict[str, Path]:
     """Where each annotator's records go: ``out.jsonl`` or ``out.<annotator>.jsonl``."""
-    from kratom_nlp.annotate.exporting import slug
+    from kratom_nlp.annotate.sources import slug
 
     if keys == [""]:
         return {"": output}

@@ -14,55 +14,25 @@ TASK_PIPES = {"claim": "kratom_claims", "evidence": "kratom_evidence",
               "strength": "kratom_strength"}
 
 
-def load_nlp(config: str | Path | None = None, backend: str = "rules",
-             models: dict[str, str | None] | None = None,
-             per_task: dict[str, tuple[str, str | None]] | None = None) -> Language:
-    """The pipeline, with ``backend`` (and per-task model folders) for the claim, evidence and
-    strength components, or ``per_task`` = ``{task: (backend, model)}`` (from a manifest).
-
-    ``backend="rules"`` with nothing else is the cached default pipeline."""
-    if backend == "rules" and not models and not per_task:
+def load_nlp(config: str | Path | None = None, backend: str = "default",
+             model: str | Path | None = None) -> Language:
+    """The pipeline with ``backend`` (a registered name; ``default`` = the manifest's choice)
+    for the claim, evidence and strength components, and ``model`` (a folder) for all three
+    when given. The default backend without a model is the cached default pipeline."""
+    if backend == "default" and model is None:
         from kratom_nlp.api import load
 
         return load(config)
     from kratom_nlp.pipeline import build_pipeline
+    from kratom_nlp.registry import backend_ref
 
-    choice = {task: (backend, (models or {}).get(task)) for task in TASK_PIPES}
-    choice.update(per_task or {})
     overrides: dict[str, object] = {}
     for task, pipe in TASK_PIPES.items():
-        name, model = choice[task]
-        overrides[f"components.{pipe}.backend"] = name
-        if model:
-            overrides[f"components.{pipe}.model"] = str(model)
+        block: dict[str, object] = {"@kratom_backends": backend_ref(backend), "task": task}
+        if model is not None:
+            block["model"] = str(model)
+        overrides[f"components.{pipe}.backend"] = block
     return build_pipeline(config, overrides)
-
-
-def backends_from_manifest(path: str | Path) -> dict[str, tuple[str, str | None]]:
-    """The default learned backends of ``models/manifest.json`` (the format of
-    :mod:`kratom_nlp.backends.learned`: ``{task: {backend: folder, "default": backend}}``) as
-    ``{task: (backend, model folder)}`` for the claim, evidence and strength tasks whose
-    default is a learned backend with a trained folder. A missing or unreadable manifest, or one
-    that names only the rules, gives ``{}``."""
-    import json
-
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    out: dict[str, tuple[str, str | None]] = {}
-    for task in TASK_PIPES:
-        entry = data.get(task)
-        if not isinstance(entry, dict):
-            continue
-        name = entry.get("default")
-        folder = entry.get(name) if name in ("sklearn", "transformer") else None
-        if isinstance(folder, str) and (p.parent / folder / "metadata.json").is_file():
-            out[task] = (name, str(p.parent / folder))
-    return out
 
 
 def model_version(nlp: Language) -> str:
@@ -80,14 +50,7 @@ def model_version(nlp: Language) -> str:
 
 def doc_segmentation(doc: Doc) -> list[tuple[int, int, str]]:
     """The pipeline's sentences (without surrounding whitespace and bullet marks) and kinds."""
-    from kratom_nlp.backends.rules import content_span, sentence_kind
-
-    out = []
-    for sent in doc.sents:
-        span = content_span(sent)
-        if len(span):
-            out.append((span.start_char, span.end_char, sentence_kind(span)))
-    return out
+    return [(s.start_char, s.end_char, s.label_) for s in doc.spans.get("sentences", [])]
 
 
 def doc_to_task(doc: Doc, article_id: str, meta: dict[str, Any] | None = None,

@@ -1,7 +1,15 @@
-"""Backends behind the pipeline's components: ``rules`` (default), ``sklearn``, ``transformer``.
+"""Backends behind the pipeline's components, registered in ``kratom_backends``.
 
-Learned backends are imported only when asked for, so the rules pipeline never pays for
-scikit-learn, torch or transformers at start-up.
+``config.cfg`` names one per component::
+
+    [components.kratom_claims.backend]
+    @kratom_backends = "kratom.default.v1"   # the manifest's default (measured on real text)
+    task = "claim"
+
+``kratom.rules.v1`` returns the rules' decisions, ``kratom.sklearn.v1`` and
+``kratom.transformer.v1`` a trained model (``model`` = a folder; by default the manifest's),
+``kratom.default.v1`` whatever ``models/manifest.json`` names as the task's default. Learned
+backends import numpy, torch or transformers only when they are built.
 """
 
 from __future__ import annotations
@@ -16,32 +24,50 @@ from kratom_nlp.backends.base import (
     StrengthBackend,
     StrengthPrediction,
 )
-
-BACKENDS = ("auto", "rules", "sklearn", "transformer")
+from kratom_nlp.backends.rules import RulesBackend
+from kratom_nlp.registry import registry
 
 __all__ = [
-    "BACKENDS", "ClaimBackend", "ClaimPrediction", "EvidenceBackend", "EvidencePrediction",
-    "StrengthBackend", "StrengthPrediction", "load_backend",
+    "ClaimBackend", "ClaimPrediction", "EvidenceBackend", "EvidencePrediction",
+    "RulesBackend", "StrengthBackend", "StrengthPrediction", "make_backend",
 ]
 
 
-def load_backend(name: str, task: str, model: str | None = None) -> Any:
-    """Return a backend object for ``task`` (claim, evidence, strength).
+@registry.kratom_backends("kratom.rules.v1")
+def rules_backend(task: str = "claim") -> RulesBackend:
+    """The labelling rules (computed once per sentence by ``kratom_sentences``)."""
+    return RulesBackend()
 
-    ``model`` is a model folder under ``models/`` (or a path) for the learned backends.
-    ``auto`` takes the backend ``models/manifest.json`` names as default for the task (the one
-    the benchmarks favour), and the rules when no model is installed.
-    """
-    if name == "auto":
-        from kratom_nlp.backends.learned import load_default_backend
 
-        return load_default_backend(task)
-    if name == "rules":
-        from kratom_nlp.backends.rules import RulesBackend
+@registry.kratom_backends("kratom.sklearn.v1")
+def sklearn_backend(task: str, model: str | None = None, models_dir: str | None = None,
+                    strict: bool = False) -> Any:
+    """A scikit-learn linear model (``kratom-linear`` format) for ``task``."""
+    from kratom_nlp.backends.learned.backends import learned_backend
 
-        return RulesBackend()
-    if name in ("sklearn", "transformer"):
-        from kratom_nlp.backends.learned import load_learned_backend
+    return learned_backend("sklearn", task, model, root=models_dir, strict=strict)
 
-        return load_learned_backend(name, task, model)
-    raise ValueError(f"unknown backend {name!r}; choose one of {BACKENDS}")
+
+@registry.kratom_backends("kratom.transformer.v1")
+def transformer_backend(task: str, model: str | None = None, models_dir: str | None = None,
+                        strict: bool = False) -> Any:
+    """A fine-tuned MiniLM (``kratom-transformer`` format) for ``task``."""
+    from kratom_nlp.backends.learned.backends import learned_backend
+
+    return learned_backend("transformer", task, model, root=models_dir, strict=strict)
+
+
+@registry.kratom_backends("kratom.default.v1")
+def default_backend(task: str, models_dir: str | None = None) -> Any:
+    """The backend ``manifest.json`` names as the task's default (rules when none)."""
+    from kratom_nlp.backends.learned.backends import default_backend as _default
+
+    return _default(task, models_dir)
+
+
+def make_backend(name: str, task: str, model: str | None = None) -> Any:
+    """A backend by its short name (``rules``, ``sklearn``, ``transformer``, ``default``)."""
+    from kratom_nlp.registry import backend_ref
+
+    func = registry.kratom_backends.get(backend_ref(name))
+    return func(task=task, model=model) if model is not None else func(task=task)

@@ -1,8 +1,12 @@
 """The small interfaces every backend implements, one per task.
 
-A backend sees sentences as spaCy spans (with the cue span groups of ``kratom_lexicon`` on their
-doc) and returns one prediction per sentence. Rules, scikit-learn and transformer backends all
-fit these protocols, so the pipeline components never change when the backend does.
+A backend receives spans of a processed Doc — the ``sentences`` spans for the claim decision,
+the ``claims`` spans for evidence and strength — after ``kratom_sentences`` has stored each
+sentence's context and rule analysis on it, and returns one prediction per span. The spans of one
+call may come from many documents (the components batch across documents). Rules,
+scikit-learn and transformer backends all fit these protocols, so the components never change
+when the backend does; ``config.cfg`` chooses the backend through the ``kratom_backends``
+registry (:mod:`kratom_nlp.registry`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ class ClaimPrediction:
     is_claim: bool
     claim_type: str | None = None
     score: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,11 +54,11 @@ class ClaimBackend(Protocol):
 class EvidenceBackend(Protocol):
     name: str
 
-    def predict_evidence(self, sents: Sequence[Span]) -> list[EvidencePrediction]: ...
+    def predict_evidence(self, claims: Sequence[Span]) -> list[EvidencePrediction]: ...
 
 
 @runtime_checkable
 class StrengthBackend(Protocol):
     name: str
 
-    def predict_strength(self, sents: Sequence[Span]) -> list[StrengthPrediction]: ...
+    def predict_strength(self, claims: Sequence[Span]) -> list[StrengthPrediction]: ...

@@ -19,7 +19,7 @@ import typer
 
 from kratom_nlp.annotate.agreement_loader import register as _register_agreement_loader
 from kratom_nlp.cli import app
-from kratom_nlp.cli.common import fail, warn
+from kratom_nlp.cli.common import Backend, fail, warn
 
 annotate_app = typer.Typer(
     name="annotate", no_args_is_help=True,
@@ -27,7 +27,7 @@ annotate_app = typer.Typer(
 app.add_typer(annotate_app, name="annotate")
 _register_agreement_loader()  # `kratom-nlp agreement` then also reads tool exports directly
 
-ROOT = Path(__file__).resolve().parents[2]
+GOLD_DIR = Path("corpora") / "gold"  # the written gold corpus, relative to the working folder
 
 
 class ExportFormat(StrEnum):
@@ -41,19 +41,6 @@ class ImportFormat(StrEnum):
     labelstudio_min = "labelstudio-min"
     prodigy = "prodigy"
     doccano = "doccano"
-
-
-class Backend(StrEnum):
-    rules = "rules"
-    sklearn = "sklearn"
-    transformer = "transformer"
-
-
-class NextBackend(StrEnum):
-    auto = "auto"
-    rules = "rules"
-    sklearn = "sklearn"
-    transformer = "transformer"
 
 
 class Multi(StrEnum):
@@ -84,22 +71,19 @@ def _problem_exit(exc: Exception) -> NoReturn:
     fail(exc)
 
 
-def _nlp(config: Path | None, backend: str, model: Path | None,
-         per_task: dict[str, tuple[str, str | None]] | None = None) -> Any:
+def _nlp(config: Path | None, backend: str, model: Path | None) -> Any:
     from kratom_nlp.annotate.predict import load_nlp
+    from kratom_nlp.errors import ConfigError
 
-    models = {t: str(model) for t in ("claim", "evidence", "strength")} if model else None
     try:
-        return load_nlp(config, backend, models, per_task)
+        return load_nlp(config, backend, model)
     except (OSError, ValueError, ImportError) as exc:
-        typer.secho(f"error: cannot load the pipeline (backend {backend}): {exc}", err=True,
-                    fg="red")
-        raise typer.Exit(20) from exc
+        fail(ConfigError(f"cannot load the pipeline (backend {backend}): {exc}"))
 
 
 def _sources(input_path: Path) -> list[Any]:
     from kratom_nlp.annotate.errors import AnnotateError
-    from kratom_nlp.annotate.exporting import collect_sources
+    from kratom_nlp.annotate.sources import collect_sources
     from kratom_nlp.ingest import InputError
 
     warnings: list[str] = []
@@ -145,7 +129,8 @@ def export_cmd(
                                            "corpus JSONL (gold labels become annotations)."),
     output: Path = typer.Option(..., "--output", "-o", help="Tasks file to write."),
     fmt: ExportFormat = typer.Option(ExportFormat.labelstudio, "--format", "-f"),
-    backend: Backend = typer.Option(Backend.rules, help="Backend of the pre-annotations."),
+    backend: Backend = typer.Option("default", help="Backend of the pre-annotations "
+                                    "(default: the manifest's choice per task)."),
     model: Path | None = typer.Option(None, help="Model folder of a learned backend."),
     config: Path | None = typer.Option(None, "--config", "-c", help="A pipeline config.cfg."),
 ) -> None:
@@ -211,20 +196,18 @@ def next_cmd(
     output: Path | None = typer.Option(None, "--output", "-o",
                                        help="Also write the items as annotation tasks."),
     fmt: ExportFormat = typer.Option(ExportFormat.labelstudio, "--format", "-f"),
-    backend: NextBackend = typer.Option(NextBackend.auto,
-                                        help="auto: learned backends listed in "
-                                             "models/manifest.json, else rules."),
+    backend: Backend = typer.Option("default", help="Backend whose uncertainty ranks the "
+                                    "items (default: the manifest's choice per task)."),
     model: Path | None = typer.Option(None, help="Model folder of a learned backend."),
-    manifest: Path = typer.Option(ROOT / "models" / "manifest.json", help="Model manifest."),
-    exclude: Path | None = typer.Option(ROOT / "corpora" / "gold",
+    exclude: Path | None = typer.Option(GOLD_DIR,
                                         help="Skip articles already in this corpus folder."),
     config: Path | None = typer.Option(None, "--config", "-c", help="A pipeline config.cfg."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
 ) -> None:
     """Rank unlabelled sentences (or articles) by model uncertainty and diversity."""
     from kratom_nlp.annotate.active import excerpt_sources, rank
-    from kratom_nlp.annotate.exporting import build_tasks, read_jsonl_sources
-    from kratom_nlp.annotate.predict import backends_from_manifest
+    from kratom_nlp.annotate.exporting import build_tasks
+    from kratom_nlp.annotate.sources import read_jsonl_sources
 
     sources = _sources(input_path)
     if exclude is not None and exclude.is_dir() and exclude.resolve() != input_path.resolve() \
@@ -242,15 +225,7 @@ def next_cmd(
             warn(f"left out {before - len(sources)} article(s) already in {exclude}")
     if not sources:
         fail(ValueError("no unlabelled article left to rank"), 12)
-    per_task = None
-    name = backend.value
-    if backend is NextBackend.auto:
-        per_task = backends_from_manifest(manifest) or None
-        name = "rules"
-        if per_task:
-            warn("using " + ", ".join(f"{t}={b}" for t, (b, _) in sorted(per_task.items()))
-                 + f" from {manifest}")
-    nlp = _nlp(config, name, model, per_task)
+    nlp = _nlp(config, backend.value, model)
     chosen = rank(sources, nlp, n, unit=unit.value, strategy=strategy.value,
                   lam=1.0 - diversity)
     if len(chosen) < n:
@@ -280,7 +255,7 @@ def next_cmd(
 def merge_cmd(
     imported: list[Path] = typer.Argument(..., help="Imported corpus JSONL files."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder of the merged corpus."),
-    gold: Path = typer.Option(ROOT / "corpora" / "gold", help="The gold corpus folder."),
+    gold: Path = typer.Option(GOLD_DIR, help="The gold corpus folder."),
 ) -> None:
     """Merge imported annotations into a copy of the gold corpus (for `kratom-nlp train`)."""
     from kratom_nlp.annotate.errors import AnnotateError

@@ -1,5 +1,5 @@
-"""``kratom-nlp corpus build|stats`` and ``kratom-nlp agreement``: the gold corpus and its
-inter-annotator agreement."""
+"""``kratom-nlp corpus build|stats`` and ``kratom-nlp agreement``: the gold corpora (written and
+real) and their inter-annotator agreement."""
 
 from __future__ import annotations
 
@@ -104,6 +104,47 @@ def _stats_table(stats: dict[str, Any]) -> str:
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 
 
+def _real_stats_table(stats: dict[str, Any]) -> str:
+    """Per-split counts of the real corpus as plain-text tables (rich)."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from kratom_nlp.corpora.real import STUDY_KINDS
+    from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS
+
+    splits = list(stats)
+    console = Console(record=True, width=110, file=io.StringIO())
+
+    def table(title: str, rows: list[tuple[str, list[int]]]) -> None:
+        t = Table(title=title, title_justify="left")
+        t.add_column("")
+        for s in [*splits, "total"]:
+            t.add_column(s, justify="right")
+        for name, vals in rows:
+            t.add_row(name, *[str(v) for v in vals], str(sum(vals)))
+        console.print(t)
+
+    table("Totals", [(k, [stats[s][k] for s in splits]) for k in (
+        "articles", "press_releases", "news_stories", "sentences", "headings", "boilerplate",
+        "claims", "overclaims", "advice", "studies", "claims_linked_to_a_study",
+        "cues_from_context")])
+    table("Evidence level (claims)",
+          [(lev, [stats[s]["evidence"].get(lev, 0) for s in splits]) for lev in EVIDENCE_LEVELS])
+    table("Strength (claims)",
+          [(lev, [stats[s]["strength"].get(lev, 0) for s in splits]) for lev in STRENGTHS])
+    table("Claim type (claims)",
+          [(lev, [stats[s]["claim_type"].get(lev, 0) for s in splits]) for lev in CLAIM_TYPES])
+    table("Study design (study mentions)",
+          [(lev, [stats[s]["study_design"].get(lev, 0) for s in splits])
+           for lev in EVIDENCE_LEVELS if lev != "none"])
+    kinds = [k for k in STUDY_KINDS if any(stats[s]["study_kind"].get(k) for s in splits)]
+    table("Study kind (study mentions)",
+          [(k, [stats[s]["study_kind"].get(k, 0) for s in splits]) for k in kinds])
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+
+
 @corpus_app.command("stats")
 def corpus_stats(
     gold: Path | None = typer.Option(None, "--gold", help="Folder of the split JSONL files "
@@ -111,10 +152,29 @@ def corpus_stats(
     fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f",
                                      help="text tables or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
+    real: bool = typer.Option(False, "--real", help="The real-text corpus (corpora/real): "
+                              "counts from its stand-off records (no texts needed)."),
+    layer: str = typer.Option("gold", "--layer", help="With --real: gold, A or B."),
 ) -> None:
     """Label counts per split of the gold corpus (for the data card)."""
     from kratom_nlp.corpora.gold import counts
 
+    if real:
+        from kratom_nlp.corpora.real import RealCorpusError
+        from kratom_nlp.corpora.real import counts as real_counts
+
+        try:
+            stats = real_counts(layer=layer)
+        except (OSError, ValueError, RealCorpusError) as exc:
+            fail(OSError(f"cannot read the real corpus: {exc}"), 2)
+        if fmt is ReportFormat.json:
+            rendered = json.dumps(stats, indent=1, ensure_ascii=False) + "\n"
+        elif fmt is ReportFormat.markdown:
+            rendered = "```text\n" + _real_stats_table(stats) + "```\n"
+        else:
+            rendered = _real_stats_table(stats)
+        _emit(rendered, output, "real corpus stats")
+        return
     folder = gold or _default_corpus() / "gold"
     try:
         stats = counts(folder)
@@ -130,32 +190,59 @@ def corpus_stats(
     _emit(rendered, output, "corpus stats")
 
 
+def _looks_standoff(path: Path) -> bool:
+    """Whether ``path`` (a file or a folder) holds stand-off records of the real corpus."""
+    from kratom_nlp.corpora.agreement import is_standoff_record
+
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if not files or not files[0].is_file():
+        return False
+    try:
+        return is_standoff_record(json.loads(files[0].read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
+
+
 @app.command("agreement")
 def agreement(
     a: Path = typer.Argument(..., help="Annotations A: article JSON file(s) in a folder, one "
-                             "article file, or gold JSONL."),
+                             "article file, gold JSONL, or a folder of real-corpus stand-off "
+                             "records."),
     b: Path = typer.Argument(..., help="Annotations B, in any of the same formats."),
     fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="Report format."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
     common_only: bool = typer.Option(False, "--common-only", help="Compare only the articles "
                                      "annotated on both sides (the rest are counted)."),
+    real: bool | None = typer.Option(None, "--real/--no-real", help="Stand-off records of the "
+                                     "real corpus (corpora/real/annotations/A, B): A restricted "
+                                     "to B's articles, plus study-mention and claim→study link "
+                                     "agreement. Default: detected from the files."),
 ) -> None:
     """Inter-annotator agreement between two annotations of the same articles."""
     from kratom_nlp.corpora.agreement import (
         AnnotationError,
         compare,
+        compare_real,
         load_annotations,
         render_agreement,
     )
 
+    if real is None:
+        real = _looks_standoff(a) and _looks_standoff(b)
+    command = " ".join(["kratom-nlp agreement", str(a), str(b)]
+                       + (["--real"] if real else [])
+                       + (["--common-only"] if common_only and not real else [])
+                       + [f"--format {fmt.value}"] + ([f"--output {output}"] if output else []))
     try:
-        ann_a = load_annotations(a)
-        ann_b = load_annotations(b)
+        if real:
+            report = compare_real(a, b)
+        else:
+            report = compare(load_annotations(a), load_annotations(b), common_only=common_only)
     except AnnotationError as exc:
         fail(exc)
-    report = compare(ann_a, ann_b, common_only=common_only)
     if not report["sentences"]["compared"]:
         fail(AnnotationError(f"no sentence of {a} aligns with one of {b} "
                              "(same article id and offsets)"), 2)
-    rendered = render_agreement(report, fmt.value, a=str(a), b=str(b))
+    rendered = render_agreement(report, fmt.value, a=str(a), b=str(b),
+                                command=command if real else None)
     _emit(rendered, output, f"{report['sentences']['compared']} sentences compared")

@@ -11,28 +11,12 @@ from typing import Any, TextIO
 import typer
 
 from kratom_nlp.cli import app
-from kratom_nlp.cli.common import fail
+from kratom_nlp.cli.common import Backend, Task, fail
 
 EXIT_LINES_FAILED = 3
-EXIT_NO_MODEL = 20
-
-
-class Task(StrEnum):
-    claim = "claim"
-    evidence = "evidence"
-    strength = "strength"
-    advice = "advice"
-    certainty = "certainty"
 
 
 class LearnedBackend(StrEnum):
-    sklearn = "sklearn"
-    transformer = "transformer"
-
-
-class AnyBackend(StrEnum):
-    default = "default"
-    rules = "rules"
     sklearn = "sklearn"
     transformer = "transformer"
 
@@ -82,70 +66,71 @@ def train(
                           run_eval=run_eval, command=command,
                           log=lambda m: typer.echo(m, err=True))
     except (FileNotFoundError, ValueError) as exc:
-        fail(exc, 2)
+        fail(exc, getattr(exc, "exit_code", 2))
     typer.secho(f"model stored in {out}", err=True, fg="green")
 
 
 # --------------------------------------------------------------------------- classify
-def _predictor(task: str, backend: str, model: Path | None) -> tuple[str, Any]:
-    """(backend name, field model or None for the rules) for ``task``."""
-    from kratom_nlp.backends.learned import (
-        default_backend,
-        load_field_model,
-        resolve_model_dir,
-    )
-
-    name = default_backend(task) if backend == "default" else backend
-    if model is not None and name == "rules":
-        raise ValueError("--model needs --backend sklearn or transformer")
-    if name == "rules":
-        return name, None
-    folder = resolve_model_dir(name, task, model)
-    if folder is None:
-        where = str(model) if model is not None else "models/manifest.json"
-        raise FileNotFoundError(f"no trained {name} model for {task!r} ({where}); train one "
-                                f"with `kratom-nlp train {task} --backend {name}`")
-    fm = load_field_model(folder)
-    if fm.task != task:
-        raise ValueError(f"{folder} holds a {fm.task!r} model, not {task!r}")
-    return name, fm
+TASK_PIPES = {"claim": "kratom_claims", "evidence": "kratom_evidence",
+              "strength": "kratom_strength", "advice": "kratom_strength",
+              "certainty": "kratom_strength"}
 
 
-def _label_batch(task: str, fm: Any, nlp: Any, records: list[tuple[str, str]]) -> list[Any]:
-    """(prediction, scores) for each (text, context) pair."""
-    from kratom_nlp.backends.learned import TASK_LABELS, examples_for_spans
-    from kratom_nlp.training.data import Row, annotate
-    from kratom_nlp.training.evaluate import rules_predictions
+def classify_pipeline(task: str, backend: str, model: Path | None) -> Any:
+    """The pipeline with ``backend`` (and ``model``) for the component that decides ``task``."""
+    from kratom_nlp.errors import ModelError
+    from kratom_nlp.pipeline import build_pipeline
+    from kratom_nlp.registry import backend_ref
 
-    items = []
-    for text, ctx in records:
-        if ctx:
-            items.append((f"{ctx}\n{text}", [0, len(ctx) + 1]))
-        else:
-            items.append((text, [0]))
+    if model is not None and backend in ("rules", "default"):
+        raise ModelError("--model needs --backend sklearn or transformer")
+    block: dict[str, Any] = {"@kratom_backends": backend_ref(backend), "task": task}
+    if backend in ("sklearn", "transformer"):
+        block["strict"] = True
+        if model is not None:
+            block["model"] = str(model)
+    return build_pipeline(overrides={f"components.{TASK_PIPES[task]}.backend": block})
+
+
+def label_records(task: str, nlp: Any, records: list[tuple[str, str]]) -> list[Any]:
+    """(prediction, scores) for each (text, context) pair, read from the processed Docs: the
+    pipeline runs up to the claim detector, then every sentence is handed to the evidence and
+    strength components as a claim candidate (so they answer for non-claims too)."""
+    from kratom_nlp.pipeline.scoring import candidates_from_sentences
+    from kratom_nlp.training.data import annotate
+
+    items = [(f"{ctx}\n{text}", [0, len(ctx) + 1]) if ctx else (text, [0])
+             for text, ctx in records]
     docs = annotate(nlp, items)
-    spans = [list(d.sents)[-1] for d in docs]
-    examples = examples_for_spans(spans, texts=[t for t, _ in records],
-                                  contexts=[c for _, c in records])
-    labels = TASK_LABELS[task]
+    nlp.get_pipe("kratom_claims").process(docs)
+    targets = []
+    for doc in docs:
+        cands = candidates_from_sentences(doc)
+        if not cands:
+            raise ValueError("a record has no sentence text")
+        doc.spans["claims"] = cands[-1:]
+        targets.append(cands[-1])
+    if task != "claim":
+        nlp.get_pipe("kratom_evidence").process(docs)
+    if task in ("strength", "advice", "certainty"):
+        nlp.get_pipe("kratom_strength").process(docs)
     out: list[Any] = []
-    if fm is None:
-        preds = rules_predictions(task, [Row(e) for e in examples])
-        for p, e in zip(preds, examples, strict=True):
-            if labels is None:
-                out.append((round(float(p), 3), None))
-            elif task == "claim":
-                out.append((p, {"claim": round(float(e.rules["r_claim_score"]), 4)}))
-            else:
-                out.append((p, {p: 1.0}))
-        return out
-    raw = fm.predict(examples)
-    for row in raw:
-        if labels is None:
-            out.append((round(float(row), 3), None))
-            continue
-        scores = {lab: round(float(v), 4) for lab, v in zip(labels, row, strict=True)}
-        out.append((max(scores, key=lambda k: scores[k]), scores))
+    for span in targets:
+        if task == "claim":
+            scores = dict(span._.claim_scores) or {"claim": round(float(span._.claim_score), 4)}
+            out.append((span._.claim_type if span._.is_claim else "none", scores))
+        elif task == "evidence":
+            out.append((span._.evidence_level, dict(span._.evidence_scores)))
+        elif task == "strength":
+            scores = {k: v for k, v in span._.strength_scores.items() if k != "advice"}
+            out.append((span._.strength, scores))
+        elif task == "advice":
+            p = span._.strength_scores.get("advice")
+            out.append(("advice" if span._.advice else "no_advice",
+                        {"advice": p} if p is not None else {}))
+        else:
+            value = span._.certainty
+            out.append((None if value is None else round(float(value), 3), None))
     return out
 
 
@@ -164,9 +149,9 @@ def classify(
     text_field: str = typer.Option("text", "--text-field", help="Field holding the sentence."),
     context_field: str | None = typer.Option(
         None, "--context-field", help="Field holding the previous sentence (optional)."),
-    backend: AnyBackend = typer.Option(
-        AnyBackend.default, "--backend", "-b",
-        help="rules, sklearn, transformer, or default (the manifest's choice)."),
+    backend: Backend = typer.Option(
+        "default", "--backend", "-b",
+        help="A registered backend; default = the manifest's choice for the task."),
     model: Path | None = typer.Option(None, "--model", "-m",
                                       help="A model folder (default: from the manifest)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output JSONL."),
@@ -179,15 +164,15 @@ def classify(
     Malformed lines and records without the text field are reported with their line numbers
     (stderr and the errors file) and skipped; the exit code is 3 when any line failed.
     """
+    from kratom_nlp.errors import ModelError
+
     if not input_path.is_file():
         fail(FileNotFoundError(f"{input_path}: no such file"), 10)
     try:
-        name, fm = _predictor(task.value, backend.value, model)
-    except (FileNotFoundError, ValueError, OSError, ImportError) as exc:
-        fail(exc, EXIT_NO_MODEL)
-    from kratom_nlp.pipeline import load_pipeline
-
-    nlp = load_pipeline()
+        nlp = classify_pipeline(task.value, backend.value, model)
+    except (ModelError, ValueError, OSError, ImportError) as exc:
+        fail(exc, ModelError.exit_code)
+    name = backend.value
     output.parent.mkdir(parents=True, exist_ok=True)
     err_file = errors_path or output.with_name(output.name + ".errors.jsonl")
     n_ok = n_bad = 0
@@ -200,7 +185,7 @@ def classify(
             nonlocal n_ok
             if not pending:
                 return
-            results = _label_batch(task.value, fm, nlp, [(t, c) for _, t, c in pending])
+            results = label_records(task.value, nlp, [(t, c) for _, t, c in pending])
             for (rec, _, _), (pred, scores) in zip(pending, results, strict=True):
                 rec["prediction"] = pred
                 if scores is not None:
@@ -243,3 +228,66 @@ def classify(
         err_file.unlink(missing_ok=True)
     if n_bad:
         raise typer.Exit(EXIT_LINES_FAILED)
+
+
+# --------------------------------------------------------------------------- models
+models_app = typer.Typer(name="models", no_args_is_help=True,
+                         help="Inspect, verify and convert the trained models.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list(models_dir: Path | None = typer.Option(None, "--models-dir")) -> None:
+    """The models of the manifest, each task's default, and whether every file checks out."""
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.errors import ModelError
+
+    manifest = store.read_manifest(models_dir)
+    for task in store.TASKS:
+        entry = manifest.get(task) or {}
+        for backend, folder in entry.items():
+            if backend == "default":
+                continue
+            path = store.models_dir(models_dir) / folder
+            try:
+                store.verify_metadata(path, models_dir)
+                store.verify_files(path, store.read_metadata(path), models_dir)
+                state = "ok"
+            except ModelError as exc:
+                state = f"FAILED: {exc}"
+            mark = " (default)" if entry.get("default") == backend else ""
+            typer.echo(f"{task:10} {backend:12} {folder}{mark}  {state}")
+
+
+@models_app.command("convert")
+def models_convert(
+    src: Path = typer.Argument(..., help="An old scikit-learn model folder (model.skops)."),
+    dst: Path | None = typer.Option(None, "--output", "-o",
+                                    help="Where to write it (default: convert in place)."),
+) -> None:
+    """Convert an old skops model folder to the array format, once (needs the `convert` extra).
+
+    The skops file is opened trusting only the exact scikit-learn classes such a model is made
+    of; anything else is refused. The analyzer itself never opens skops or pickle files.
+    """
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.errors import ModelError
+    from kratom_nlp.training.convert import convert_folder
+
+    out = dst or src
+    try:
+        digests = convert_folder(src, out)
+    except ModuleNotFoundError as exc:
+        fail(ModelError(f"{exc.name} is needed to read skops files: "
+                        "pip install 'kratom-nlp[convert]'"))
+    except (ModelError, OSError, ValueError) as exc:
+        fail(exc, ModelError.exit_code)
+    meta = store.read_metadata(out)
+    manifest = None
+    try:
+        if out.resolve().parent == store.models_dir().resolve():
+            manifest = store.register_model(meta["task"], "sklearn", out, digests)
+    except ValueError:
+        manifest = None
+    typer.secho(f"converted {src} -> {out}" + (f" (registered in {manifest})" if manifest
+                                                else ""), err=True, fg="green")

@@ -1,14 +1,34 @@
-"""Corpora: the project's gold corpus (``load``) and loaders for the public data sets."""
+"""Corpora: the project's gold corpora (``load``) and loaders for the public data sets.
+
+Two gold corpora: ``written`` (articles the project wrote, ``corpora/gold``) and ``real``
+(articles written by others, FakeHealth, stored stand-off in ``corpora/real``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["build", "counts", "load", "to_docbin"]
+__all__ = ["CORPORA", "build", "counts", "load", "to_docbin"]
+
+CORPORA: tuple[str, ...] = ("written", "real")
 
 
-def load(path: Any = None, *, level: str = "sentence") -> Any:
-    """The gold corpus as a ``datasets.DatasetDict`` (see :func:`kratom_nlp.corpora.gold.load`)."""
+def load(path: Any = None, *, level: str = "sentence", corpus: str = "written",
+         split: str | None = None, data_dir: Any = None, layer: str = "gold") -> Any:
+    """A gold corpus.
+
+    ``corpus="written"`` (default): the project-written corpus as a ``datasets.DatasetDict``
+    (see :func:`kratom_nlp.corpora.gold.load`; ``path``, ``level``).
+    ``corpus="real"``: the real-text corpus as a list of articles with their texts resolved
+    from a local copy of FakeHealth and hash-checked (see :func:`kratom_nlp.corpora.real.load`;
+    ``split``, ``data_dir``, ``layer``, and ``path`` for another corpus folder).
+    """
+    if corpus == "real":
+        from kratom_nlp.corpora.real import load as _load_real
+
+        return _load_real(split, data_dir, layer, root=path)
+    if corpus != "written":
+        raise ValueError(f"unknown corpus {corpus!r}: one of {', '.join(CORPORA)}")
     from kratom_nlp.corpora.gold import load as _load
 
     return _load(path, level=level)

@@ -11,7 +11,14 @@ every field, and every sentence present on one side only is reported.
 
 Loaders are pluggable: :func:`register_loader` adds a format (for example an exported Label
 Studio or Prodigy file) ahead of the built-in ones (authoring-format article JSON, compiled gold
-records as JSON or JSONL, and folders of those).
+records as JSON or JSONL, stand-off records of the real corpus, and folders of those).
+
+The real corpus (``corpora/real``) stores its labels stand-off (offsets and a hash, no text);
+:func:`compare_real` compares two such layers: the sentence fields as above (sentences align by
+``(id, start, end)``; A is restricted to the articles B has), plus the article-level fields of that
+corpus: the **study mentions** (two mentions match when their spans overlap; F1, and agreement on
+design, kind and population of the matched ones) and the **claim→study links** on the claims both
+sides link to a study.
 """
 
 from __future__ import annotations
@@ -32,7 +39,10 @@ __all__ = [
     "Key",
     "Labels",
     "compare",
+    "compare_real",
+    "is_standoff_record",
     "labels_from_gold_sentence",
+    "load_standoff_records",
     "load_annotations",
     "register_loader",
     "render_agreement",
@@ -56,6 +66,8 @@ class Labels(TypedDict, total=False):
     overclaim: bool
     text: str
     kind: str
+    unit: int
+    study: str | None
 
 
 Key = tuple[str, int, int]
@@ -170,8 +182,37 @@ def _load_jsonl(path: Path) -> Iterator[tuple[Key, Labels]]:
         yield from _from_record(record, f"{path}:{no}")
 
 
+def is_standoff_record(data: Any) -> bool:
+    """Whether ``data`` is a stand-off record of the real corpus: ``id``, ``sha256`` and
+    ``sentences`` with offsets, and no text."""
+    return (isinstance(data, dict) and isinstance(data.get("sha256"), str)
+            and isinstance(data.get("sentences"), list) and "text" not in data)
+
+
+def _sniff_standoff(path: Path) -> bool:
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        with path.open(encoding="utf-8") as fh:
+            head = fh.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return '"sha256"' in head and '"text"' not in head and '"blocks"' not in head
+
+
+def _load_standoff(path: Path) -> Iterator[tuple[Key, Labels]]:
+    record = _read_json(path)
+    if not is_standoff_record(record):
+        raise AnnotationError(f"{path}: not a stand-off record ('id', 'sha256', 'sentences')")
+    for i, (key, labels) in enumerate(_from_record(record, str(path))):
+        labels["unit"] = i
+        labels["study"] = record["sentences"][i].get("study")
+        yield key, labels
+
+
 _BUILTIN: tuple[_Loader, ...] = (
     _Loader("gold-jsonl", lambda p: p.suffix.lower() == ".jsonl", _load_jsonl),
+    _Loader("real-standoff", _sniff_standoff, _load_standoff),
     _Loader("article-json", lambda p: p.suffix.lower() == ".json", _load_json),
 )
 
@@ -264,8 +305,12 @@ def _field(a: list[Any], b: list[Any], labels: list[Any], scope: str) -> dict[st
         "agreement": (sum(x == y for x, y in zip(a, b, strict=True)) / n) if n else None,
         "kappa": _kappa(a, b, labels),
         "labels": [str(lab).lower() if isinstance(lab, bool) else lab for lab in present],
-        "confusion": (confusion_matrix(a, b, labels=present).tolist() if n else []),
+        "confusion": [],
     }
+    if n:
+        with warnings.catch_warnings():  # one label only: sklearn warns, the table is still right
+            warnings.simplefilter("ignore")
+            out["confusion"] = confusion_matrix(a, b, labels=present).tolist()
     return out
 
 
@@ -358,6 +403,174 @@ def compare(a: dict[Key, Labels], b: dict[Key, Labels], *, common_only: bool = F
     }
 
 
+# --------------------------------------------------------------------------- real corpus
+
+
+def load_standoff_records(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Stand-off records (real corpus) by article id, from a folder of ``<id>.json`` or a file."""
+    out: dict[str, dict[str, Any]] = {}
+    for file in _files(Path(path)):
+        record = _read_json(file)
+        if not is_standoff_record(record):
+            raise AnnotationError(f"{file}: not a stand-off record of the real corpus "
+                                  "('id', 'sha256', 'sentences' with offsets)")
+        if record["id"] in out:
+            raise AnnotationError(f"{file}: article {record['id']} is annotated twice")
+        out[record["id"]] = record
+    return out
+
+
+def _overlap(x: dict[str, Any], y: dict[str, Any]) -> int:
+    return max(0, min(x["end"], y["end"]) - max(x["start"], y["start"]))
+
+
+def _match_studies(sa: list[dict[str, Any]], sb: list[dict[str, Any]]
+                   ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """One-to-one matching of study mentions whose spans overlap, largest overlap first."""
+    pairs = sorted(((_overlap(x, y), i, j) for i, x in enumerate(sa) for j, y in enumerate(sb)
+                    if _overlap(x, y) > 0), reverse=True)
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            out.append((sa[i], sb[j]))
+    return sorted(out, key=lambda p: (p[0]["start"], p[1]["start"]))
+
+
+def _study_agreement(rec_a: dict[str, dict[str, Any]], rec_b: dict[str, dict[str, Any]],
+                     ids: list[str]) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    from kratom_nlp.corpora.real import POPULATIONS, STUDY_KINDS
+
+    n_a = n_b = 0
+    matched: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    unmatched: list[dict[str, Any]] = []
+    mapping: dict[str, dict[str, str]] = {}
+    for doc in ids:
+        sa, sb = rec_a[doc].get("studies", []), rec_b[doc].get("studies", [])
+        n_a, n_b = n_a + len(sa), n_b + len(sb)
+        pairs = _match_studies(sa, sb)
+        mapping[doc] = {x["id"]: y["id"] for x, y in pairs}
+        matched += [(doc, x, y) for x, y in pairs]
+        ma, mb = {x["id"] for x, _ in pairs}, {y["id"] for _, y in pairs}
+        unmatched += [{"article_id": doc, "side": side, "study": st["id"], "unit": st["sentence"],
+                       "design": st["design"], "kind": st["kind"]}
+                      for side, group, seen in (("A", sa, ma), ("B", sb, mb))
+                      for st in group if st["id"] not in seen]
+    m = len(matched)
+    precision = m / n_b if n_b else None  # B's mentions that A also has (A as reference)
+    recall = m / n_a if n_a else None
+    f1 = 2 * m / (n_a + n_b) if n_a + n_b else None
+    fields: dict[str, Any] = {}
+    for name, domain in (("design", list(EVIDENCE_LEVELS)), ("kind", list(STUDY_KINDS)),
+                         ("population", list(POPULATIONS))):
+        fields[name] = _field([x[name] for _, x, _ in matched], [y[name] for _, _, y in matched],
+                              domain, "matched study mentions")
+    both_n = [(x.get("n"), y.get("n")) for _, x, y in matched
+              if x.get("n") is not None or y.get("n") is not None]
+    fields["n"] = {"scope": "matched mentions where either side gives n", "n": len(both_n),
+                   "agreement": (sum(x == y for x, y in both_n) / len(both_n)) if both_n
+                   else None}
+    diffs = [{"article_id": doc, "a": x["id"], "b": y["id"], "unit_a": x["sentence"],
+              "unit_b": y["sentence"],
+              "fields": {f: [x.get(f), y.get(f)] for f in ("design", "kind", "population", "n")
+                         if x.get(f) != y.get(f)}}
+             for doc, x, y in matched]
+    return {
+        "mentions_a": n_a, "mentions_b": n_b, "matched": m,
+        "precision": precision, "recall": recall, "f1": f1,
+        "fields": fields,
+        "unmatched": unmatched,
+        "matched_with_differences": [d for d in diffs if d["fields"]],
+        "note": "two mentions match when their character spans overlap (one-to-one, largest "
+                "overlap first); recall = A's mentions matched, precision = B's mentions matched",
+    }, mapping
+
+
+def _link_agreement(rec_a: dict[str, dict[str, Any]], rec_b: dict[str, dict[str, Any]],
+                    ids: list[str], mapping: dict[str, dict[str, str]]) -> dict[str, Any]:
+    both_claims = both_linked = same = only_a = only_b = 0
+    linked_a: list[bool] = []
+    linked_b: list[bool] = []
+    diffs = []
+    for doc in ids:
+        sents_b = {(s["start"], s["end"]): s for s in rec_b[doc]["sentences"]}
+        for i, s in enumerate(rec_a[doc]["sentences"]):
+            t = sents_b.get((s["start"], s["end"]))
+            if t is None or not (s["claim"] and t["claim"]):
+                continue
+            both_claims += 1
+            la, lb = s.get("study"), t.get("study")
+            linked_a.append(la is not None)
+            linked_b.append(lb is not None)
+            if la is not None and lb is not None:
+                both_linked += 1
+                if mapping[doc].get(la) == lb:
+                    same += 1
+                else:
+                    diffs.append({"article_id": doc, "unit": i, "a": la, "b": lb})
+            elif la is not None:
+                only_a += 1
+            elif lb is not None:
+                only_b += 1
+    linked = _field(linked_a, linked_b, [False, True], "sentences both call claims")
+    return {
+        "claims_both": both_claims,
+        "linked_by_both": both_linked,
+        "same_study": same,
+        "agreement": (same / both_linked) if both_linked else None,
+        "linked_only_a": only_a,
+        "linked_only_b": only_b,
+        "linked_or_not": linked,
+        "different_study": diffs,
+        "note": "agreement: on the claims both sides link to a study, the share linked to the "
+                "same study (B's study matched to A's by span overlap); linked_or_not: whether a "
+                "claim rests on a described study at all",
+    }
+
+
+def compare_real(a: str | Path | dict[str, dict[str, Any]],
+                 b: str | Path | dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Agreement between two stand-off layers of the real corpus (folders or loaded records).
+
+    A is restricted to the articles B has; sentences align by ``(id, start, end)``. The report
+    is :func:`compare`'s, plus ``real``: study mentions and claim→study links.
+    """
+    rec_a = a if isinstance(a, dict) else load_standoff_records(a)
+    rec_b = b if isinstance(b, dict) else load_standoff_records(b)
+    ids = sorted(set(rec_a) & set(rec_b))
+    left_out = sorted(set(rec_a) - set(rec_b))
+    for doc in ids:
+        if rec_a[doc]["sha256"] != rec_b[doc]["sha256"]:
+            raise AnnotationError(f"{doc}: A and B were annotated on different texts (sha256)")
+
+    def labels(recs: dict[str, dict[str, Any]], where: str) -> dict[Key, Labels]:
+        out: dict[Key, Labels] = {}
+        for doc in ids:
+            for i, (key, lab) in enumerate(_from_record(recs[doc], f"{where} {doc}")):
+                lab["unit"] = i
+                lab["study"] = recs[doc]["sentences"][i].get("study")
+                out[key] = lab
+        return out
+
+    la, lb = labels(rec_a, "A"), labels(rec_b, "B")
+    report = compare(la, lb, common_only=True)
+    for d in report["disagreements"]:  # no text in stand-off records: name the unit instead
+        d.pop("text", None)
+        d["unit"] = la[(d["article_id"], d["start"], d["end"])]["unit"]
+    for side in ("only_a", "only_b"):
+        for d in report["sentences"][side]:
+            d.pop("text", None)
+    report["articles"]["a_restricted_to_b"] = True
+    report["articles"]["a_left_out"] = len(left_out)
+    report["articles"]["only_b"] = sorted(set(rec_b) - set(rec_a))
+    studies, mapping = _study_agreement(rec_a, rec_b, ids)
+    report["real"] = {"studies": studies, "links": _link_agreement(rec_a, rec_b, ids, mapping)}
+    return report
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -401,7 +614,7 @@ def _header_lines(report: dict[str, Any], a: str, b: str) -> list[str]:
     for side in ("only_a", "only_b"):
         for s in report["sentences"][side][:20]:
             lines.append(f"sentence only in {side[-1].upper()}: {s['article_id']} "
-                         f"[{s['start']}:{s['end']}] {s['text'][:70]}")
+                         f"[{s['start']}:{s['end']}] {s.get('text', '')[:70]}")
     lines.append(f"sentences with any disagreement: {len(report['disagreements'])}")
     return lines
 
@@ -431,6 +644,9 @@ def _render_text(report: dict[str, Any], a: str, b: str) -> str:
         console.print(cm)
     for key, note in report["notes"].items():
         console.print(f"note ({key}): {note}", markup=False, highlight=False)
+    if "real" in report:
+        for line in _real_lines(report):
+            console.print(line, markup=False, highlight=False)
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 
 
@@ -444,12 +660,65 @@ def _md_table(head: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def _render_markdown(report: dict[str, Any], a: str, b: str) -> str:
+def _real_lines(report: dict[str, Any]) -> list[str]:
+    """Markdown for the real corpus's article-level fields (studies and links)."""
+    st, ln = report["real"]["studies"], report["real"]["links"]
+    lines = ["## Study mentions", "",
+             f"- mentions: A {st['mentions_a']}, B {st['mentions_b']}; matched "
+             f"{st['matched']} (spans overlap)",
+             f"- F1 {_f(st['f1'])} (recall: A's matched {_f(st['recall'])}; precision: B's "
+             f"matched {_f(st['precision'])})", ""]
+    rows = [[name, r["scope"], str(r["n"]), _f(r["agreement"]),
+             _f(r.get("kappa"))] for name, r in st["fields"].items()]
+    lines += _md_table(["field", "scope", "n", "raw agreement", "Cohen's κ"], rows)
+    lines += ["", f"- *matching*: {st['note']}", ""]
+    if st["unmatched"]:
+        lines += ["Unmatched mentions:", ""]
+        lines += _md_table(["article", "side", "study", "unit", "design", "kind"],
+                           [[u["article_id"], u["side"], u["study"], str(u["unit"]),
+                             u["design"], u["kind"]] for u in st["unmatched"]])
+        lines.append("")
+    if st["matched_with_differences"]:
+        lines += ["Matched mentions that differ:", ""]
+        lines += _md_table(["article", "A", "B", "field: A / B"],
+                           [[d["article_id"], f"{d['a']} (unit {d['unit_a']})",
+                             f"{d['b']} (unit {d['unit_b']})",
+                             "; ".join(f"{k}: {va} / {vb}" for k, (va, vb) in d["fields"].items())]
+                            for d in st["matched_with_differences"]])
+        lines.append("")
+    lk = ln["linked_or_not"]
+    lines += ["## Claim → study links", "",
+              f"- claims on both sides: {ln['claims_both']}; linked to a study by both: "
+              f"{ln['linked_by_both']}; by A only: {ln['linked_only_a']}; by B only: "
+              f"{ln['linked_only_b']}",
+              f"- same study on the claims both link: {ln['same_study']} of "
+              f"{ln['linked_by_both']} (agreement {_f(ln['agreement'])})",
+              f"- linked or not (claims both call claims): raw agreement "
+              f"{_f(lk['agreement'])}, Cohen's κ {_f(lk['kappa'])}",
+              f"- *note*: {ln['note']}", ""]
+    if ln["different_study"]:
+        lines += _md_table(["article", "unit", "A", "B"],
+                           [[d["article_id"], str(d["unit"]), d["a"], d["b"]]
+                            for d in ln["different_study"]])
+        lines.append("")
+    return lines
+
+
+def _render_markdown(report: dict[str, Any], a: str, b: str, command: str | None = None) -> str:
     lines = ["# Inter-annotator agreement", ""]
+    if command:
+        lines += [f"Generated by `{command}`; do not edit by hand.", ""]
+    if report["articles"].get("a_restricted_to_b"):
+        lines += [f"A is restricted to the {report['articles']['both']} articles B annotated "
+                  f"({report['articles']['a_left_out']} other articles of A left out). "
+                  "Sentences align by (article id, start, end); stand-off records hold no text, "
+                  "so sentences are named by their unit index.", ""]
     lines += [f"- {line}" for line in _header_lines(report, a, b)]
     lines += ["", "## Agreement per field", ""]
     lines += _md_table(_HEAD, _summary_rows(report))
     lines += [""] + [f"- *{k}*: {v}" for k, v in report["notes"].items()]
+    if "real" in report:
+        lines += [""] + _real_lines(report)
     lines += ["", "## Confusion tables (rows: A, columns: B)", ""]
     for name, r in report["fields"].items():
         if not r["labels"]:
@@ -464,19 +733,22 @@ def _render_markdown(report: dict[str, Any], a: str, b: str) -> str:
         rows = []
         for d in report["disagreements"]:
             what = "; ".join(f"{f}: {va} / {vb}" for f, (va, vb) in d["fields"].items())
-            rows.append([d["article_id"], f"{d['start']}–{d['end']}", d["text"][:90], what])
+            where = d["text"][:90] if d.get("text") else f"unit {d.get('unit', '?')}"
+            rows.append([d["article_id"], f"{d['start']}–{d['end']}", where, what])
         lines += _md_table(["article", "span", "sentence", "field: A / B"], rows)
         lines.append("")
     return "\n".join(lines)
 
 
 def render_agreement(report: dict[str, Any], fmt: str = "text", *, a: str = "A",
-                     b: str = "B") -> str:
-    """The report as ``text`` (rich tables), ``json`` or ``markdown``."""
+                     b: str = "B", command: str | None = None) -> str:
+    """The report as ``text`` (rich tables), ``json`` or ``markdown``; ``command`` (the command
+    line that made it) is recorded in the json and markdown forms."""
     if fmt == "json":
-        return json.dumps({"a": a, "b": b, **report}, indent=1, ensure_ascii=False) + "\n"
+        head = {"a": a, "b": b, **({"command": command} if command else {})}
+        return json.dumps({**head, **report}, indent=1, ensure_ascii=False) + "\n"
     if fmt == "markdown":
-        return _render_markdown(report, a, b)
+        return _render_markdown(report, a, b, command)
     if fmt == "text":
         return _render_text(report, a, b)
     raise ValueError(f"unknown format {fmt!r}: text, json or markdown")

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from kratom_nlp.corpora.authoring import compile_file
+from kratom_nlp.paths import corpora_dir
 from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS
 
 SPLITS = ("train", "dev", "test")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CORPUS = REPO_ROOT / "corpora"
+DEFAULT_CORPUS = corpora_dir()
 
 
 def assign_split(article_id: str) -> str:

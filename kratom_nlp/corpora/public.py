@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kratom_nlp.paths import shared_data_dir
 from kratom_nlp.taxonomy import STRENGTHS
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+DEFAULT_DATA_DIR = shared_data_dir()
 
 CLAIM_STRENGTH_FILE = "claim_strength/pubmed_conclusions.jsonl"
 INSCIOUT_FILE = "claim_strength/insciout_train.jsonl"

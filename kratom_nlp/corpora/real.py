@@ -17,6 +17,10 @@ Layout under ``corpora/real/``::
 The annotators labelled *worksheets* (numbered sentences shown with their text, kept outside the
 repository) in a compact form; :func:`compile_labels` turns such a label file into a stand-off
 record with exact offsets, and :func:`validate_record` checks a record against the taxonomy.
+
+:func:`load` gives the articles with their texts resolved and hash-checked (also reachable as
+``kratom_nlp.corpora.load(corpus="real")``); :func:`counts` the label counts per split
+(``kratom-nlp corpus stats --real``). ``corpora/real/README.md`` is the data card.
 """
 
 from __future__ import annotations
@@ -30,19 +34,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kratom_nlp.paths import corpora_dir
 from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS
+from kratom_nlp.text.geometry import line_kind
 
 SPLITS = ("train", "dev", "test")
+LAYERS = ("gold", "A", "B")
 DATA_ENV = "KRATOM_NLP_REAL_NEWS"
 DEFAULT_DATA_DIR = Path("../shared/data/real_news")
+REAL_ROOT = corpora_dir() / "real"  # relative to the working folder (or $KRATOM_NLP_CORPORA)
+_HOW_TO_POINT = (f"pass --data-dir DIR (data_dir= in Python) or set {DATA_ENV}=DIR to a folder "
+                 "holding healthrelease_pool.jsonl and healthstory_pool.jsonl; the default is "
+                 f"{DEFAULT_DATA_DIR} relative to the working directory "
+                 "(corpora/real/README.md says how to get FakeHealth)")
 POOL_FILES = {"healthrelease_pool.jsonl": "release", "healthstory_pool.jsonl": "story"}
 FORMAT_VERSION = "1.0"
 
 STUDY_KINDS: tuple[str, ...] = (
     "meta_analysis", "systematic_review", "review", "randomised_trial", "controlled_trial",
     "trial", "cohort", "case_control", "cross_sectional", "survey", "case_report",
-    "case_series", "records_analysis", "single_arm", "animal", "cell", "lab", "adverse_event_reports",
-    "regulatory_review", "modelling", "other",
+    "case_series", "records_analysis", "single_arm", "animal", "cell", "lab",
+    "adverse_event_reports", "regulatory_review", "modelling", "other",
 )
 POPULATIONS: tuple[str, ...] = ("human", "animal", "cell", "unknown")
 KINDS: tuple[str, ...] = ("sentence", "heading", "bullet", "boilerplate")
@@ -74,9 +86,8 @@ def read_pool(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     missing = [name for name in POOL_FILES if not (root / name).is_file()]
     if missing:
         raise RealCorpusError(
-            f"the FakeHealth texts are not at {root} (missing {', '.join(missing)}); pass "
-            f"--data-dir or set {DATA_ENV} to a folder holding {' and '.join(POOL_FILES)} "
-            "(see corpora/real/README.md for how to get FakeHealth)")
+            f"the FakeHealth texts are not at {root} (missing {', '.join(missing)}); "
+            + _HOW_TO_POINT)
     for name, source in POOL_FILES.items():
         with (root / name).open(encoding="utf-8") as fh:
             for line in fh:
@@ -92,14 +103,15 @@ def read_pool(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
 def resolve_text(record: dict[str, Any], pool: dict[str, dict[str, Any]]) -> str:
     """The text of a stand-off record, after checking its hash."""
     doc_id = record["id"]
-    if doc_id not in pool:
-        raise RealCorpusError(f"{doc_id}: text not found in the FakeHealth files; is the data "
-                              f"folder complete (set {DATA_ENV} or pass --data-dir)?")
+    if doc_id not in pool or not isinstance(pool[doc_id].get("text"), str):
+        raise RealCorpusError(f"{doc_id}: text not found in the local FakeHealth files; is the "
+                              "data folder complete? " + _HOW_TO_POINT)
     text = pool[doc_id]["text"]
     if text_sha256(text) != record["sha256"]:
         raise RealCorpusError(f"{doc_id}: the local text differs from the one annotated "
                               f"(sha256 {text_sha256(text)[:12]}… ≠ {record['sha256'][:12]}…); "
-                              "the offsets would not fit, refusing it")
+                              "the offsets would not fit, refusing it. Use the unmodified "
+                              "FakeHealth real_news files: " + _HOW_TO_POINT)
     return text
 
 
@@ -112,17 +124,8 @@ def segment(text: str) -> list[tuple[int, int]]:
 
 
 def guess_kind(text: str, start: int, end: int) -> str:
-    """heading (a whole line without final punctuation), bullet, or sentence."""
-    ls = text.rfind("\n", 0, start) + 1
-    le = text.find("\n", end)
-    le = len(text) if le < 0 else le
-    whole_line = not text[ls:start].strip() and not text[end:le].strip()
-    body = text[start:end].strip()
-    if whole_line and re.match(r"^\s*(?:[-*•·–—]|\d+[.)])\s+", text[ls:le]):
-        return "bullet"
-    if whole_line and not body.endswith((".", "!", "?", ".\"", "?\"", ".”", "?”", ":", ")")):
-        return "heading"
-    return "sentence"
+    """heading, bullet or sentence: the pipeline's own definition (text geometry)."""
+    return line_kind(text, start, end)
 
 
 def worksheet(doc_id: str, pool: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -308,7 +311,7 @@ def validate_record(record: dict[str, Any], text: str | None = None) -> list[str
 class RealCorpus:
     """The folder of the real corpus: ``splits.json``, ``gold/``, ``annotations/``."""
 
-    root: Path
+    root: Path = REAL_ROOT
 
     @property
     def splits(self) -> dict[str, Any]:
@@ -321,12 +324,25 @@ class RealCorpus:
         folder = self.root / "gold" if layer == "gold" else self.root / "annotations" / layer
         return folder / f"{doc_id}.json"
 
+    def split_of(self) -> dict[str, str]:
+        """Split of every annotated article id."""
+        return {i: s for s in SPLITS for i in self.ids(s)}
+
     def records(self, split: str | None = None, layer: str = "gold") -> Iterator[dict[str, Any]]:
+        """The stand-off records of a layer (``gold``, ``A`` or ``B``), in split order. The
+        gold layer covers every annotated article (a missing record is an error); the
+        annotator layers yield the articles they have."""
+        if split is not None and split not in SPLITS:
+            raise RealCorpusError(f"unknown split {split!r}: one of {', '.join(SPLITS)}")
+        if layer not in LAYERS:
+            raise RealCorpusError(f"unknown layer {layer!r}: one of {', '.join(LAYERS)}")
         ids = self.ids(split) if split else [i for s in SPLITS for i in self.ids(s)]
         for doc_id in ids:
             path = self.record_path(doc_id, layer)
             if path.is_file():
                 yield json.loads(path.read_text(encoding="utf-8"))
+            elif layer == "gold":
+                raise RealCorpusError(f"{doc_id}: no gold record at {path}")
 
 
 def resolve_record(record: dict[str, Any], pool: dict[str, dict[str, Any]],
@@ -345,3 +361,57 @@ def resolve_record(record: dict[str, Any], pool: dict[str, dict[str, Any]],
         "substance": "", "text": text, "sentences": sents, "studies": studies,
         "annotator": record.get("annotator"), "split": split, "criteria": art["criteria"],
         "rating": art["rating"], "sha256": record["sha256"]}
+
+
+def load(split: str | None = None, data_dir: str | Path | None = None, layer: str = "gold", *,
+         root: str | Path | None = None, pool: dict[str, dict[str, Any]] | None = None
+         ) -> list[dict[str, Any]]:
+    """The real corpus with its texts resolved: one dict per article (see
+    :func:`resolve_record`), every text hash-checked.
+
+    ``split``: train, dev or test (default: all three, each article carrying its ``split``).
+    ``data_dir``: the folder of the FakeHealth ``real_news`` files (else ``$KRATOM_NLP_REAL_NEWS``,
+    else ``../shared/data/real_news`` relative to the working directory). ``layer``: ``gold``
+    (adjudicated) or an annotator's layer, ``A`` or ``B``. ``pool`` (texts by id, as
+    :func:`read_pool` returns them) replaces reading ``data_dir``. Raises
+    :class:`RealCorpusError` naming the article when a text is missing or differs.
+    """
+    corpus = RealCorpus(Path(root) if root else REAL_ROOT)
+    texts = pool if pool is not None else read_pool(data_dir)
+    split_of = corpus.split_of()
+    return [resolve_record(rec, texts, split_of.get(rec["id"]))
+            for rec in corpus.records(split, layer)]
+
+
+def counts(layer: str = "gold", root: str | Path | None = None) -> dict[str, Any]:
+    """Label counts per split from the stand-off records (no texts needed): articles,
+    sentences, claims, overclaims, advice, studies, evidence levels, strengths, claim types."""
+    from collections import Counter
+
+    corpus = RealCorpus(Path(root) if root else REAL_ROOT)
+    out: dict[str, Any] = {}
+    for split in SPLITS:
+        recs = list(corpus.records(split, layer))
+        sents = [s for r in recs for s in r["sentences"]]
+        claims = [s for s in sents if s["claim"]]
+        studies = [st for r in recs for st in r["studies"]]
+        out[split] = {
+            "articles": len(recs),
+            "press_releases": sum(r["source"] == "release" for r in recs),
+            "news_stories": sum(r["source"] == "story" for r in recs),
+            "sentences": len(sents),
+            "headings": sum(s["kind"] == "heading" for s in sents),
+            "boilerplate": sum(s["kind"] == "boilerplate" for s in sents),
+            "claims": len(claims),
+            "overclaims": sum(s["overclaim"] for s in claims),
+            "advice": sum(s["advice"] for s in claims),
+            "studies": len(studies),
+            "claims_linked_to_a_study": sum(s["study"] is not None for s in claims),
+            "cues_from_context": sum(s["from_context"] for s in claims),
+            "evidence": dict(Counter(s["evidence"] for s in claims)),
+            "strength": dict(Counter(s["strength"] for s in claims)),
+            "claim_type": dict(Counter(s["claim_type"] for s in claims)),
+            "study_design": dict(Counter(st["design"] for st in studies)),
+            "study_kind": dict(Counter(st["kind"] for st in studies)),
+        }
+    return out

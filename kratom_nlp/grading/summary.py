@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kratom_nlp.resources import OverclaimRules, load_overclaim_rules
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span
 from kratom_nlp.taxonomy import EVIDENCE_LEVELS, STRENGTHS
 
 
@@ -43,3 +46,11 @@ def summarize(claims: Iterable[Mapping[str, Any]], *, sentences: int | None = No
     if sentences is not None:
         out["sentences"] = sentences
     return out
+
+
+def summarize_spans(claims: Iterable[Span], *, sentences: int | None = None,
+                    rules: OverclaimRules | None = None) -> dict[str, Any]:
+    """:func:`summarize` over claim spans of a processed Doc (their extension values)."""
+    return summarize(({"evidence": {"level": c._.evidence_level}, "strength": c._.strength,
+                       "overclaim": {"flag": bool(c._.overclaim)}, "advice": bool(c._.advice)}
+                      for c in claims), sentences=sentences, rules=rules)

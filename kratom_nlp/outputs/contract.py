@@ -8,16 +8,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 SCHEMA_VERSION = "1.0.0"
+
+
+def claim_to_dict(claim: Span, index: int) -> dict[str, Any]:
+    """A claim span as an analysis-contract dict."""
+    return {
+        "id": f"c{index}",
+        "start": claim.start_char,
+        "end": claim.end_char,
+        "text": claim.text,
+        "claim_type": claim._.claim_type or "efficacy",
+        "substances": list(claim._.substances),
+        "outcomes": list(claim._.outcomes),
+        "evidence": {"level": claim._.evidence_level, "cues": list(claim._.evidence_cues),
+                     "from_context": bool(claim._.evidence_from_context)},
+        "strength": claim._.strength,
+        "certainty": None if claim._.certainty is None else round(float(claim._.certainty), 2),
+        "advice": bool(claim._.advice),
+        "advice_kind": claim._.advice_kind,
+        "overclaim": {"flag": bool(claim._.overclaim), "reason": claim._.overclaim_reason,
+                      "rule": claim._.overclaim_rule,
+                      "score": round(float(claim._.overclaim_score), 3)},
+    }
 
 
 def doc_to_analysis(doc: Doc, *, source: str | None = None, language: str | None = None,
                     warnings: list[str] | None = None) -> dict[str, Any]:
     """Build the analysis dict of a document processed by the kratom_nlp pipeline."""
-    from kratom_nlp.pipeline.components import claim_to_dict
-
     claims = [claim_to_dict(c, i + 1) for i, c in enumerate(doc.spans.get("claims", []))]
     summary = dict(doc._.summary) if doc._.summary else {}
     if not summary:

@@ -21,9 +21,11 @@ def _register_factories() -> None:
     warnings.filterwarnings("ignore", message=r".*\[W036\]")
     import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
 
+    import kratom_nlp.backends  # noqa: F401  (registers the backends)
     import kratom_nlp.pipeline.components  # noqa: F401
     import kratom_nlp.pipeline.lexicon  # noqa: F401
     import kratom_nlp.pipeline.segmenter  # noqa: F401
+    import kratom_nlp.registry  # noqa: F401  (the kratom_backends registry, the resources)
 
 
 def build_pipeline(config: str | Path | None = None,
@@ -34,7 +36,7 @@ def build_pipeline(config: str | Path | None = None,
     _register_factories()
     register_extensions()
     cfg = util.load_config(Path(config) if config else DEFAULT_CONFIG,
-                           overrides=dict(overrides or {}), interpolate=False)
+                           overrides=dict(overrides or {}), interpolate=True)
     return util.load_model_from_config(cfg, auto_fill=True, validate=True)
 
 

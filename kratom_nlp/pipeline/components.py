@@ -1,121 +1,161 @@
-"""The claim, evidence, strength and overclaim components.
+"""The sentence, claim, evidence, strength and overclaim components.
 
-Each one asks a backend (``rules`` by default; ``sklearn`` / ``transformer`` when trained models
-are installed under ``models/``) and stores plain values in span extensions of the spans in
-``doc.spans["claims"]``.
+``kratom_sentences`` writes ``doc.spans["sentences"]`` (every sentence without its whitespace
+and bullet marker, label = its kind) with the rules' analysis of each one; the claim detector
+asks its backend about every sentence and writes the scores back onto the sentence spans and the
+claims into ``doc.spans["claims"]``; evidence, strength and overclaim fill the claims'
+extensions. Every value is plain (see ``extensions.py``), so the Doc is the only carrier of
+predictions: exports, active learning, training and the outputs read it, nothing recomputes.
+
+Components that ask a backend process documents in batches (``nlp.pipe``): the sentences of a
+whole batch go to the backend in one call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.util import minibatch
 
-from kratom_nlp.backends import load_backend
-from kratom_nlp.backends.rules import RulesBackend, content_span, human_outcome
+from kratom_nlp.backends.base import ClaimBackend, EvidenceBackend, StrengthBackend
+from kratom_nlp.backends.learned.features import rules_of
+from kratom_nlp.backends.rules import RuleAnalyzer, cue_dict
 from kratom_nlp.grading import ClaimFacts, OverclaimEngine
-from kratom_nlp.grading.summary import summarize
+from kratom_nlp.grading.summary import summarize_spans
 from kratom_nlp.pipeline import extensions  # noqa: F401
-from kratom_nlp.resources import load_overclaim_rules
+from kratom_nlp.resources import CueResources, OverclaimRules
 
 
 def _claims(doc: Doc) -> list[Span]:
     return list(doc.spans.get("claims", []))
 
 
-class ClaimDetector:
-    def __init__(self, backend: str, model: str | None, threshold: float) -> None:
-        self.backend = load_backend(backend, "claim", model)
+class _Batched:
+    """A component that works on a list of docs at once (``__call__`` is a batch of one)."""
+
+    def process(self, docs: Sequence[Doc]) -> None:
+        raise NotImplementedError
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.process([doc])
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        for docs in minibatch(stream, size=batch_size):
+            self.process(docs)
+            yield from docs
+
+
+class SentenceAnalyzer:
+    """``kratom_sentences``: the sentence spans and the rules' analysis of each one."""
+
+    def __init__(self, cues: CueResources) -> None:
+        self.rules = RuleAnalyzer(cues)
+
+    def __call__(self, doc: Doc) -> Doc:
+        views = self.rules.views(doc)
+        spans: list[Span] = []
+        prev_text = ""
+        for view, result in zip(views, self.rules.analyze(views), strict=True):
+            context, prev_text = prev_text, ("" if view.empty else view.text)
+            if view.empty:
+                continue
+            span = Span(doc, view.cstart, view.cend, label=view.kind)
+            span._.rules = result.to_dict()
+            span._.context = context
+            spans.append(span)
+        doc.spans["sentences"] = spans
+        return doc
+
+
+class ClaimDetector(_Batched):
+    """``kratom_claims``: asks the backend about every sentence; keeps the claims."""
+
+    def __init__(self, backend: ClaimBackend, threshold: float) -> None:
+        self.backend = backend
         self.threshold = threshold
 
-    def __call__(self, doc: Doc) -> Doc:
-        sents = list(doc.sents)
-        preds = self.backend.predict_claims(sents)
-        claims: list[Span] = []
-        subs = doc.spans.get("substances", [])
-        conds = doc.spans.get("conditions", [])
-        topic = doc._.topic_substances
-        for sent, pred in zip(sents, preds, strict=True):
-            if not pred.is_claim or pred.score < self.threshold:
-                continue
-            span = content_span(sent)
-            if not len(span):
-                continue
-            claim = Span(doc, span.start, span.end, label=pred.claim_type or "efficacy")
-            claim._.claim_type = pred.claim_type or "efficacy"
-            claim._.claim_score = float(pred.score)
-            names = list(dict.fromkeys(s.label_ for s in subs
-                                       if span.start <= s.start < span.end))
-            claim._.substances = names or topic[:1]
-            claim._.outcomes = list(dict.fromkeys(c.label_ for c in conds
-                                                  if span.start <= c.start < span.end))
-            claims.append(claim)
-        doc.spans["claims"] = claims
-        return doc
+    def process(self, docs: Sequence[Doc]) -> None:
+        per_doc = [list(doc.spans.get("sentences", [])) for doc in docs]
+        preds = iter(self.backend.predict_claims([s for sents in per_doc for s in sents]))
+        for doc, sents in zip(docs, per_doc, strict=True):
+            subs = doc.spans.get("substances", [])
+            conds = doc.spans.get("conditions", [])
+            topic = doc._.topic_substances
+            claims: list[Span] = []
+            for index, sent in enumerate(sents):
+                pred = next(preds)
+                sent._.claim_score = float(pred.score)
+                sent._.claim_type = pred.claim_type
+                sent._.claim_scores = dict(pred.scores)
+                sent._.is_claim = bool(pred.is_claim and pred.score >= self.threshold)
+                if not sent._.is_claim:
+                    continue
+                ctype = pred.claim_type or "efficacy"
+                claim = Span(doc, sent.start, sent.end, label=ctype)
+                claim._.claim_type = ctype
+                claim._.claim_score = float(pred.score)
+                claim._.sentence_index = index
+                names = list(dict.fromkeys(s.label_ for s in subs
+                                           if sent.start <= s.start < sent.end))
+                claim._.substances = names or topic[:1]
+                claim._.outcomes = list(dict.fromkeys(c.label_ for c in conds
+                                                      if sent.start <= c.start < sent.end))
+                claims.append(claim)
+            doc.spans["claims"] = claims
 
 
-class EvidenceAttributor:
-    def __init__(self, backend: str, model: str | None) -> None:
-        self.backend = load_backend(backend, "evidence", model)
+class EvidenceAttributor(_Batched):
+    """``kratom_evidence``: the evidence level of each claim and the cue spans behind it."""
 
-    def __call__(self, doc: Doc) -> Doc:
-        claims = _claims(doc)
-        cue_spans: list[Span] = []
-        for claim, pred in zip(claims, self.backend.predict_evidence(claims), strict=True):
-            claim._.evidence_level = pred.level
-            claim._.evidence_cues = pred.cues
-            claim._.evidence_from_context = pred.from_context
-            claim._.evidence_scores = pred.scores
-            for cue in pred.cues:
-                span = doc.char_span(cue["start"], cue["end"], label=cue["level"],
-                                     alignment_mode="expand")
-                if span is not None:
-                    cue_spans.append(span)
-        doc.spans["evidence_cues"] = cue_spans
-        return doc
+    def __init__(self, backend: EvidenceBackend) -> None:
+        self.backend = backend
+
+    def process(self, docs: Sequence[Doc]) -> None:
+        per_doc = [_claims(doc) for doc in docs]
+        preds = iter(self.backend.predict_evidence([c for cs in per_doc for c in cs]))
+        for doc, claims in zip(docs, per_doc, strict=True):
+            cue_spans: list[Span] = []
+            for claim in claims:
+                pred = next(preds)
+                claim._.evidence_level = pred.level
+                claim._.evidence_cues = pred.cues
+                claim._.evidence_from_context = pred.from_context
+                claim._.evidence_scores = pred.scores
+                for cue in pred.cues:
+                    span = doc.char_span(cue["start"], cue["end"], label=cue["level"],
+                                         alignment_mode="expand")
+                    if span is not None:
+                        cue_spans.append(span)
+            doc.spans["evidence_cues"] = cue_spans
 
 
-class StrengthGrader:
-    def __init__(self, backend: str, model: str | None) -> None:
-        self.backend = load_backend(backend, "strength", model)
+class StrengthGrader(_Batched):
+    """``kratom_strength``: strength, advice (and its kind) and certainty of each claim."""
 
-    def __call__(self, doc: Doc) -> Doc:
-        claims = _claims(doc)
+    def __init__(self, backend: StrengthBackend) -> None:
+        self.backend = backend
+
+    def process(self, docs: Sequence[Doc]) -> None:
+        claims = [c for doc in docs for c in _claims(doc)]
         for claim, pred in zip(claims, self.backend.predict_strength(claims), strict=True):
             claim._.strength = pred.strength
             claim._.strength_scores = pred.scores
             claim._.advice = bool(pred.advice)
             claim._.advice_kind = pred.advice_kind
             claim._.certainty = pred.certainty
-        return doc
-
-
-def claim_to_dict(claim: Span, index: int) -> dict:
-    """A claim span as an analysis-contract dict."""
-    return {
-        "id": f"c{index}",
-        "start": claim.start_char,
-        "end": claim.end_char,
-        "text": claim.text,
-        "claim_type": claim._.claim_type or "efficacy",
-        "substances": list(claim._.substances),
-        "outcomes": list(claim._.outcomes),
-        "evidence": {"level": claim._.evidence_level, "cues": list(claim._.evidence_cues),
-                     "from_context": bool(claim._.evidence_from_context)},
-        "strength": claim._.strength,
-        "certainty": None if claim._.certainty is None else round(float(claim._.certainty), 2),
-        "advice": bool(claim._.advice),
-        "advice_kind": claim._.advice_kind,
-        "overclaim": {"flag": bool(claim._.overclaim), "reason": claim._.overclaim_reason,
-                      "rule": claim._.overclaim_rule,
-                      "score": round(float(claim._.overclaim_score), 3)},
-    }
 
 
 class OverclaimGrader:
-    def __init__(self, rules_path: str | None) -> None:
-        self.rules = load_overclaim_rules(rules_path)
-        self.engine = OverclaimEngine(self.rules)
-        self.rules_backend = RulesBackend()
+    """``kratom_overclaim``: the overclaim rules on each claim's predicted fields, and the
+    article summary."""
+
+    def __init__(self, rules: OverclaimRules, cues: CueResources) -> None:
+        self.rules = rules
+        self.engine = OverclaimEngine(rules)
+        self.outcomes = RuleAnalyzer(cues)
 
     def __call__(self, doc: Doc) -> Doc:
         claims = _claims(doc)
@@ -125,8 +165,8 @@ class OverclaimGrader:
                 level=claim._.evidence_level, advice=bool(claim._.advice),
                 advice_kind=claim._.advice_kind, substances=list(claim._.substances),
                 cues=[c["text"] for c in claim._.evidence_cues],
-                human_outcome=human_outcome(claim, claim._.evidence_cues),
-                benefit=self.rules_backend.claim_has_benefit(claim),
+                human_outcome=self.outcomes.human_outcome(claim, claim._.evidence_cues),
+                benefit=bool(rules_of(claim).get("benefit", True)),
             )
             d = self.engine.decide(facts)
             claim._.overclaim = d.flag
@@ -134,29 +174,40 @@ class OverclaimGrader:
             claim._.overclaim_rule = d.rule
             claim._.overclaim_score = float(d.score)
         n_sents = sum(1 for _ in doc.sents) if doc.has_annotation("SENT_START") else 0
-        doc._.summary = summarize([claim_to_dict(c, i + 1) for i, c in enumerate(claims)],
-                                  sentences=n_sents, rules=self.rules)
+        doc._.summary = summarize_spans(claims, sentences=n_sents, rules=self.rules)
         return doc
 
 
-@Language.factory("kratom_claims",
-                  default_config={"backend": "rules", "model": None, "threshold": 0.5})
-def make_claims(nlp: Language, name: str, backend: str, model: str | None,
+__all__ = ["ClaimDetector", "EvidenceAttributor", "OverclaimGrader", "SentenceAnalyzer",
+           "StrengthGrader", "cue_dict"]
+
+
+@Language.factory("kratom_sentences", default_config={"cues": {"@misc": "kratom.cues.v1"}})
+def make_sentences(nlp: Language, name: str, cues: CueResources) -> SentenceAnalyzer:
+    return SentenceAnalyzer(cues)
+
+
+@Language.factory("kratom_claims", default_config={
+    "backend": {"@kratom_backends": "kratom.default.v1", "task": "claim"}, "threshold": 0.5})
+def make_claims(nlp: Language, name: str, backend: ClaimBackend,
                 threshold: float) -> ClaimDetector:
-    return ClaimDetector(backend, model, threshold)
+    return ClaimDetector(backend, threshold)
 
 
-@Language.factory("kratom_evidence", default_config={"backend": "rules", "model": None})
-def make_evidence(nlp: Language, name: str, backend: str,
-                  model: str | None) -> EvidenceAttributor:
-    return EvidenceAttributor(backend, model)
+@Language.factory("kratom_evidence", default_config={
+    "backend": {"@kratom_backends": "kratom.default.v1", "task": "evidence"}})
+def make_evidence(nlp: Language, name: str, backend: EvidenceBackend) -> EvidenceAttributor:
+    return EvidenceAttributor(backend)
 
 
-@Language.factory("kratom_strength", default_config={"backend": "rules", "model": None})
-def make_strength(nlp: Language, name: str, backend: str, model: str | None) -> StrengthGrader:
-    return StrengthGrader(backend, model)
+@Language.factory("kratom_strength", default_config={
+    "backend": {"@kratom_backends": "kratom.default.v1", "task": "strength"}})
+def make_strength(nlp: Language, name: str, backend: StrengthBackend) -> StrengthGrader:
+    return StrengthGrader(backend)
 
 
-@Language.factory("kratom_overclaim", default_config={"rules_path": None})
-def make_overclaim(nlp: Language, name: str, rules_path: str | None) -> OverclaimGrader:
-    return OverclaimGrader(rules_path)
+@Language.factory("kratom_overclaim", default_config={
+    "rules": {"@misc": "kratom.overclaim_rules.v1"}, "cues": {"@misc": "kratom.cues.v1"}})
+def make_overclaim(nlp: Language, name: str, rules: OverclaimRules,
+                   cues: CueResources) -> OverclaimGrader:
+    return OverclaimGrader(rules, cues)

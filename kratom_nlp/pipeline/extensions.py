@@ -9,6 +9,14 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span
 
 SPAN_EXTENSIONS: dict[str, object] = {
+    # sentences (doc.spans["sentences"], label = kind: sentence | heading | bullet)
+    "context": "",  # the previous sentence's text (what the learned models see as context)
+    "rules": {},  # the rules' analysis of the sentence (backends.rules.SentenceRules.to_dict())
+    "claim_scores": {},  # the claim detector's class scores ("none" + the claim types)
+    "is_claim": False,  # the claim detector's decision (threshold applied)
+    # claims (doc.spans["claims"], label = claim type); the claim fields below are also set
+    # on every sentence span by the claim detector (claim_type, claim_score)
+    "sentence_index": None,  # index of the claim's sentence in doc.spans["sentences"]
     "claim_type": None,  # efficacy | safety | risk | mechanism | advice | usage
     "claim_score": 0.0,  # the claim detector's confidence
     "substances": [],  # canonical substance names the claim is about

@@ -18,17 +18,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from kratom_nlp.pipeline import extensions  # noqa: F401  (registers extensions)
-from kratom_nlp.resources import (
-    load_claim_cues,
-    load_evidence_cues,
-    load_lexicon,
-)
-
-CLAIM_CUE_GROUPS: tuple[str, ...] = (
-    "meta", "research_need", "generic_caution", "hedge", "association", "no_relationship",
-    "presupposition", "promotional", "cautionary", "advice_trigger", "mechanism", "risk",
-    "safety", "usage", "effect_word", "usage_phrase",
-)
+from kratom_nlp.resources import CLAIM_CUE_GROUPS, CueResources
 
 
 def slot_pattern(pattern: str) -> list[dict]:
@@ -48,14 +38,13 @@ def slot_pattern(pattern: str) -> list[dict]:
 
 
 class CueAnnotator:
-    def __init__(self, nlp: Language, lexicon_path: str | None, evidence_cues_path: str | None,
-                 claim_cues_path: str | None, discover: bool = True,
+    def __init__(self, nlp: Language, cues: CueResources, discover: bool = True,
                  discover_min_count: int = 3) -> None:
         self.discover = discover
         self.discover_min_count = discover_min_count
-        self.lexicon = load_lexicon(lexicon_path)
-        self.evidence = load_evidence_cues(evidence_cues_path)
-        self.claim_cues = load_claim_cues(claim_cues_path)
+        self.lexicon = cues.lexicon
+        self.evidence = cues.evidence_cues
+        self.claim_cues = cues.claim_cues
         make = nlp.make_doc
 
         def docs(phrases: Iterable[str]) -> list[Doc]:
@@ -87,17 +76,7 @@ class CueAnnotator:
         cc = self.claim_cues
         self.generic = frozenset(self.lexicon.generic_nouns)
         self.cues = PhraseMatcher(nlp.vocab, attr="LOWER")
-        groups = {
-            "meta": cc.meta_phrases, "research_need": cc.research_need_phrases,
-            "generic_caution": cc.generic_caution_phrases, "hedge": cc.hedges,
-            "association": cc.association_phrases, "no_relationship": cc.no_relationship_phrases,
-            "presupposition": cc.presupposition_phrases, "promotional": cc.promotional_phrases,
-            "cautionary": cc.cautionary_phrases, "advice_trigger": cc.advice_triggers,
-            "mechanism": cc.mechanism_words, "risk": cc.risk_words, "safety": cc.safety_words,
-            "usage": cc.usage_words, "effect_word": tuple(cc.effect_words),
-            "usage_phrase": cc.usage_phrases,
-        }
-        for name, phrases in groups.items():
+        for name, phrases in cc.groups().items():
             self.cues.add(name, docs(phrases))
 
     def _discover(self, doc: Doc, subs: list[Span], conds: list[Span]) -> list[Span]:
@@ -189,11 +168,9 @@ class CueAnnotator:
 
 @Language.factory(
     "kratom_lexicon",
-    default_config={"lexicon_path": None, "evidence_cues_path": None, "claim_cues_path": None,
-                    "discover": True, "discover_min_count": 3},
+    default_config={"cues": {"@misc": "kratom.cues.v1"}, "discover": True,
+                    "discover_min_count": 3},
 )
-def make_cue_annotator(nlp: Language, name: str, lexicon_path: str | None,
-                       evidence_cues_path: str | None, claim_cues_path: str | None,
-                       discover: bool, discover_min_count: int) -> CueAnnotator:
-    return CueAnnotator(nlp, lexicon_path, evidence_cues_path, claim_cues_path, discover,
-                        discover_min_count)
+def make_cue_annotator(nlp: Language, name: str, cues: CueResources, discover: bool,
+                       discover_min_count: int) -> CueAnnotator:
+    return CueAnnotator(nlp, cues, discover, discover_min_count)

@@ -13,6 +13,8 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from kratom_nlp.text.geometry import BULLET_RE
+
 DEFAULT_ABBREVIATIONS: list[str] = [
     "u.s.", "u.k.", "u.n.", "e.g.", "i.e.", "etc.", "vs.", "v.", "dr.", "mr.", "mrs.", "ms.",
     "prof.", "st.", "no.", "fig.", "figs.", "approx.", "al.", "ca.", "cf.", "inc.", "ltd.",
@@ -31,7 +33,6 @@ studies study research researchers scientists experts doctors clinical controlle
 still also then now today overall instead meanwhile finally first second third""".split())
 
 _END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
-_BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d+[.)])\s+")
 
 
 def sentence_spans(text: str, abbreviations: frozenset[str]) -> list[tuple[int, int]]:
@@ -44,7 +45,7 @@ def sentence_spans(text: str, abbreviations: frozenset[str]) -> list[tuple[int, 
         body = line.rstrip("\r\n")
         if not body.strip():
             continue
-        m = _BULLET.match(body)
+        m = BULLET_RE.match(body)
         start = line_start + (m.end() if m else len(body) - len(body.lstrip()))
         offset = start - line_start
         for end_m in _END.finditer(body, offset):

@@ -104,6 +104,18 @@ class EvidenceCues:
         return out
 
 
+CLAIM_CUE_GROUPS: dict[str, str] = {
+    "meta": "meta_phrases", "research_need": "research_need_phrases",
+    "generic_caution": "generic_caution_phrases", "hedge": "hedges",
+    "association": "association_phrases", "no_relationship": "no_relationship_phrases",
+    "presupposition": "presupposition_phrases", "promotional": "promotional_phrases",
+    "cautionary": "cautionary_phrases", "advice_trigger": "advice_triggers",
+    "mechanism": "mechanism_words", "risk": "risk_words", "safety": "safety_words",
+    "usage": "usage_words", "effect_word": "effect_words", "usage_phrase": "usage_phrases",
+}
+"""The span groups the cue annotator writes, each from one list of ``claim_cues.json``."""
+
+
 @dataclass(frozen=True)
 class RuleWords:
     """Word lists the rules read directly (``claim_cues.json`` → ``rule_words``)."""
@@ -169,6 +181,10 @@ class ClaimCues:
     harm_lemmas: frozenset[str] = frozenset()
     popularity_words: frozenset[str] = frozenset()
     rule_words: RuleWords = field(default_factory=RuleWords)
+
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """The phrases of every cue group (:data:`CLAIM_CUE_GROUPS`)."""
+        return {g: tuple(getattr(self, attr)) for g, attr in CLAIM_CUE_GROUPS.items()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimCues:

@@ -1,8 +1,9 @@
-"""Training and evaluation data as :class:`~kratom_nlp.backends.learned.Example` rows.
+"""Training and evaluation data as :class:`~kratom_nlp.backends.learned.features.Example` rows.
 
-Texts are annotated by the pipeline's components up to the cue annotator (``kratom_lexicon``)
-with the sentence boundaries fixed from the data (gold offsets, or one sentence per public
-record), so the rule features match what the backends see inside the pipeline.
+Texts go through the pipeline up to the sentence analysis (``kratom_sentences``) with the
+sentence boundaries fixed from the data (gold offsets, or one sentence per public record); the
+rule features are read from the Doc's sentence spans, exactly what the backends see inside the
+pipeline.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kratom_nlp.backends.learned import Example, examples_for_spans
-from kratom_nlp.backends.rules import RulesBackend
+from kratom_nlp.backends.learned.features import Example
 
 BACKEND_COMPONENTS = ("kratom_claims", "kratom_evidence", "kratom_strength", "kratom_overclaim")
 DATA_SOURCES = ("gold", "pubmed", "gold+pubmed", "insciout", "certainty")
@@ -32,13 +32,13 @@ class Row:
 
 
 def prefix_disable(nlp: Language) -> list[str]:
-    """Components to switch off so that only tagging and cue annotation run."""
+    """Components to switch off so that only tagging, cues and the sentence analysis run."""
     return [n for n in nlp.pipe_names if n == "kratom_segmenter" or n in BACKEND_COMPONENTS]
 
 
 def annotate(nlp: Language, items: Iterable[tuple[str, Sequence[int]]],
              batch_size: int = 64) -> list[Doc]:
-    """Docs for ``(text, sentence start offsets)`` pairs, annotated up to the cue annotator."""
+    """Docs for ``(text, sentence start offsets)`` pairs, annotated up to ``kratom_sentences``."""
     docs: list[Doc] = []
     for text, starts in items:
         doc = nlp.make_doc(text)
@@ -53,24 +53,35 @@ def annotate(nlp: Language, items: Iterable[tuple[str, Sequence[int]]],
     return list(nlp.pipe(docs, disable=prefix_disable(nlp), batch_size=batch_size))
 
 
-def sentence_rows(nlp: Language, texts: Sequence[str], labels: Sequence[dict[str, Any]],
-                  rules: RulesBackend | None = None) -> list[Row]:
+def rule_features_at(doc: Doc, offsets: Sequence[int]) -> list[dict[str, float | str]]:
+    """The rule features of the sentences that start at (or cover) each character offset."""
+    sents = list(doc.spans.get("sentences", []))
+    by_start = {s.start_char: s for s in sents}
+    out = []
+    for off in offsets:
+        span = by_start.get(off) or next((s for s in sents if s.start_char <= off < s.end_char),
+                                         None) or next((s for s in sents if s.start_char >= off),
+                                                       None)
+        out.append(dict(span._.rules.get("features", {})) if span is not None else {})
+    return out
+
+
+def sentence_rows(nlp: Language, texts: Sequence[str], labels: Sequence[dict[str, Any]]
+                  ) -> list[Row]:
     """Rows for stand-alone sentences (each text is one sentence, no context)."""
-    rules = rules or RulesBackend()
     docs = annotate(nlp, ((t, [0]) for t in texts))
     rows = []
     for doc, text, lab in zip(docs, texts, labels, strict=True):
-        ex = examples_for_spans([doc[:]], rules, texts=[text], contexts=[""])[0]
-        rows.append(Row(ex, dict(lab)))
+        feats = rule_features_at(doc, [len(text) - len(text.lstrip())])[0]
+        rows.append(Row(Example(text=text, context="", rules=feats), dict(lab)))
     return rows
 
 
 def gold_rows(nlp: Language, splits: Sequence[str] = ("train", "dev"),
-              corpus: str | Path | None = None, rules: RulesBackend | None = None) -> list[Row]:
+              corpus: str | Path | None = None) -> list[Row]:
     """One row per gold sentence of ``splits`` (gold texts, previous sentence as context)."""
     from kratom_nlp.corpora.gold import DEFAULT_CORPUS, iter_articles
 
-    rules = rules or RulesBackend()
     gold = Path(corpus) if corpus else DEFAULT_CORPUS / "gold"
     if (gold / "gold").is_dir():
         gold = gold / "gold"
@@ -85,14 +96,11 @@ def gold_rows(nlp: Language, splits: Sequence[str] = ("train", "dev"),
     rows: list[Row] = []
     for (split, art), doc in zip(arts, docs, strict=True):
         sents = art["sentences"]
-        spans = []
-        for s in sents:
-            sp = doc.char_span(s["start"], s["end"], alignment_mode="expand")
-            spans.append(sp if sp is not None else doc[:1])
-        exs = examples_for_spans(spans, rules, texts=[s["text"] for s in sents],
-                                 contexts=[""] + [s["text"] for s in sents[:-1]])
-        for i, (s, ex) in enumerate(zip(sents, exs, strict=True)):
-            ex.claim_type = s["claim_type"] if s["claim"] else None
+        feats = rule_features_at(doc, [s["start"] for s in sents])
+        contexts = [""] + [s["text"] for s in sents[:-1]]
+        for i, (s, f, ctx) in enumerate(zip(sents, feats, contexts, strict=True)):
+            ex = Example(text=s["text"], context=ctx, rules=f,
+                         claim_type=s["claim_type"] if s["claim"] else None)
             rows.append(Row(ex, {
                 "claim": s["claim_type"] if s["claim"] else "none",
                 "is_claim": bool(s["claim"]),
@@ -105,18 +113,16 @@ def gold_rows(nlp: Language, splits: Sequence[str] = ("train", "dev"),
     return rows
 
 
-def pubmed_rows(nlp: Language, data_dir: str | Path | None = None,
-                rules: RulesBackend | None = None) -> list[Row]:
+def pubmed_rows(nlp: Language, data_dir: str | Path | None = None) -> list[Row]:
     """Claim-strength rows from the PubMed conclusions (Yu et al. 2019)."""
     from kratom_nlp.corpora.public import load_claim_strength
 
     ds = load_claim_strength(data_dir)
     names = ds.features["label"].names
-    return sentence_rows(nlp, ds["text"], [{"strength": names[y]} for y in ds["label"]], rules)
+    return sentence_rows(nlp, ds["text"], [{"strength": names[y]} for y in ds["label"]])
 
 
-def insciout_rows(nlp: Language, data_dir: str | Path | None = None,
-                  rules: RulesBackend | None = None) -> list[Row]:
+def insciout_rows(nlp: Language, data_dir: str | Path | None = None) -> list[Row]:
     """Claim-strength rows from both sides of the InSciOut pairs."""
     from kratom_nlp.corpora.public import load_insciout
 
@@ -127,17 +133,16 @@ def insciout_rows(nlp: Language, data_dir: str | Path | None = None,
         for side in ("press_release", "abstract"):
             texts.append(r[f"{side}_conclusion"])
             labels.append({"strength": names[r[f"{side}_strength"]]})
-    return sentence_rows(nlp, texts, labels, rules)
+    return sentence_rows(nlp, texts, labels)
 
 
-def certainty_rows(nlp: Language, split: str, data_dir: str | Path | None = None,
-                   rules: RulesBackend | None = None) -> list[Row]:
+def certainty_rows(nlp: Language, split: str, data_dir: str | Path | None = None) -> list[Row]:
     """Certainty rows (``train`` or ``val``) from Pei & Jurgens (2021)."""
     from kratom_nlp.corpora.public import load_certainty
 
     ds = load_certainty(data_dir)[split]
     return sentence_rows(nlp, ds["finding"],
-                         [{"certainty": float(v)} for v in ds["sentence-level-certainty"]], rules)
+                         [{"certainty": float(v)} for v in ds["sentence-level-certainty"]])
 
 
 def fingerprint(paths: Sequence[str | Path]) -> str:

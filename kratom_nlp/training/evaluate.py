@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kratom_nlp.backends.learned import TASK_LABELS, FieldModel, advice_kind
+from kratom_nlp.backends.learned.backends import advice_kind
+from kratom_nlp.backends.learned.models import TASK_LABELS, FieldModel
 from kratom_nlp.training import metrics
 from kratom_nlp.training.data import Row
 

