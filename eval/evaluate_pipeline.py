@@ -1,15 +1,23 @@
-"""End-to-end evaluation of the analyzer on gold articles (the way users run it).
+"""End-to-end evaluation of the analyzer on gold articles, the way users run it.
 
 The pipeline reads each gold article's text; predicted claims are aligned to gold sentences by
 character overlap; every field is then scored against the gold labels:
 
 * claim detection: precision / recall / F1 over all sentences;
-* evidence level, strength: macro-F1 and accuracy over sentences that both call claims;
+* evidence level: accuracy and macro-F1 over the sentences both sides call claims;
+* strength: macro-F1 and accuracy over the same sentences;
 * advice, overclaim: F1 over all sentences (a sentence predicted as non-claim counts as
   negative).
 
-Usage: ``python eval/evaluate_pipeline.py [--split dev] [--corpus corpora/gold] [--config CFG]
-[--json OUT] [--errors N]``
+Two gold corpora: ``real`` (articles written by others, stand-off in ``corpora/real``; texts
+read from the FakeHealth files, ``--data-dir``) and ``written`` (the project's own,
+``corpora/gold``). Headline figures are the real ones; the written corpus is a supplement.
+
+    python eval/evaluate_pipeline.py --corpus real --corpus written --split test
+    python eval/evaluate_pipeline.py --corpus real --split dev --config my.cfg --errors 5
+    python eval/evaluate_pipeline.py --split test --json eval/results/pipeline_test.json
+
+With ``--json`` the metrics (never any article text) are written per corpus.
 """
 
 from __future__ import annotations
@@ -22,25 +30,45 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ("real", "written")
 
 
 def align(article: dict[str, Any], analysis: dict[str, Any]) -> list[dict[str, Any] | None]:
     """For each gold sentence, the predicted claim overlapping it most (or None)."""
     out: list[dict[str, Any] | None] = []
-    claims = analysis["claims"]
+    claims = sorted(analysis["claims"], key=lambda c: c["start"])
+    starts = [c["start"] for c in claims]
+    import bisect
+
     for s in article["sentences"]:
         best, best_ov = None, 0
-        for c in claims:
+        i = max(0, bisect.bisect_right(starts, s["start"]) - 2)
+        while i < len(claims) and claims[i]["start"] < s["end"]:
+            c = claims[i]
             ov = min(s["end"], c["end"]) - max(s["start"], c["start"])
             if ov > best_ov:
                 best, best_ov = c, ov
+            i += 1
         length = max(1, s["end"] - s["start"])
         out.append(best if best is not None and best_ov / length >= 0.5 else None)
     return out
 
 
-def evaluate(articles: list[dict[str, Any]], nlp: Any) -> dict[str, Any]:
+def load_articles(corpus: str, splits: list[str], *, corpus_dir: str | None = None,
+                  data_dir: str | None = None) -> list[dict[str, Any]]:
+    """Gold articles (text + labelled sentences) of a corpus's splits."""
+    if corpus == "real":
+        from kratom_nlp.corpora.real import load
+
+        return [a for s in splits for a in load(s, data_dir=data_dir, root=corpus_dir)]
+    from kratom_nlp.corpora.gold import iter_articles
+    from kratom_nlp.paths import corpora_dir
+
+    gold = Path(corpus_dir) if corpus_dir else corpora_dir() / "gold"
+    return [a for s in splits for a in iter_articles(gold / f"{s}.jsonl")]
+
+
+def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> dict[str, Any]:
     from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
     from kratom_nlp.outputs.contract import doc_to_analysis
@@ -49,11 +77,14 @@ def evaluate(articles: list[dict[str, Any]], nlp: Any) -> dict[str, Any]:
     ev_g, ev_p, st_g, st_p = [], [], [], []
     adv_g, adv_p, oc_g, oc_p = [], [], [], []
     rows = []
+    analyses = []
     t0 = time.perf_counter()
     n_words = 0
-    for art, doc in zip(articles, nlp.pipe(a["text"] for a in articles), strict=True):
+    docs = nlp.pipe((a["text"] for a in articles), batch_size=batch_size)
+    for art, doc in zip(articles, docs, strict=True):
         n_words += len(doc)
         analysis = doc_to_analysis(doc, source=art["id"])
+        analyses.append(analysis)
         for s, c in zip(art["sentences"], align(art, analysis), strict=True):
             gold_claim.append(s["claim"])
             pred_claim.append(c is not None)
@@ -72,14 +103,19 @@ def evaluate(articles: list[dict[str, Any]], nlp: Any) -> dict[str, Any]:
                                                  zero_division=0)
     op, orr, of, _ = precision_recall_fscore_support(oc_g, oc_p, average="binary",
                                                      zero_division=0)
+    ap_, ar, af, _ = precision_recall_fscore_support(adv_g, adv_p, average="binary",
+                                                     zero_division=0)
     metrics = {
+        "articles": len(articles),
         "sentences": len(gold_claim),
+        "gold_claims": int(sum(gold_claim)),
         "claim": {"precision": p, "recall": r, "f1": f},
-        "evidence": {"macro_f1": f1_score(ev_g, ev_p, average="macro", zero_division=0),
-                     "accuracy": accuracy_score(ev_g, ev_p), "n": len(ev_g)},
+        "evidence": {"accuracy": accuracy_score(ev_g, ev_p) if ev_g else 0.0,
+                     "macro_f1": f1_score(ev_g, ev_p, average="macro", zero_division=0),
+                     "n": len(ev_g)},
         "strength": {"macro_f1": f1_score(st_g, st_p, average="macro", zero_division=0),
-                     "accuracy": accuracy_score(st_g, st_p), "n": len(st_g)},
-        "advice": {"f1": f1_score(adv_g, adv_p, zero_division=0)},
+                     "accuracy": accuracy_score(st_g, st_p) if st_g else 0.0, "n": len(st_g)},
+        "advice": {"precision": ap_, "recall": ar, "f1": af},
         "overclaim": {"precision": op, "recall": orr, "f1": of},
         "words_per_second": n_words / elapsed if elapsed else 0.0,
         "confusion": {
@@ -89,62 +125,114 @@ def evaluate(articles: list[dict[str, Any]], nlp: Any) -> dict[str, Any]:
             .most_common(8),
         },
     }
-    return {"metrics": metrics, "rows": rows}
+    return {"metrics": metrics, "rows": rows, "analyses": analyses}
+
+
+HEADLINE = (("claim F1", ("claim", "f1")), ("evidence accuracy", ("evidence", "accuracy")),
+            ("evidence macro-F1", ("evidence", "macro_f1")),
+            ("strength macro-F1", ("strength", "macro_f1")), ("advice F1", ("advice", "f1")),
+            ("overclaim F1", ("overclaim", "f1")))
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    """The headline figures, one column per corpus."""
+    names = list(results)
+    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for label, (a, b) in HEADLINE:
+        lines.append(f"| {label} | " + " | ".join(f"{results[n][a][b]:.3f}" for n in names)
+                     + " |")
+    lines.append("| articles / sentences | " + " | ".join(
+        f"{results[n]['articles']} / {results[n]['sentences']}" for n in names) + " |")
+    return "\n".join(lines)
+
+
+def print_errors(rows: list[dict[str, Any]], n: int) -> None:
+    shown: Counter[str] = Counter()
+    for row in rows:
+        g, c = row["gold"], row["pred"]
+        kinds = []
+        if g["claim"] != (c is not None):
+            kinds.append("claim_fn" if g["claim"] else "claim_fp")
+        if c is not None and g["claim"] and g["evidence"] != c["evidence"]["level"]:
+            kinds.append(f"ev {g['evidence']}->{c['evidence']['level']}")
+        if (g["advice"] and g["claim"]) != bool(c and c["advice"]):
+            kinds.append("adv_fn" if g["advice"] else f"adv_fp[{c['advice_kind']}]")
+        if c is not None and g["claim"] and g["strength"] != c["strength"]:
+            kinds.append(f"str {g['strength']}->{c['strength']}")
+        if g["overclaim"] != bool(c and c["overclaim"]["flag"]):
+            kinds.append("oc_fn" if g["overclaim"] else f"oc_fp[{c['overclaim']['rule']}]")
+        for k in kinds:
+            key = k.split()[0]
+            if shown[key] < n:
+                shown[key] += 1
+                print(f"  [{k}] {row['text'][:150]}")
+
+
+def backend_overrides(backend: str | None) -> dict[str, Any]:
+    """Config overrides that give the claim, evidence and strength components one backend."""
+    if backend is None:
+        return {}
+    from kratom_nlp.registry import backend_ref
+
+    pipes = {"claim": "kratom_claims", "evidence": "kratom_evidence",
+             "strength": "kratom_strength"}
+    return {f"components.{p}.backend": {"@kratom_backends": backend_ref(backend), "task": t}
+            for t, p in pipes.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", action="append", choices=CORPORA,
+                    help="real and/or written (repeatable; default: both, real first)")
     ap.add_argument("--split", default="dev", help="train, dev, test or all")
-    ap.add_argument("--corpus", default=str(ROOT / "corpora" / "gold"))
+    ap.add_argument("--corpus-dir", default=None,
+                    help="folder of one corpus (default corpora/real or corpora/gold)")
+    ap.add_argument("--data-dir", default=None,
+                    help="FakeHealth real_news folder (default ../shared/data/real_news or "
+                         "$KRATOM_NLP_REAL_NEWS)")
     ap.add_argument("--config", default=None, help="pipeline config.cfg")
-    ap.add_argument("--json", default=None, help="write metrics here")
+    ap.add_argument("--backend", default=None,
+                    help="one registered backend for the claim, evidence and strength "
+                         "components (e.g. rules); default: the config's")
+    ap.add_argument("--json", default=None, help="write the metrics here")
     ap.add_argument("--errors", type=int, default=0, help="print N disagreements per field")
     args = ap.parse_args(argv)
 
-    from kratom_nlp.corpora.gold import iter_articles
-    from kratom_nlp.pipeline import load_pipeline
+    from kratom_nlp.pipeline import build_pipeline
 
+    corpora = args.corpus or list(CORPORA)
     splits = ["train", "dev", "test"] if args.split == "all" else [args.split]
-    articles = [a for s in splits for a in iter_articles(Path(args.corpus) / f"{s}.jsonl")]
-    nlp = load_pipeline(args.config)
-    result = evaluate(articles, nlp)
-    m = result["metrics"]
-    print(f"split={args.split} articles={len(articles)} sentences={m['sentences']}")
-    print(f"claim      P={m['claim']['precision']:.3f} R={m['claim']['recall']:.3f} "
-          f"F1={m['claim']['f1']:.3f}")
-    print(f"evidence   macro-F1={m['evidence']['macro_f1']:.3f} "
-          f"acc={m['evidence']['accuracy']:.3f} (n={m['evidence']['n']})")
-    print(f"strength   macro-F1={m['strength']['macro_f1']:.3f} "
-          f"acc={m['strength']['accuracy']:.3f} (n={m['strength']['n']})")
-    print(f"advice     F1={m['advice']['f1']:.3f}")
-    print(f"overclaim  P={m['overclaim']['precision']:.3f} R={m['overclaim']['recall']:.3f} "
-          f"F1={m['overclaim']['f1']:.3f}")
-    print(f"speed      {m['words_per_second']:.0f} words/s")
-    print("evidence errors:", m["confusion"]["evidence"])
-    print("strength errors:", m["confusion"]["strength"])
-    if args.errors:
-        shown: Counter[str] = Counter()
-        for row in result["rows"]:
-            g, c = row["gold"], row["pred"]
-            kinds = []
-            if g["claim"] != (c is not None):
-                kinds.append("claim_fn" if g["claim"] else "claim_fp")
-            if c is not None and g["claim"] and g["evidence"] != c["evidence"]["level"]:
-                kinds.append(f"ev {g['evidence']}->{c['evidence']['level']}")
-            if (g["advice"] and g["claim"]) != bool(c and c["advice"]):
-                kinds.append("adv_fn" if g["advice"] else f"adv_fp[{c['advice_kind']}]")
-            if c is not None and g["claim"] and g["strength"] != c["strength"]:
-                kinds.append(f"str {g['strength']}->{c['strength']}")
-            if g["overclaim"] != bool(c and c["overclaim"]["flag"]):
-                kinds.append("oc_fn" if g["overclaim"] else
-                             f"oc_fp[{c['overclaim']['rule']}]")
-            for k in kinds:
-                key = k.split()[0]
-                if shown[key] < args.errors:
-                    shown[key] += 1
-                    print(f"  [{k}] {row['text'][:150]}")
+    nlp = build_pipeline(args.config, backend_overrides(args.backend))
+    results: dict[str, dict[str, Any]] = {}
+    for corpus in corpora:
+        articles = load_articles(corpus, splits, corpus_dir=args.corpus_dir,
+                                 data_dir=args.data_dir)
+        result = evaluate(articles, nlp)
+        m = results[corpus] = result["metrics"]
+        print(f"corpus={corpus} split={args.split} articles={m['articles']} "
+              f"sentences={m['sentences']} gold claims={m['gold_claims']}")
+        print(f"  claim      P={m['claim']['precision']:.3f} R={m['claim']['recall']:.3f} "
+              f"F1={m['claim']['f1']:.3f}")
+        print(f"  evidence   acc={m['evidence']['accuracy']:.3f} "
+              f"macro-F1={m['evidence']['macro_f1']:.3f} (n={m['evidence']['n']})")
+        print(f"  strength   macro-F1={m['strength']['macro_f1']:.3f} "
+              f"acc={m['strength']['accuracy']:.3f} (n={m['strength']['n']})")
+        print(f"  advice     P={m['advice']['precision']:.3f} R={m['advice']['recall']:.3f} "
+              f"F1={m['advice']['f1']:.3f}")
+        print(f"  overclaim  P={m['overclaim']['precision']:.3f} "
+              f"R={m['overclaim']['recall']:.3f} F1={m['overclaim']['f1']:.3f}")
+        print(f"  speed      {m['words_per_second']:.0f} words/s")
+        print("  evidence errors:", m["confusion"]["evidence"])
+        print("  strength errors:", m["confusion"]["strength"])
+        if args.errors:
+            print_errors(result["rows"], args.errors)
+    print()
+    print(table(results))
     if args.json:
-        Path(args.json).write_text(json.dumps(m, indent=2), encoding="utf-8")
+        out = {"split": args.split, "config": args.config or "default",
+               "backend": args.backend or "config", "corpora": results}
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=2), encoding="utf-8")
     return 0
 
 
