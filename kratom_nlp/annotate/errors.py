@@ -1,45 +1,52 @@
 """Errors of the annotation round trip; each names the file and, where known, the task.
 
-``str(err)`` is one line: ``"<source> task <task>: <message>"``. Exit codes of
-``kratom-nlp annotate`` (input errors of the article readers keep their codes 10-19, a pipeline
-that cannot be loaded is 20):
-
-=========================  ====  ===========================================================
-class                      code  meaning
-=========================  ====  ===========================================================
-AnnotateError (base)        30   any other problem with an annotation file
-FormatError                 31   the file's format cannot be recognised or is not the one named
-JSONSyntaxError             32   truncated or invalid JSON / JSONL (the message gives the position)
-OffsetError                 33   a span's text differs from ``text[start:end]`` or lies outside it
-UnknownLabelError           34   a label, choice value or control name outside the label set
-LossyImportError            35   a label the corpus format cannot hold (refused, never dropped)
-InconsistentLabelsError     36   labels that break the labelling rules (overlapping sentences,
-                                 evidence without a cue, ...)
-NothingToImportError        37   no task of the file carries an annotation
-OutputError                 38   the output cannot be written (or would replace the gold corpus)
-=========================  ====  ===========================================================
+``str(err)`` is one line: ``"<source> task <task>: <message>"``. The exit codes (30-37) are
+listed in the one exit-code table, :mod:`kratom_nlp.errors`; an article that cannot be read keeps
+its input code (10-19), an output that cannot be written is :class:`kratom_nlp.errors.OutputError`
+(22).
 """
 
 from __future__ import annotations
 
+from kratom_nlp.errors import KratomError
+
 __all__ = [
-    "EXIT_CODES", "AnnotateError", "FormatError", "ImportFailed", "InconsistentLabelsError",
-    "JSONSyntaxError", "LossyImportError", "NothingToImportError", "OffsetError", "OutputError",
-    "UnknownLabelError",
+    "MESSAGE_LIMIT", "VALUE_LIMIT", "AnnotateError", "FormatError", "ImportFailed",
+    "InconsistentLabelsError", "JSONSyntaxError", "LossyImportError", "NothingToImportError",
+    "OffsetError", "UnknownLabelError", "clip",
 ]
 
+VALUE_LIMIT = 60
+"""Characters of a value from the file (a label, a choice) quoted in a message."""
+MESSAGE_LIMIT = 1000
+"""Characters of one message: a file's content is never echoed whole on stderr."""
 
-class AnnotateError(Exception):
+
+def clip(value: object, limit: int = VALUE_LIMIT) -> str:
+    """``repr(value)`` cut to ``limit`` characters, saying how much was left out."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+class AnnotateError(KratomError):
     """Base class: an annotation file or task that cannot be converted."""
 
     exit_code: int = 30
 
     def __init__(self, message: str, *, source: str | None = None,
                  task: str | int | None = None) -> None:
-        super().__init__(message)
-        self.message = " ".join(str(message).split())
+        text = " ".join(str(message).split())
+        if len(text) > MESSAGE_LIMIT:
+            text = f"{text[:MESSAGE_LIMIT]}… ({len(text) - MESSAGE_LIMIT:,} more characters)"
+        super().__init__(text)
+        self.message = text
         self.source = source
-        self.task = None if task is None else str(task)
+        name = None if task is None else str(task)
+        if name is not None and len(name) > VALUE_LIMIT:
+            name = f"{name[:VALUE_LIMIT]}…"
+        self.task = name
 
     def __str__(self) -> str:
         where = []
@@ -78,10 +85,6 @@ class NothingToImportError(AnnotateError):
     exit_code = 37
 
 
-class OutputError(AnnotateError):
-    exit_code = 38
-
-
 class ImportFailed(AnnotateError):
     """Several problems found in one file; ``problems`` lists them all (first one sets the code)."""
 
@@ -91,10 +94,3 @@ class ImportFailed(AnnotateError):
         self.problems = problems
         self.exit_code = first.exit_code
         self.source = source
-
-
-EXIT_CODES: dict[str, int] = {
-    cls.__name__: cls.exit_code
-    for cls in (AnnotateError, FormatError, JSONSyntaxError, OffsetError, UnknownLabelError,
-                LossyImportError, InconsistentLabelsError, NothingToImportError, OutputError)
-}

@@ -12,6 +12,11 @@ Files in OUT:
     the closing summary of the last run (this run and everything in OUT).
 ``documents.{parquet,csv}``, ``claims.{parquet,csv}``
     the tables (``--format parquet|csv``), rebuilt from ``analyses.jsonl`` at the end.
+``.batch.lock``
+    present while a run writes to OUT: ``{"pid", "host", "started"}`` of that run, locked with
+    ``flock`` (:func:`acquire_lock`). A second run on the same OUT is refused
+    (:class:`~kratom_nlp.errors.LockedError`, exit 42); a lock left by a killed run is stale
+    (nobody holds its ``flock``) and is taken over with a note.
 
 Each result is one line written with a single ``write`` and flushed as soon as the document is
 done; the files are ``fsync``-ed every ``--batch-size`` lines and at the end. A process killed
@@ -25,23 +30,35 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType, TracebackType
 from typing import IO, Any
 
 from kratom_nlp.batch.stats import Stats
+from kratom_nlp.errors import LockedError, OutputError
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: the lock falls back to a pid check
+    fcntl = None
 
 __all__ = [
     "ANALYSES",
     "ERRORS",
+    "LOCK",
     "MANIFEST",
     "SUMMARY",
     "JsonlAppender",
-    "check",
     "OutputDir",
-    "OutputError",
+    "OutputLock",
+    "acquire_lock",
+    "check",
     "iter_jsonl",
+    "lock_owner",
     "prepare",
     "truncate_torn_line",
 ]
@@ -50,20 +67,12 @@ ANALYSES = "analyses.jsonl"
 ERRORS = "errors.jsonl"
 MANIFEST = "run.json"
 SUMMARY = "summary.json"
+LOCK = ".batch.lock"
 TABLE_STEMS = ("documents", "claims")
 #: Manifest fields that must match on --resume (they decide the ids / the text analysed).
 _MUST_MATCH = ("text_field", "id_field")
 #: Manifest fields that only warn when they differ on --resume.
 _SHOULD_MATCH = ("input", "config")
-
-
-class OutputError(Exception):
-    """OUT cannot be used (exit code 21)."""
-
-    exit_code = 21
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
 
 
 def truncate_torn_line(path: Path) -> int:
@@ -220,8 +229,154 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def check(path: str | Path, *, resume: bool) -> bool:
-    """Raise :class:`OutputError` when OUT cannot be used; True when it holds earlier results.
+# --------------------------------------------------------------------------- the lock
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _read_owner(fd: int) -> dict[str, Any]:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = os.read(fd, 4096)
+        owner = json.loads(raw) if raw.strip() else {}
+    except (OSError, ValueError):
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+def _try_flock(fd: int) -> bool:
+    """Take the exclusive ``flock`` of ``fd`` without waiting; False when another holds it."""
+    if fcntl is None:  # pragma: no cover - not POSIX
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _held_by_other(owner: dict[str, Any]) -> bool:
+    """Without ``flock``: a live process on this host other than us owns the lock."""
+    pid = owner.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False
+    if owner.get("host") not in (None, socket.gethostname()):
+        return True  # cannot check a process on another machine: assume it runs
+    return _pid_alive(pid)
+
+
+def _locked_message(out: Path, owner: dict[str, Any]) -> str:
+    who = f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}, started " \
+          f"{owner.get('started', '?')}"
+    return (f"{out}: OUT is in use by another batch run ({who}); wait for it to finish or "
+            f"choose another OUT (if that run is gone, delete {out / LOCK})")
+
+
+@dataclass
+class OutputLock:
+    """The lock of one OUT folder, held by this process until :meth:`release`."""
+
+    path: Path
+    fd: int
+    note: str | None = None
+
+    def release(self) -> None:
+        """Remove the lock file and let it go (idempotent)."""
+        if self.fd < 0:
+            return
+        try:
+            if _same_file(self.fd, self.path):
+                self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = -1
+
+    def __enter__(self) -> OutputLock:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
+def lock_owner(path: str | Path) -> dict[str, Any] | None:
+    """``{"pid", "host", "started"}`` of the live run holding OUT's lock; None when no run
+    holds it (no lock file, or a stale one left by a killed run)."""
+    lock = Path(path) / LOCK
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        owner = _read_owner(fd)
+        if fcntl is None:  # pragma: no cover - not POSIX
+            return owner if _held_by_other(owner) else None
+        return None if _try_flock(fd) else owner
+    finally:
+        os.close(fd)
+
+
+def acquire_lock(path: str | Path) -> OutputLock:
+    """Lock the OUT folder ``path`` (which must exist) for this process.
+
+    Raises :class:`~kratom_nlp.errors.LockedError` (exit 42) when a live run holds it. A stale
+    lock (its owner no longer runs) is taken over; ``OutputLock.note`` then says so.
+    """
+    out = Path(path)
+    lock = out / LOCK
+    for _ in range(5):
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot create the lock file ({exc.strerror or exc})") \
+                from exc
+        taken = _try_flock(fd) if fcntl is not None else not _held_by_other(_read_owner(fd))
+        old = _read_owner(fd)
+        if not taken:
+            os.close(fd)
+            raise LockedError(_locked_message(out, old))
+        if not _same_file(fd, lock):  # a finishing run removed it meanwhile: lock the new one
+            os.close(fd)
+            continue
+        note = None
+        if old.get("pid") not in (None, os.getpid()):
+            note = (f"took over a stale lock of pid {old.get('pid')} (started "
+                    f"{old.get('started', '?')}), which no longer runs")
+        owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
+        data = (json.dumps(owner) + "\n").encode("utf-8")
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, data)
+        os.fsync(fd)
+        return OutputLock(lock, fd, note)
+    raise LockedError(f"{out}: could not lock OUT (another run keeps replacing its lock file)")
+
+
+# --------------------------------------------------------------------------- OUT
+
+
+def check(path: str | Path, *, resume: bool, locked: bool = False) -> bool:
+    """Raise :class:`~kratom_nlp.errors.OutputError` when OUT cannot be used, and
+    :class:`~kratom_nlp.errors.LockedError` when another live run holds it (unless ``locked``:
+    this process holds the lock). True when OUT holds earlier results.
 
     Without ``resume`` OUT must be missing or an empty folder; a non-empty OUT is an
     :class:`OutputError` asking for ``--resume`` or a new OUT. With ``resume`` a missing or empty
@@ -230,7 +385,11 @@ def check(path: str | Path, *, resume: bool) -> bool:
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: OUT exists and is not a folder; choose a folder path")
-    entries = any(out.iterdir()) if out.exists() else False
+    if not locked and out.is_dir():
+        owner = lock_owner(out)
+        if owner is not None:
+            raise LockedError(_locked_message(out, owner))
+    entries = any(e.name != LOCK for e in out.iterdir()) if out.exists() else False
     ours = (out / MANIFEST).exists() or (out / ANALYSES).exists() or (out / ERRORS).exists()
     if entries and not resume:
         what = "results of an earlier run" if ours else "other files"
@@ -242,13 +401,15 @@ def check(path: str | Path, *, resume: bool) -> bool:
     return entries
 
 
-def prepare(path: str | Path, *, resume: bool, manifest: dict[str, Any]) -> OutputDir:
+def prepare(path: str | Path, *, resume: bool, manifest: dict[str, Any],
+            locked: bool = False) -> OutputDir:
     """Open OUT for a run: create it, or (``resume``) truncate torn lines and read done ids.
 
-    See :func:`check` for when OUT is refused.
+    See :func:`check` for when OUT is refused; ``locked``: this process holds OUT's lock
+    (:func:`acquire_lock`).
     """
     out = Path(path)
-    entries = check(out, resume=resume)
+    entries = check(out, resume=resume, locked=locked)
     out.mkdir(parents=True, exist_ok=True)
     od = OutputDir(out)
     old = {}

@@ -24,31 +24,61 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kratom_nlp.batch.engines import BatchOptions, RunState
 from kratom_nlp.batch.sources import (
     IdAssigner,
     Item,
     Source,
-    _id_value,
     duplicate_warning,
     file_item,
+    id_value,
     jsonl_line_item,
     record_item,
 )
+from kratom_nlp.errors import BatchError
 
 if TYPE_CHECKING:
-    from kratom_nlp.batch.runner import BatchOptions, _Run
+    from spacy.language import Language
 
-__all__ = ["RayAnalyzer", "run_ray", "skippable_ids"]
+__all__ = ["RayAnalyzer", "RayEngine", "skippable_ids"]
+
+_INSTALL_HINT = "--engine ray needs Ray: pip install 'kratom_nlp[ray]' (ray[data]==2.60.0)"
+
+
+class RayEngine:
+    """``--engine ray``: the engine interface (:mod:`kratom_nlp.batch.engines`) on Ray Data.
+
+    ``nlp`` is accepted for the interface and not used: every actor loads its own pipeline.
+    """
+
+    name = "ray"
+
+    def __init__(self, *, nlp: Language | None = None) -> None:
+        del nlp
+
+    def prepare(self, opts: BatchOptions) -> None:
+        """Check that Ray is installed (:class:`~kratom_nlp.errors.BatchError` otherwise)."""
+        try:
+            import ray  # noqa: F401
+            import ray.data  # noqa: F401
+        except ImportError:
+            raise BatchError(_INSTALL_HINT) from None
+
+    def run(self, opts: BatchOptions, source: Source, state: RunState) -> None:
+        """Analyse INPUT on Ray Data actors; results reach ``state`` in input order."""
+        run_ray(opts, source, state)
 
 
 class RayAnalyzer:
     """Ray Data callable class: the pipeline is loaded once per actor."""
 
     def __init__(self, kind: str, text_field: str, id_field: str, max_bytes: int,
-                 config: str | None, batch_size: int, skip: list[Any] | None = None) -> None:
+                 config: str | None, batch_size: int, skip: list[Any] | None = None,
+                 root: str | None = None) -> None:
         from kratom_nlp.api import load
 
         self.kind = kind
+        self.root = Path(root) if root else None
         self.text_field = text_field
         self.id_field = id_field
         self.max_bytes = max_bytes
@@ -66,7 +96,8 @@ class RayAnalyzer:
             rel = row["rel"]
             if rel in self.skip:
                 return "skip", rel
-            return file_item(Path(row["path"]), rel, max_bytes=self.max_bytes), rel
+            return file_item(Path(row["path"]), rel, max_bytes=self.max_bytes,
+                             root=self.root), rel
         if self.kind == "jsonl":
             line = row["text"]
             if not line.strip():
@@ -75,15 +106,15 @@ class RayAnalyzer:
             if self.skip:
                 try:
                     rec = json.loads(raw)
-                    rid = _id_value(rec.get(self.id_field)) if isinstance(rec, dict) else None
-                except ValueError:
+                    rid = id_value(rec.get(self.id_field)) if isinstance(rec, dict) else None
+                except (ValueError, RecursionError):
                     rid = None
                 if rid is not None and rid in self.skip:
                     return "skip", rid
             item = jsonl_line_item(raw, position=0, source="", text_field=self.text_field,
                                    id_field=self.id_field, max_bytes=self.max_bytes)
             return item, item.raw_id
-        rid = _id_value(row.get(self.id_field))
+        rid = id_value(row.get(self.id_field))
         if rid is not None and rid in self.skip:
             return "skip", rid
         return record_item(row, position=0, source="", text_field=self.text_field,
@@ -160,7 +191,7 @@ def _dataset(source: Source, wanted: list[str], n: int) -> Any:
     # task waiting for a free CPU would never start.
     light = 0
     if source.kind == "folder":
-        items = [{"rel": rel, "path": str(p.resolve())} for p, rel in source.files()]
+        items = [{"rel": rel, "path": str(p.absolute())} for p, rel in source.files()]
         return ray.data.from_items(items, override_num_blocks=max(1, min(len(items), blocks)))
     size = source.path.stat().st_size if source.path.is_file() else 0
     blocks = max(blocks, size // (16 << 20) + 1)  # and at most ~16 MB of input per block
@@ -184,7 +215,7 @@ def _dataset(source: Source, wanted: list[str], n: int) -> Any:
     # datasets folder: from_huggingface would first ask the Hub for Parquet files (we are
     # offline); hand Ray the memory-mapped Arrow table in slices instead (copied into the
     # object store, which spills to disk when it is large).
-    hf = source._hf_dataset().select_columns(wanted)
+    hf = source.hf_dataset().select_columns(wanted)
     if getattr(hf, "_indices", None) is not None:
         hf = hf.flatten_indices()
     table = hf.data.table
@@ -192,25 +223,22 @@ def _dataset(source: Source, wanted: list[str], n: int) -> Any:
     return ray.data.from_arrow([table.slice(i, step) for i in range(0, max(len(table), 1), step)])
 
 
-def run_ray(opts: BatchOptions, source: Source, run: _Run) -> None:
-    """Analyse INPUT on Ray Data actors; results go through ``run`` in input order."""
-    from kratom_nlp.batch.runner import EXIT_RAY, BatchError
-
+def run_ray(opts: BatchOptions, source: Source, state: RunState) -> None:
+    """Analyse INPUT on Ray Data actors; results go to ``state`` in input order."""
     try:
         import ray
         import ray.data  # noqa: F401
     except ImportError:
-        raise BatchError("--engine ray needs Ray: pip install 'kratom_nlp[ray]' "
-                         "(ray[data]==2.60.0)", EXIT_RAY) from None
+        raise BatchError(_INSTALL_HINT) from None
     try:
         started = _init_ray(opts.n_process)
     except Exception as exc:  # noqa: BLE001  (connection errors come in many types)
-        raise BatchError(f"cannot start or reach Ray: {exc}", EXIT_RAY) from None
+        raise BatchError(f"cannot start or reach Ray: {exc}") from None
     ctx = ray.data.DataContext.get_current()
     saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars,
              ctx.use_datasource_v2)
     try:
-        _run(opts, source, run)
+        _run(opts, source, state)
     finally:
         (ctx.execution_options.preserve_order, ctx.enable_progress_bars,
          ctx.use_datasource_v2) = saved
@@ -218,26 +246,24 @@ def run_ray(opts: BatchOptions, source: Source, run: _Run) -> None:
             ray.shutdown()
 
 
-def _run(opts: BatchOptions, source: Source, run: _Run) -> None:
+def _run(opts: BatchOptions, source: Source, state: RunState) -> None:
     import logging
 
     import ray
     from ray.data import ActorPoolStrategy, DataContext
-
-    from kratom_nlp.batch.runner import EXIT_RAY, BatchError
 
     for name in ("ray.data", "ray.data._internal.execution.streaming_executor"):
         logging.getLogger(name).setLevel(logging.ERROR)  # our own progress bar and summary
     ctx = DataContext.get_current()
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
-    done = run.od.done
+    done = state.done
     skip = [ray.put(sorted(skippable_ids(source, done)))] if done else None
     columns: list[str] = []
     if source.kind == "csv":
-        columns = source._csv_header()
+        columns = source.csv_header()
     elif source.kind in ("parquet", "hf"):
-        columns = source._columns()
+        columns = source.columns()
     wanted = [c for c in (source.text_field, source.id_field) if c in columns]
     ds = _dataset(source, wanted, opts.n_process).map_batches(
         RayAnalyzer, batch_format="pyarrow", batch_size=opts.batch_size,
@@ -246,6 +272,7 @@ def _run(opts: BatchOptions, source: Source, run: _Run) -> None:
             "kind": source.kind, "text_field": source.text_field, "id_field": source.id_field,
             "max_bytes": source.max_bytes, "batch_size": opts.batch_size,
             "config": str(opts.config) if opts.config else None, "skip": skip,
+            "root": str(source.path.resolve()) if source.kind == "folder" else None,
         })
     assign = IdAssigner()
     position = 0
@@ -261,7 +288,7 @@ def _run(opts: BatchOptions, source: Source, run: _Run) -> None:
                 base = raw_id if raw_id is not None else f"row-{position}"
                 final = assign(base)
                 if final in done:
-                    run.skipped += 1
+                    state.skip()
                     continue
                 rec = json.loads(payload) if payload else {}
                 if status == "skip" or not rec:  # cannot happen: skipped only when done
@@ -274,12 +301,12 @@ def _run(opts: BatchOptions, source: Source, run: _Run) -> None:
                 if status == "ok":
                     if final != base:
                         rec.setdefault("warnings", []).append(duplicate_warning(base, final))
-                    run.analysis(final, rec)
+                    state.analysis(final, rec)
                 else:
                     rec["id"] = final
-                    run.error({"id": final, **{k: v for k, v in rec.items() if k != "id"}})
+                    state.error({"id": final, **{k: v for k, v in rec.items() if k != "id"}})
     except BatchError:
         raise
     except (ray.exceptions.RayError, OSError, ValueError) as exc:
         raise BatchError(f"the Ray run failed: {' '.join(str(exc).split())[:500]} (results so "
-                         "far are kept; fix the cause and rerun with --resume)", EXIT_RAY) from None
+                         "far are kept; fix the cause and rerun with --resume)") from None

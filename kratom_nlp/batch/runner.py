@@ -1,52 +1,24 @@
-"""``run_batch``: INPUT -> OUT with the local engine (``nlp.pipe``) or Ray."""
+"""``run_batch``: INPUT -> OUT with the engine named by ``--engine`` (see
+:mod:`kratom_nlp.batch.engines`); the OUT folder is locked for the length of the run."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kratom_nlp.batch.output import SUMMARY, OutputDir, OutputError, check, prepare
-from kratom_nlp.batch.sources import InputSpecError, Source, assign_ids, open_source
+from kratom_nlp.batch.engines import BatchOptions, RunState, check_config, get_engine
+from kratom_nlp.batch.output import SUMMARY, acquire_lock, check, prepare
+from kratom_nlp.batch.sources import open_source
 from kratom_nlp.batch.stats import Stats, summary_table
-from kratom_nlp.ingest import DEFAULT_MAX_BYTES, Document
+from kratom_nlp.errors import EXIT_OK, EXIT_SOME_FAILED, OutputError, UsageError
 
-__all__ = ["BatchError", "BatchOptions", "BatchResult", "Progress", "run_batch"]
+if TYPE_CHECKING:
+    from spacy.language import Language
 
-EXIT_OK = 0
-EXIT_SOME_FAILED = 3
-EXIT_CONFIG = 20
-EXIT_RAY = 22
-EXIT_INTERRUPTED = 130
-
-
-class BatchError(Exception):
-    """A fatal error: the batch cannot start or go on (``exit_code`` for the CLI)."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(" ".join(str(message).split()))
-        self.exit_code = exit_code
-
-
-@dataclass
-class BatchOptions:
-    """Everything ``kratom-nlp batch`` takes (see ``docs/batch.md``)."""
-
-    input: Path
-    out: Path
-    text_field: str = "text"
-    id_field: str = "id"
-    n_process: int = 1
-    batch_size: int = 32
-    formats: tuple[str, ...] = ("jsonl",)
-    engine: str = "local"
-    resume: bool = False
-    max_bytes: int = DEFAULT_MAX_BYTES
-    config: Path | None = None
-    quiet: bool = False
+__all__ = ["BatchOptions", "BatchResult", "Progress", "print_summary", "run_batch"]
 
 
 @dataclass
@@ -141,86 +113,23 @@ class Progress:
             self._bar.stop()
 
 
-class _Run:
-    """Mutable state of one run, shared by the engines."""
-
-    def __init__(self, od: OutputDir, progress: Progress) -> None:
-        self.od = od
-        self.progress = progress
-        self.stats = Stats()
-        self.skipped = 0
-
-    def analysis(self, doc_id: str, analysis: dict[str, Any]) -> None:
-        self.od.write_analysis(doc_id, analysis)
-        self.stats.add_analysis(analysis)
-        self.progress.advance()
-
-    def error(self, record: dict[str, Any]) -> None:
-        self.od.write_error(record)
-        self.stats.add_error(record)
-        self.progress.advance()
-
-
-def _load_nlp(config: Path | None) -> Any:
-    from kratom_nlp.api import load
-
-    try:
-        return load(config)
-    except (OSError, ValueError) as exc:
-        raise BatchError(f"cannot load the pipeline config {config}: {exc}", EXIT_CONFIG) from exc
-
-
-def _check_config(config: Path | None) -> None:
-    """Fail early (exit 20) on a --config that is missing or does not parse."""
-    if config is None:
-        return
-    from spacy import util
-
-    try:
-        util.load_config(Path(config), interpolate=False)
-    except (OSError, ValueError) as exc:
-        raise BatchError(f"cannot load the pipeline config {config}: {exc}", EXIT_CONFIG) from exc
-
-
-def _run_local(opts: BatchOptions, source: Source, run: _Run, nlp: Any) -> None:
-    from kratom_nlp.batch.process import analyze_stream, error_record
-
-    done = run.od.done
-
-    def feed() -> Iterator[tuple[str, Document]]:
-        for item in assign_ids(source):
-            if item.id in done:
-                run.skipped += 1
-            elif item.error is not None:
-                run.error(error_record(item.id, item.source, item.error))
-            elif item.document is not None:
-                yield item.id, item.document
-
-    for outcome in analyze_stream(nlp, feed(), n_process=opts.n_process,
-                                  batch_size=opts.batch_size):
-        if outcome.analysis is not None:
-            run.analysis(outcome.id, outcome.analysis)
-        elif outcome.error is not None:
-            run.error(outcome.error)
-
-
-def run_batch(opts: BatchOptions, *, nlp: Any = None) -> BatchResult:
+def run_batch(opts: BatchOptions, *, nlp: Language | None = None) -> BatchResult:
     """Analyse every document of ``opts.input`` into ``opts.out`` (see ``docs/batch.md``).
 
-    Raises :class:`BatchError` for fatal problems (bad INPUT, unusable OUT, config, Ray);
-    documents that fail are written to ``errors.jsonl`` and the batch goes on.
-    ``KeyboardInterrupt`` propagates after the results so far are synced to disk.
+    Raises a :class:`~kratom_nlp.errors.KratomError` for fatal problems, each with its exit
+    code: INPUT missing or of an unsupported kind (10, 16) or unreadable (41), a bad option (2),
+    the config (20), OUT unusable (22), OUT locked by another live run (42), Ray (40). Documents
+    that fail are written to ``errors.jsonl`` and the batch goes on. ``KeyboardInterrupt``
+    propagates after the results so far are synced to disk and the lock is released.
     """
     if opts.n_process < 1 or opts.batch_size < 1:
-        raise BatchError("--n-process and --batch-size must be at least 1", 2)
-    if opts.engine not in ("local", "ray"):
-        raise BatchError(f"unknown engine {opts.engine!r} (local or ray)", 2)
+        raise UsageError("--n-process and --batch-size must be at least 1")
+    if opts.max_bytes < 1:
+        raise UsageError(f"--max-bytes must be at least 1, not {opts.max_bytes}")
+    engine = get_engine(opts.engine, nlp=nlp)
     started = time.perf_counter()
-    try:
-        source = open_source(opts.input, text_field=opts.text_field, id_field=opts.id_field,
-                             max_bytes=opts.max_bytes)
-    except InputSpecError as exc:
-        raise BatchError(str(exc), exc.exit_code) from None
+    source = open_source(opts.input, text_field=opts.text_field, id_field=opts.id_field,
+                         max_bytes=opts.max_bytes)
     from kratom_nlp import __version__
     from kratom_nlp.outputs.contract import SCHEMA_VERSION
 
@@ -231,42 +140,41 @@ def run_batch(opts: BatchOptions, *, nlp: Any = None) -> BatchResult:
         "config": str(Path(opts.config).resolve()) if opts.config else None,
         "engine": opts.engine,
     }
+    out = Path(opts.out)
+    check(out, resume=opts.resume)  # before the (slow) pipeline load
+    check_config(opts.config)
+    engine.prepare(opts)  # before OUT is touched
     try:
-        check(opts.out, resume=opts.resume)  # before the (slow) pipeline load
-        _check_config(opts.config)
-        if opts.engine == "local" and nlp is None:  # before OUT is touched
-            nlp = _load_nlp(opts.config)
-        od = prepare(opts.out, resume=opts.resume, manifest=manifest)
-    except OutputError as exc:
-        raise BatchError(str(exc), exc.exit_code) from None
-    for note in od.notes:
-        print(f"note: {note}", file=sys.stderr)
-    od.open_writers(opts.batch_size)
-    progress = Progress(enabled=not opts.quiet)
-    run = _Run(od, progress)
-    streaming = time.perf_counter()
-    try:
-        progress.start(source.total() if progress.active else None, len(od.done))
-        if opts.engine == "ray":
-            from kratom_nlp.batch.ray_engine import run_ray
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create OUT ({exc.strerror or exc})") from exc
+    with acquire_lock(out) as lock:
+        od = prepare(out, resume=opts.resume, manifest=manifest, locked=True)
+        if lock.note:
+            od.notes.insert(0, lock.note)
+        for note in od.notes:
+            print(f"note: {note}", file=sys.stderr)
+        od.open_writers(opts.batch_size)
+        progress = Progress(enabled=not opts.quiet)
+        state = RunState(od, progress.advance)
+        streaming = time.perf_counter()
+        try:
+            progress.start(source.total() if progress.active else None, len(od.done))
+            engine.run(opts, source, state)
+        finally:
+            progress.stop()
+            od.close()
+        processing = time.perf_counter() - streaming
+        tables = []
+        if any(f in ("parquet", "csv") for f in opts.formats):
+            from kratom_nlp.batch.tables import write_tables
 
-            run_ray(opts, source, run)
-        else:
-            _run_local(opts, source, run, nlp)
-    finally:
-        progress.stop()
-        od.close()
-    processing = time.perf_counter() - streaming
-    tables = []
-    if any(f in ("parquet", "csv") for f in opts.formats):
-        from kratom_nlp.batch.tables import write_tables
-
-        tables = write_tables(od.path, opts.formats)
-    elapsed = time.perf_counter() - started
-    result = BatchResult(out=od.path, run=run.stats, total=od.prior.merged(run.stats),
-                         skipped=run.skipped, elapsed=elapsed, processing=processing,
-                         notes=od.notes, tables=tables)
-    od.write_json(SUMMARY, result.to_dict())
+            tables = write_tables(od.path, opts.formats)
+        elapsed = time.perf_counter() - started
+        result = BatchResult(out=od.path, run=state.stats, total=od.prior.merged(state.stats),
+                             skipped=state.skipped, elapsed=elapsed, processing=processing,
+                             notes=od.notes, tables=tables)
+        od.write_json(SUMMARY, result.to_dict())
     return result
 
 

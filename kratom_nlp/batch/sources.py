@@ -7,7 +7,9 @@ JSONL is read line by line, CSV with the ``csv`` module, Parquet in pyarrow reco
 ``datasets`` folders through ``load_from_disk`` (memory-mapped) and iteration.
 
 Every file and record goes through :func:`kratom_nlp.ingest.read_bytes`, so the checks of
-``kratom-nlp analyze`` (size, empty, binary, encoding) apply to each document alike.
+``kratom-nlp analyze`` (size, empty, binary, encoding) apply to each document alike. Symbolic
+links in a folder are followed only when they stay inside it; one that leads out of INPUT is
+reported as that document's error (exit code 19), never read.
 
 Ids: a file's id is its path relative to INPUT (``/``-separated); a record's id is the value of
 its ``--id-field`` (as a string), or ``row-N`` (``N``: 1-based line of a JSONL file, data row of
@@ -26,12 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kratom_nlp.errors import InputSpecError, UsageError
+from kratom_nlp.fileio import json_line_problem
 from kratom_nlp.ingest import (
     DEFAULT_MAX_BYTES,
     Document,
     EncodingInputError,
     InputError,
+    MissingPathError,
     TooLargeError,
+    UnsupportedFormatError,
     media_type_for_suffix,
     read_bytes,
 )
@@ -39,13 +45,13 @@ from kratom_nlp.ingest import (
 __all__ = [
     "RECORD_KINDS",
     "IdAssigner",
-    "InputSpecError",
     "Item",
     "Source",
     "assign_ids",
     "detect_kind",
     "duplicate_warning",
     "file_item",
+    "id_value",
     "jsonl_line_item",
     "open_source",
     "record_item",
@@ -54,14 +60,6 @@ __all__ = [
 RECORD_KINDS: tuple[str, ...] = ("jsonl", "csv", "parquet", "hf")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _CHUNK_ROWS = 256
-
-
-class InputSpecError(Exception):
-    """INPUT (or an option about it) is unusable as a whole: the batch cannot start."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(" ".join(message.split()))
-        self.exit_code = exit_code
 
 
 @dataclass
@@ -83,16 +81,24 @@ class Item:
 # --------------------------------------------------------------------------- detection
 
 
+_KINDS_HINT = ("give a folder of .txt/.md/.html files, a .jsonl, .csv or .parquet file, or a "
+               "datasets save_to_disk folder")
+
+
 def detect_kind(path: Path) -> str:
-    """``folder``, ``hf``, ``jsonl``, ``csv`` or ``parquet``; raises :class:`InputSpecError`."""
+    """``folder``, ``hf``, ``jsonl``, ``csv`` or ``parquet``.
+
+    Raises :class:`~kratom_nlp.ingest.MissingPathError` (10) or
+    :class:`~kratom_nlp.ingest.UnsupportedFormatError` (16).
+    """
     if not path.exists():
-        raise InputSpecError(f"{path}: no such file or folder", 10)
+        raise MissingPathError(str(path), message="no such file or folder", hint=_KINDS_HINT)
     if path.is_dir():
         if (path / "dataset_dict.json").is_file():
             splits = sorted(p.name for p in path.iterdir() if p.is_dir())
-            raise InputSpecError(
-                f"{path}: is a datasets DatasetDict; pass one split folder "
-                f"(e.g. {path / (splits[0] if splits else 'train')})", 16)
+            raise UnsupportedFormatError(
+                str(path), suffix="", message="is a datasets DatasetDict",
+                hint=f"pass one split folder (e.g. {path / (splits[0] if splits else 'train')})")
         if (path / "state.json").is_file() or (path / "dataset_info.json").is_file():
             return "hf"
         return "folder"
@@ -101,18 +107,35 @@ def detect_kind(path: Path) -> str:
         return "jsonl"
     if suffix in (".csv", ".parquet"):
         return suffix[1:]
-    raise InputSpecError(
-        f"{path}: unsupported INPUT {suffix or '(no suffix)'!r}; give a folder of .txt/.md/.html "
-        "files, a .jsonl, .csv or .parquet file, or a datasets save_to_disk folder", 16)
+    raise UnsupportedFormatError(str(path), suffix=suffix,
+                                 message=f"unsupported INPUT {suffix or '(no suffix)'!r}",
+                                 hint=_KINDS_HINT)
 
 
 # --------------------------------------------------------------------------- items
 
 
-def file_item(path: Path, rel: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Item:
-    """Read one article file of a folder (bounded read, then :func:`read_bytes`)."""
+def _outside(path: Path, root: Path | None) -> Path | None:
+    """Where a symbolic link ``path`` leads when that is outside ``root`` (else None)."""
+    if root is None or not path.is_symlink():
+        return None
+    target = path.resolve()
+    return None if target.is_relative_to(root.resolve()) else target
+
+
+def file_item(path: Path, rel: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+              root: Path | None = None) -> Item:
+    """Read one article file of a folder (bounded read, then :func:`read_bytes`).
+
+    With ``root`` (the INPUT folder), a symbolic link that leads out of it is not followed: the
+    item carries an :class:`~kratom_nlp.ingest.InputError` (19) instead.
+    """
     item = Item(raw_id=rel, position=0, source=rel)
     try:
+        target = _outside(path, root)
+        if target is not None:
+            raise InputError(f"symbolic link to {target}, outside INPUT; not followed",
+                             source=rel, hint="copy the file into the INPUT folder")
         media_type_for_suffix(path.suffix, source=rel)  # unsupported suffix: fail before reading
         try:
             size = path.stat().st_size
@@ -128,7 +151,8 @@ def file_item(path: Path, rel: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> It
     return item
 
 
-def _id_value(value: Any) -> str | None:
+def id_value(value: Any) -> str | None:
+    """A record's id field as a string (``3.0`` -> ``"3"``); None when missing or blank."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -144,7 +168,7 @@ def record_item(record: Any, *, position: int, source: str, text_field: str, id_
         err = InputError(f"malformed record: expected an object, got {type(record).__name__}",
                          source=source, hint="each JSONL line must be a JSON object")
         return Item(raw_id=None, position=position, source=source, error=err)
-    item = Item(raw_id=_id_value(record.get(id_field)), position=position, source=source)
+    item = Item(raw_id=id_value(record.get(id_field)), position=position, source=source)
     text = record.get(text_field)
     try:
         if text is None:
@@ -205,36 +229,46 @@ class Source:
 
             return int(pq.ParquetFile(self.path).metadata.num_rows)
         if self.kind == "hf":
-            return len(self._hf_dataset())
+            return len(self.hf_dataset())
         return None
 
     def check(self) -> None:
         """Fail early (:class:`InputSpecError`) when INPUT cannot be read as its kind."""
         if self.kind == "csv":
-            header = self._csv_header()
+            header = self.csv_header()
             if self.text_field not in header:
-                raise InputSpecError(f"{self.path}: no column {self.text_field!r} (columns: "
-                                     f"{', '.join(header) or 'none'}); use --text-field", 2)
+                raise UsageError(f"{self.path}: no column {self.text_field!r} (columns: "
+                                 f"{', '.join(header) or 'none'}); use --text-field")
         elif self.kind in ("parquet", "hf"):
-            columns = self._columns()
+            columns = self.columns()
             if self.text_field not in columns:
-                raise InputSpecError(f"{self.path}: no column {self.text_field!r} (columns: "
-                                     f"{', '.join(columns)}); use --text-field", 2)
+                raise UsageError(f"{self.path}: no column {self.text_field!r} (columns: "
+                                 f"{', '.join(columns)}); use --text-field")
 
     # -- folder
     def files(self) -> Iterator[tuple[Path, str]]:
-        """``(path, relative id)`` of every non-hidden file, recursively, in sorted order."""
+        """``(path, relative id)`` of every non-hidden file, recursively, in sorted order.
+
+        Symbolic links to folders are not descended into; one that leads out of INPUT is listed
+        (after the files of its folder) so that it is reported as an error.
+        """
         root = self.path
+        real_root = root.resolve()
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             base = Path(dirpath)
             for name in sorted(f for f in filenames if not f.startswith(".")):
                 p = base / name
                 yield p, p.relative_to(root).as_posix()
+            for name in dirnames:
+                p = base / name
+                if p.is_symlink() and not p.resolve().is_relative_to(real_root):
+                    yield p, p.relative_to(root).as_posix()
 
     def _iter_folder(self) -> Iterator[Item]:
+        root = self.path.resolve()
         for i, (p, rel) in enumerate(self.files(), 1):
-            item = file_item(p, rel, max_bytes=self.max_bytes)
+            item = file_item(p, rel, max_bytes=self.max_bytes, root=root)
             item.position = i
             yield item
 
@@ -250,7 +284,8 @@ class Source:
                                       max_bytes=self.max_bytes)
 
     # -- csv
-    def _csv_header(self) -> list[str]:
+    def csv_header(self) -> list[str]:
+        """The column names of a CSV INPUT."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
             return next(csv.reader(fh), [])
 
@@ -269,7 +304,7 @@ class Source:
             csv.field_size_limit(limit)
 
     def _iter_csv(self) -> Iterator[Item]:
-        header = self._csv_header()
+        header = self.csv_header()
         for n, row in enumerate(self._csv_rows(), 1):
             source = f"{self.name}:{n}"
             if len(row) != len(header):
@@ -280,19 +315,21 @@ class Source:
                               max_bytes=self.max_bytes)
 
     # -- parquet / datasets
-    def _columns(self) -> list[str]:
+    def columns(self) -> list[str]:
+        """The column names of a Parquet or ``datasets`` INPUT (:class:`InputSpecError` when it
+        cannot be read)."""
         if self.kind == "parquet":
             import pyarrow.parquet as pq
 
             try:
                 return list(pq.ParquetFile(self.path).schema_arrow.names)
             except Exception as exc:  # noqa: BLE001  (pyarrow raises several types)
-                raise InputSpecError(f"{self.path}: not a readable Parquet file ({exc})",
-                                     19) from None
-        return list(self._hf_dataset().column_names)
+                raise InputSpecError(f"{self.path}: not a readable Parquet file ({exc})") \
+                    from None
+        return list(self.hf_dataset().column_names)
 
     def _wanted(self) -> list[str]:
-        columns = self._columns()
+        columns = self.columns()
         return [c for c in (self.text_field, self.id_field) if c in columns]
 
     def _iter_parquet(self) -> Iterator[Item]:
@@ -308,26 +345,29 @@ class Source:
                                   text_field=self.text_field, id_field=self.id_field,
                                   max_bytes=self.max_bytes)
 
-    def _hf_dataset(self) -> Any:
+    def hf_dataset(self) -> Any:
+        """The ``datasets.Dataset`` of a ``datasets`` INPUT (memory-mapped; loaded once)."""
         cached = getattr(self, "_hf_cache", None)
         if cached is not None:
             return cached
         try:
             from datasets import load_from_disk
         except ImportError as exc:  # pragma: no cover - datasets is a dependency
-            raise InputSpecError(f"reading a datasets folder needs `datasets`: {exc}", 19) from None
+            raise InputSpecError(f"reading a datasets folder needs `datasets`: {exc}") from None
         try:
             ds = load_from_disk(str(self.path))
         except Exception as exc:  # noqa: BLE001
-            raise InputSpecError(f"{self.path}: not a readable datasets folder ({exc})",
-                                 19) from None
+            raise InputSpecError(f"{self.path}: not a readable datasets folder ({exc})") \
+                from None
         if not hasattr(ds, "column_names") or isinstance(ds.column_names, dict):
-            raise InputSpecError(f"{self.path}: is a DatasetDict; pass one split folder", 16)
+            raise UnsupportedFormatError(str(self.path), suffix="",
+                                         message="is a datasets DatasetDict",
+                                         hint="pass one split folder")
         self._hf_cache = ds
         return ds
 
     def _iter_hf(self) -> Iterator[Item]:
-        ds = self._hf_dataset().select_columns(self._wanted())
+        ds = self.hf_dataset().select_columns(self._wanted())
         n = 0
         for batch in ds.iter(batch_size=_CHUNK_ROWS):
             keys = list(batch)
@@ -350,18 +390,18 @@ class Source:
                         continue
                     try:
                         rec = json.loads(raw)
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         yield lineno, None
                         continue
-                    yield lineno, (_id_value(rec.get(self.id_field)) if isinstance(rec, dict)
+                    yield lineno, (id_value(rec.get(self.id_field)) if isinstance(rec, dict)
                                    else None)
         elif self.kind == "csv":
-            header = self._csv_header()
+            header = self.csv_header()
             col = header.index(self.id_field) if self.id_field in header else None
             for n, row in enumerate(self._csv_rows(), 1):
                 ok = col is not None and len(row) == len(header)
-                yield n, (_id_value(row[col]) if ok and col is not None else None)
-        elif self.id_field not in self._columns():
+                yield n, (id_value(row[col]) if ok and col is not None else None)
+        elif self.id_field not in self.columns():
             yield from ((n, None) for n in range(1, (self.total() or 0) + 1))
         else:
             n = 0
@@ -371,12 +411,12 @@ class Source:
                 chunks = (b.column(0).to_pylist() for b in
                           pq.ParquetFile(self.path).iter_batches(columns=[self.id_field]))
             else:
-                chunks = (b[self.id_field] for b in self._hf_dataset().select_columns(
+                chunks = (b[self.id_field] for b in self.hf_dataset().select_columns(
                     [self.id_field]).iter(batch_size=4096))
             for chunk in chunks:
                 for value in chunk:
                     n += 1
-                    yield n, _id_value(value)
+                    yield n, id_value(value)
 
 
 def jsonl_line_item(raw: bytes | str, *, position: int, source: str, text_field: str,
@@ -390,9 +430,11 @@ def jsonl_line_item(raw: bytes | str, *, position: int, source: str, text_field:
                                      bad_byte=raw[exc.start])
             return Item(raw_id=None, position=position, source=source, error=err)
     try:
-        record = json.loads(raw)
-    except ValueError as exc:
-        return _malformed(position, source, f"invalid JSON ({exc})")
+        record = json.loads(raw.rstrip("\r\n"))
+    except json.JSONDecodeError as exc:
+        return _malformed(position, source, json_line_problem(raw, exc))
+    except RecursionError:
+        return _malformed(position, source, "JSON nested too deeply")
     return record_item(record, position=position, source=source, text_field=text_field,
                        id_field=id_field, max_bytes=max_bytes)
 

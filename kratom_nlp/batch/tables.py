@@ -4,6 +4,11 @@
 Both load directly with ``pandas.read_parquet``/``read_csv`` and
 ``datasets.Dataset.from_parquet``/``from_csv``. List fields (substances, outcomes, cue texts)
 are joined with :data:`JOIN` (``" | "``).
+
+CSV cells are made safe to open in a spreadsheet (OWASP, "CSV Injection"): a text cell that
+begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``, so that
+an id or a claim text is never run as a formula (:func:`spreadsheet_safe`). Parquet keeps the
+values as they are.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from typing import Any
 from kratom_nlp.batch.output import ANALYSES, iter_jsonl
 from kratom_nlp.taxonomy import EVIDENCE_LEVELS, STRENGTHS
 
-__all__ = ["CLAIM_COLUMNS", "DOCUMENT_COLUMNS", "JOIN", "claim_rows", "document_row",
-           "write_tables"]
+__all__ = ["CLAIM_COLUMNS", "DOCUMENT_COLUMNS", "FORMULA_STARTS", "JOIN", "claim_rows",
+           "document_row", "spreadsheet_safe", "write_tables"]
 
 JOIN = " | "
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP)."""
 _CHUNK = 1000
 
 #: (column, pyarrow type name) of the documents table.
@@ -44,6 +51,13 @@ CLAIM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("overclaim_reason", "string"), ("overclaim_rule", "string"),
     ("overclaim_score", "float64"),
 )
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _join(values: Any) -> str:
@@ -114,7 +128,7 @@ class _CsvSink:
         self.writer.writeheader()
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        self.writer.writerows(rows)
+        self.writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
 
     def close(self) -> None:
         self.fh.close()

@@ -40,6 +40,16 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Entry point of ``kratom-nlp`` and ``python -m kratom_nlp``."""
+    """Entry point of ``kratom-nlp`` and ``python -m kratom_nlp``.
+
+    A :class:`~kratom_nlp.errors.KratomError` that a command did not handle still ends as one
+    line on stderr and its exit code, never a traceback.
+    """
+    from kratom_nlp.errors import KratomError, exit_code_of
+
     _register()
-    app()
+    try:
+        app()
+    except KratomError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise SystemExit(exit_code_of(exc)) from None

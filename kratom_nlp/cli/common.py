@@ -1,5 +1,7 @@
-"""Helpers shared by the sub-commands: clear one-line errors and warnings on stderr, and the
-choices that come from the registries (read from entry points, without importing spaCy)."""
+"""Helpers shared by the sub-commands: clear one-line errors and warnings on stderr (every
+command exits through :func:`fail` with the code of the one table in :mod:`kratom_nlp.errors`),
+and the choices that come from the registries (read from entry points, without importing
+spaCy)."""
 
 from __future__ import annotations
 
@@ -31,10 +33,24 @@ Task = StrEnum("Task", {t: t for t in TASKS})  # type: ignore[misc]
 
 
 def warn(message: str) -> None:
+    """``warning: <message>`` on stderr."""
     typer.secho(f"warning: {message}", err=True, fg="yellow")
 
 
-def fail(exc: Exception, code: int | None = None) -> NoReturn:
-    """Print ``exc`` as one line and exit with its ``exit_code`` (or ``code``, or 1)."""
-    typer.secho(f"error: {exc}", err=True, fg="red")
-    raise typer.Exit(code if code is not None else int(getattr(exc, "exit_code", 1)))
+def note(message: str) -> None:
+    """``note: <message>`` on stderr."""
+    typer.secho(f"note: {message}", err=True)
+
+
+def fail(exc: BaseException) -> NoReturn:
+    """Print ``exc`` as one line on stderr and exit with its code.
+
+    The code is ``exc.exit_code`` for a :class:`~kratom_nlp.errors.KratomError` (the one table
+    in :mod:`kratom_nlp.errors`), else 1: wrap other exceptions in the error class that says
+    what went wrong before calling this.
+    """
+    from kratom_nlp.errors import exit_code_of
+
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    typer.secho(f"error: {message}", err=True, fg="red")
+    raise typer.Exit(exit_code_of(exc))

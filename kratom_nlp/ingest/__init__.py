@@ -1,13 +1,13 @@
 """Ingest layer: read one article (file, stdin, bytes, str) into a :class:`Document`.
 
 Light to import: trafilatura is loaded lazily, only when HTML is read.
-See :mod:`kratom_nlp.ingest.errors` for the error classes and their exit codes.
+See :mod:`kratom_nlp.ingest.errors` for the error classes; their exit codes are in the one
+table, :mod:`kratom_nlp.errors`.
 """
 
 from __future__ import annotations
 
 from .errors import (
-    EXIT_CODES,
     BinaryInputError,
     EmptyInputError,
     EncodingInputError,
@@ -34,7 +34,6 @@ from .readers import (
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
-    "EXIT_CODES",
     "MEDIA_TYPES",
     "SUPPORTED_SUFFIXES",
     "BinaryInputError",

@@ -1,34 +1,21 @@
-"""Errors raised while reading an article into text.
+"""Errors raised while reading an article into text (exit codes 10-19).
 
-Every error is an :class:`InputError` carrying a human ``message``, the
-``source`` it concerns (a path, ``"<stdin>"`` or a record id), an optional
-``hint`` telling the user what to do, and an ``exit_code`` for the CLI.
+Every error is an :class:`InputError` (a :class:`kratom_nlp.errors.KratomError`) carrying a
+human ``message``, the ``source`` it concerns (a path, ``"<stdin>"`` or a record id), an
+optional ``hint`` telling the user what to do, and an ``exit_code`` for the CLI.
 ``str(err)`` is a single line: ``"<source>: <message> (hint: <hint>)"``.
 
-Exit codes (all input errors live in 10-19, so a caller can test
-``10 <= rc <= 19`` for "bad input"):
-
-==========================  ====  ==================================================
-class                       code  meaning
-==========================  ====  ==================================================
-MissingPathError             10   the path does not exist
-IsADirectoryInputError       11   the path is a directory, not a file
-EmptyInputError              12   the input is empty or whitespace only
-BinaryInputError             13   the input looks binary (NUL / control bytes)
-EncodingInputError           14   the bytes are not valid in the chosen encoding
-TooLargeError                15   the input is larger than ``--max-bytes``
-UnsupportedFormatError       16   a suffix we cannot read (.pdf, .docx, ...)
-NoTextError                  17   no main text could be extracted (e.g. empty HTML)
-InputError (base)            19   any other unreadable input (e.g. permission denied)
-==========================  ====  ==================================================
+The exit code of each class is listed in the one exit-code table, :mod:`kratom_nlp.errors`;
+all input errors live in 10-19, so a caller can test ``10 <= rc <= 19`` for "bad input".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from kratom_nlp.errors import KratomError
+
 __all__ = [
-    "EXIT_CODES",
     "BinaryInputError",
     "EmptyInputError",
     "EncodingInputError",
@@ -52,7 +39,7 @@ def _rebuild(cls: type[InputError], state: dict[str, Any]) -> InputError:
     return err
 
 
-class InputError(Exception):
+class InputError(KratomError):
     """Base class: the input could not be turned into article text."""
 
     exit_code: int = 19
@@ -233,19 +220,3 @@ class NoTextError(InputError):
             source=source,
             hint=hint or "the page may be empty or rendered by JavaScript; save the text instead",
         )
-
-
-EXIT_CODES: dict[str, int] = {
-    cls.__name__: cls.exit_code
-    for cls in (
-        MissingPathError,
-        IsADirectoryInputError,
-        EmptyInputError,
-        BinaryInputError,
-        EncodingInputError,
-        TooLargeError,
-        UnsupportedFormatError,
-        NoTextError,
-        InputError,
-    )
-}

@@ -64,10 +64,27 @@ class SentenceAnalyzer:
                 continue
             span = Span(doc, view.cstart, view.cend, label=view.kind)
             span._.rules = result.to_dict()
+            span._.text = view.text
             span._.context = context
             spans.append(span)
         doc.spans["sentences"] = spans
         return doc
+
+
+class _SpansByStart:
+    """The labels of a span group, looked up by token range in O(log n)."""
+
+    def __init__(self, spans: Iterable[Span]) -> None:
+        items = sorted((s.start, s.label_) for s in spans)
+        self.starts = [a for a, _ in items]
+        self.labels = [b for _, b in items]
+
+    def labels_in(self, start: int, end: int) -> list[str]:
+        import bisect
+
+        i = bisect.bisect_left(self.starts, start)
+        j = bisect.bisect_left(self.starts, end)
+        return self.labels[i:j]
 
 
 class ClaimDetector(_Batched):
@@ -81,8 +98,8 @@ class ClaimDetector(_Batched):
         per_doc = [list(doc.spans.get("sentences", [])) for doc in docs]
         preds = iter(self.backend.predict_claims([s for sents in per_doc for s in sents]))
         for doc, sents in zip(docs, per_doc, strict=True):
-            subs = doc.spans.get("substances", [])
-            conds = doc.spans.get("conditions", [])
+            subs = _SpansByStart(doc.spans.get("substances", []))
+            conds = _SpansByStart(doc.spans.get("conditions", []))
             topic = doc._.topic_substances
             claims: list[Span] = []
             for index, sent in enumerate(sents):
@@ -98,11 +115,9 @@ class ClaimDetector(_Batched):
                 claim._.claim_type = ctype
                 claim._.claim_score = float(pred.score)
                 claim._.sentence_index = index
-                names = list(dict.fromkeys(s.label_ for s in subs
-                                           if sent.start <= s.start < sent.end))
+                names = list(dict.fromkeys(subs.labels_in(sent.start, sent.end)))
                 claim._.substances = names or topic[:1]
-                claim._.outcomes = list(dict.fromkeys(c.label_ for c in conds
-                                                      if sent.start <= c.start < sent.end))
+                claim._.outcomes = list(dict.fromkeys(conds.labels_in(sent.start, sent.end)))
                 claims.append(claim)
             doc.spans["claims"] = claims
 

@@ -10,6 +10,7 @@ from spacy.tokens import Doc, Span
 
 SPAN_EXTENSIONS: dict[str, object] = {
     # sentences (doc.spans["sentences"], label = kind: sentence | heading | bullet)
+    "text": "",  # the sentence's text as analysed (Span.text rebuilds it token by token)
     "context": "",  # the previous sentence's text (what the learned models see as context)
     "rules": {},  # the rules' analysis of the sentence (backends.rules.SentenceRules.to_dict())
     "claim_scores": {},  # the claim detector's class scores ("none" + the claim types)

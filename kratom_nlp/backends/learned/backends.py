@@ -28,8 +28,8 @@ class ModelFallbackWarning(UserWarning):
 
 
 def _top(probs: Any, labels: Sequence[str]) -> tuple[str, dict[str, float]]:
-    scores = {lab: round(float(p), 4) for lab, p in zip(labels, probs, strict=True)}
-    best = max(scores, key=lambda k: scores[k])
+    scores = dict(zip(labels, probs.round(4).tolist(), strict=True))
+    best = max(scores, key=scores.__getitem__)
     return best, scores
 
 

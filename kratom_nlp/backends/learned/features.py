@@ -49,7 +49,7 @@ def examples_for_spans(spans: Sequence[Span]) -> list[Example]:
     out = []
     for span in spans:
         sent = sentence_of(span)
-        out.append(Example(text=sent.text, context=sent._.context or "",
+        out.append(Example(text=sent._.text or sent.text, context=sent._.context or "",
                            rules=dict(sent._.rules.get("features", {})),
                            claim_type=span._.claim_type or None))
     return out

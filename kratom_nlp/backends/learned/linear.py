@@ -10,7 +10,8 @@ Feature blocks reproduce scikit-learn's vectorizers exactly (``TfidfVectorizer``
 ``word`` and ``char_wb`` analyzers, sublinear tf, idf and l2 norm; ``DictVectorizer``), so a
 model trained with scikit-learn predicts the same probabilities here. A whole batch is
 featurised at once: the only Python loop is over the n-grams of each text; counting, weighting,
-normalising and the dot product are array operations.
+normalising and the dot product are array operations, and a word's character n-grams are
+looked up once per model (they never cross a word boundary).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ METADATA_FILE = "metadata.json"
 VOCAB_DIR = "vocab"
 
 _WHITE_SPACES = re.compile(r"\s\s+")
+FeatureCache = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
 OUTPUTS = ("calibrated_sigmoid", "softmax", "logistic", "identity")
 
 
@@ -84,6 +86,33 @@ class TextBlock:
 
     def __post_init__(self) -> None:
         self._pattern = re.compile(self.token_pattern) if self.token_pattern else None
+        self._word_ids: dict[str, tuple[int, ...]] = {}  # char_wb: a word's n-gram ids
+
+    def ids(self, text: str) -> list[int]:
+        """Vocabulary indices of the terms of ``text`` (repeats kept: they are counts)."""
+        get = self.vocabulary.get
+        if self.analyzer != "char_wb":
+            return [j for j in map(get, self.terms(text)) if j is not None]
+        # char n-grams never cross a word boundary: a word's ids are computed once
+        memo = self._word_ids
+        if len(memo) > 500_000:
+            memo.clear()
+        out: list[int] = []
+        lo, hi = self.ngram_range
+        for word in (text.lower() if self.lowercase else text).split():
+            got = memo.get(word)
+            if got is None:
+                w = f" {word} "
+                w_len = len(w)
+                grams: list[str] = []
+                for n in range(lo, hi + 1):
+                    if w_len <= n:
+                        grams.append(w)
+                        break
+                    grams += [w[i:i + n] for i in range(w_len - n + 1)]
+                got = memo[word] = tuple(j for j in map(get, grams) if j is not None)
+            out += got
+        return out
 
     @property
     def size(self) -> int:
@@ -139,33 +168,24 @@ class Featurizer:
             off += b.size
         self.n_features = off
 
-    def transform(self, rows: Sequence[dict[str, Any]],
-                  terms_cache: dict[tuple[Any, ...], list[list[str]]] | None = None
+    def transform(self, rows: Sequence[dict[str, Any]]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A CSR matrix (``indptr``, ``indices``, ``data``) for ``rows`` (dicts with the
-        columns ``text``, ``context`` and ``rules``). ``terms_cache`` shares the n-grams of
-        blocks with the same analyzer between models featurising the same rows."""
-        n = len(rows)
+        """The feature matrix of ``rows`` (dicts with the columns ``text``, ``context`` and
+        ``rules``) in coordinate form: row indices, column indices, values."""
         parts_rows: list[np.ndarray] = []
         parts_cols: list[np.ndarray] = []
         parts_vals: list[np.ndarray] = []
         for block, off in zip(self.blocks, self.offsets, strict=True):
-            r, c, v = self._block(block, rows, terms_cache)
+            r, c, v = self._block(block, rows)
             parts_rows.append(r)
             parts_cols.append(c + off)
             parts_vals.append(v)
-        rows_a = np.concatenate(parts_rows) if parts_rows else np.zeros(0, np.int64)
-        cols_a = np.concatenate(parts_cols) if parts_cols else np.zeros(0, np.int64)
-        vals_a = np.concatenate(parts_vals) if parts_vals else np.zeros(0)
-        order = np.lexsort((cols_a, rows_a))
-        rows_a, cols_a, vals_a = rows_a[order], cols_a[order], vals_a[order]
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows_a, minlength=n), out=indptr[1:])
-        return indptr, cols_a, vals_a
+        if not parts_rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return np.concatenate(parts_rows), np.concatenate(parts_cols), np.concatenate(parts_vals)
 
     @staticmethod
-    def _block(block: Block, rows: Sequence[dict[str, Any]],
-               cache: dict[tuple[Any, ...], list[list[str]]] | None
+    def _block(block: Block, rows: Sequence[dict[str, Any]]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         vocab = block.vocabulary
         get = vocab.get
@@ -187,16 +207,10 @@ class Featurizer:
                         vals.append(val)
             return (np.asarray(r_idx, np.int64), np.asarray(c_idx, np.int64),
                     np.asarray(vals, np.float64))
-        key = block.key
-        all_terms = cache.get(key) if cache is not None else None
-        if all_terms is None:
-            all_terms = [block.terms(row.get(block.column) or "") for row in rows]
-            if cache is not None:
-                cache[key] = all_terms
         ids: list[int] = []
         lens: list[int] = []
-        for terms in all_terms:
-            found = [j for j in map(get, terms) if j is not None]
+        for row in rows:
+            found = block.ids(row.get(block.column) or "")
             ids += found
             lens.append(len(found))
         if not ids:
@@ -224,18 +238,16 @@ class Featurizer:
         return r, c, v
 
 
-def sparse_dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
-               weights_t: np.ndarray) -> np.ndarray:
-    """``X @ W`` for a CSR ``X`` (n × F) and a dense ``W`` (F × C)."""
-    n = len(indptr) - 1
+def sparse_dot(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, weights_t: np.ndarray,
+               n: int) -> np.ndarray:
+    """``X @ W`` for ``X`` (n × F) in coordinate form and a dense ``W`` (F × C)."""
     n_out = weights_t.shape[1]
     out = np.zeros((n, n_out), dtype=np.float64)
-    if not len(indices):
+    if not len(cols):
         return out
-    row_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    contrib = weights_t[indices].astype(np.float64) * data[:, None]
+    contrib = weights_t[cols] * vals[:, None]
     for c in range(n_out):
-        out[:, c] = np.bincount(row_of, weights=contrib[:, c], minlength=n)
+        out[:, c] = np.bincount(rows, weights=contrib[:, c], minlength=n)
     return out
 
 
@@ -252,7 +264,7 @@ class LinearModel:
                  calib_a: np.ndarray | None = None, calib_b: np.ndarray | None = None,
                  classes: Sequence[str] | None = None) -> None:
         self.featurizer = featurizer
-        self.coef_t = np.ascontiguousarray(coef.T)  # F × C
+        self.coef_t = np.ascontiguousarray(coef.T, dtype=np.float64)  # F × C
         self.intercept = intercept.astype(np.float64)
         self.output = dict(output)
         self.labels = list(labels) if labels else []
@@ -263,18 +275,24 @@ class LinearModel:
             raise ValueError(f"unknown output layer {self.output.get('type')!r}")
 
     def decision(self, rows: Sequence[dict[str, Any]],
-                 terms_cache: dict[tuple[Any, ...], list[list[str]]] | None = None
-                 ) -> np.ndarray:
-        indptr, indices, data = self.featurizer.transform(rows, terms_cache)
-        return sparse_dot(indptr, indices, data, self.coef_t) + self.intercept
+                 features: FeatureCache | None = None) -> np.ndarray:
+        """Decision values; ``features`` shares the feature matrix between models that have
+        the same featurizer and see the same rows."""
+        key = id(self.featurizer)
+        coo = features.get(key) if features is not None else None
+        if coo is None:
+            coo = self.featurizer.transform(rows)
+            if features is not None:
+                features[key] = coo
+        r, c, v = coo
+        return sparse_dot(r, c, v, self.coef_t, len(rows)) + self.intercept
 
     def predict(self, rows: Sequence[dict[str, Any]],
-                terms_cache: dict[tuple[Any, ...], list[list[str]]] | None = None
-                ) -> np.ndarray:
+                features: FeatureCache | None = None) -> np.ndarray:
         """Probabilities (n × labels, in ``labels`` order) or values (n,) for a regressor."""
         if not rows:
             return np.zeros((0, len(self.labels))) if self.labels else np.zeros(0)
-        z = self.decision(rows, terms_cache)
+        z = self.decision(rows, features)
         kind = self.output["type"]
         if kind == "identity":
             lo, hi = self.output.get("clip", (-math.inf, math.inf))
@@ -356,6 +374,34 @@ def load_linear(folder: Path, meta: dict[str, Any]) -> LinearModel:
     from safetensors.numpy import load_file
 
     tensors = load_file(str(folder / WEIGHTS_FILE))
+    featurizer = _featurizer(folder, meta, tensors)
+    coef = tensors["coef"]
+    if coef.shape[1] != featurizer.n_features:
+        raise ValueError(f"{folder}: weights have {coef.shape[1]} features, the featurizer "
+                         f"{featurizer.n_features}")
+    return LinearModel(featurizer, coef, tensors["intercept"], meta["output"],
+                       meta.get("labels"), tensors.get("calibration.a"),
+                       tensors.get("calibration.b"), meta.get("classes"))
+
+
+_SHARED: dict[str, Featurizer] = {}
+
+
+def _featurizer(folder: Path, meta: dict[str, Any], tensors: dict[str, np.ndarray]
+                ) -> Featurizer:
+    """The model's featurizer; models whose featurizers are identical (same blocks, same
+    vocabulary files, same idf) share one instance, so one feature matrix serves them all."""
+    import hashlib
+
+    h = hashlib.sha256(json.dumps(meta["featurizer"], sort_keys=True).encode())
+    for cfg in meta["featurizer"]["blocks"]:
+        h.update(str(meta.get("files", {}).get(cfg["vocabulary"], "")).encode())
+        idf = tensors.get(f"idf.{cfg['name']}")
+        if idf is not None:
+            h.update(np.ascontiguousarray(idf).tobytes())
+    digest = h.hexdigest()
+    if digest in _SHARED:
+        return _SHARED[digest]
     blocks: list[Block] = []
     for cfg in meta["featurizer"]["blocks"]:
         terms = json.loads((folder / cfg["vocabulary"]).read_text(encoding="utf-8"))
@@ -371,11 +417,5 @@ def load_linear(folder: Path, meta: dict[str, Any]) -> LinearModel:
                                 tuple(cfg["ngram_range"]), bool(cfg["lowercase"]),
                                 cfg.get("token_pattern"), bool(cfg["sublinear_tf"]),
                                 cfg.get("norm"), vocab, idf))
-    featurizer = Featurizer(blocks)
-    coef = tensors["coef"]
-    if coef.shape[1] != featurizer.n_features:
-        raise ValueError(f"{folder}: weights have {coef.shape[1]} features, the featurizer "
-                         f"{featurizer.n_features}")
-    return LinearModel(featurizer, coef, tensors["intercept"], meta["output"],
-                       meta.get("labels"), tensors.get("calibration.a"),
-                       tensors.get("calibration.b"), meta.get("classes"))
+    featurizer = _SHARED[digest] = Featurizer(blocks)
+    return featurizer

