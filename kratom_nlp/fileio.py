@@ -67,10 +67,13 @@ def check_output_file(path: str | Path) -> Path:
 def write_atomic(path: str | Path, content: str | bytes, *, encoding: str = "utf-8") -> Path:
     """Write ``content`` to ``path`` atomically (temporary file, ``fsync``, rename).
 
-    Missing parent folders are created. An existing file keeps its permission bits. Raises
-    :class:`~kratom_nlp.errors.OutputError` (one line) when the file cannot be written.
+    Missing parent folders are created. An existing file keeps its permission bits; a symbolic
+    link keeps pointing at the (replaced) file. Raises :class:`~kratom_nlp.errors.OutputError`
+    (one line) when the file cannot be written. Returns the path written.
     """
     p = check_output_file(path)
+    if p.is_symlink():  # replace the file the link points to, and keep the link
+        p = check_output_file(p.resolve())
     data = content.encode(encoding) if isinstance(content, str) else content
     tmp: str | None = None
     try:

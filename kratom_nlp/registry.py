@@ -75,12 +75,12 @@ def backend_block(name: str, task: str, model: str | None = None) -> dict[str, A
 
 @registry.misc("kratom.cues.v1")
 def cues(lexicon_path: str | None = None, evidence_cues_path: str | None = None,
-         claim_cues_path: str | None = None) -> Any:
+         claim_cues_path: str | None = None, study_cues_path: str | None = None) -> Any:
     """The lexicon and cue lists (packaged JSON unless paths are given), loaded once per
     process: every block of a config that names the same files shares one object."""
     from kratom_nlp.resources import load_cues
 
-    return load_cues(lexicon_path, evidence_cues_path, claim_cues_path)
+    return load_cues(lexicon_path, evidence_cues_path, claim_cues_path, study_cues_path)
 
 
 @registry.misc("kratom.overclaim_rules.v1")

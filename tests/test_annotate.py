@@ -516,9 +516,9 @@ def test_format_detection(nlp, mini_file, tmp_path):
 # --------------------------------------------------------------------------- retrain hook
 
 def test_merge_imported(tmp_path):
-    from kratom_nlp.annotate.errors import OutputError
     from kratom_nlp.annotate.merge import corpus_version, merge_imported
     from kratom_nlp.corpora.gold import counts
+    from kratom_nlp.errors import OutputError
 
     edited = copy.deepcopy(read_jsonl(MINI / "dev.jsonl")[0])
     edited["sentences"][1]["advice"] = True

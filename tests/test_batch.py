@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from kratom_nlp.batch.output import truncate_torn_line
-from kratom_nlp.batch.runner import BatchError, BatchOptions, run_batch
+from kratom_nlp.batch.runner import BatchOptions, run_batch
+from kratom_nlp.errors import KratomError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,7 +128,7 @@ def test_clean_folder_exits_0_and_non_empty_out_needs_resume(nlp, tmp_path):
     runner = CliRunner()
     assert runner.invoke(app, ["batch", str(root), "-o", str(out), "-q"]).exit_code == 0
     again = runner.invoke(app, ["batch", str(root), "-o", str(out), "-q"])
-    assert again.exit_code == 21
+    assert again.exit_code == 22
     assert "--resume" in again.output
     resumed = runner.invoke(app, ["batch", str(root), "-o", str(out), "-q", "--resume"])
     assert resumed.exit_code == 0
@@ -136,21 +137,21 @@ def test_clean_folder_exits_0_and_non_empty_out_needs_resume(nlp, tmp_path):
 
 
 def test_fatal_input_errors(nlp, tmp_path):
-    with pytest.raises(BatchError) as missing:
+    with pytest.raises(KratomError) as missing:
         run(nlp, tmp_path / "nope", tmp_path / "o1")
     assert missing.value.exit_code == 10
     (tmp_path / "x.pdf").write_bytes(b"%PDF")
-    with pytest.raises(BatchError) as unsupported:
+    with pytest.raises(KratomError) as unsupported:
         run(nlp, tmp_path / "x.pdf", tmp_path / "o2")
     assert unsupported.value.exit_code == 16
     (tmp_path / "t.csv").write_text("id,body\n1,hello\n", encoding="utf-8")
-    with pytest.raises(BatchError) as column:
+    with pytest.raises(KratomError) as column:
         run(nlp, tmp_path / "t.csv", tmp_path / "o3")
     assert column.value.exit_code == 2 and "body" in str(column.value)
     (tmp_path / "file").write_text("x")
-    with pytest.raises(BatchError) as out_is_file:
+    with pytest.raises(KratomError) as out_is_file:
         run(nlp, tmp_path / "t.csv", tmp_path / "file", text_field="body")
-    assert out_is_file.value.exit_code == 21
+    assert out_is_file.value.exit_code == 22
 
 
 # --------------------------------------------------------------------------- record inputs

@@ -277,7 +277,7 @@ def test_agreement_command(tmp_path: Path) -> None:
     text = CliRunner().invoke(app, ["agreement", str(FIX / "a"), str(FIX / "b")])
     assert text.exit_code == 0 and "Agreement per field" in text.output
     missing = CliRunner().invoke(app, ["agreement", str(tmp_path / "nope"), str(FIX / "b")])
-    assert missing.exit_code == 2
+    assert missing.exit_code == 50  # CorpusError (kratom_nlp.errors)
     assert "no such file" in missing.output and len(missing.output.strip().splitlines()) == 1
 
 

@@ -313,7 +313,12 @@ def test_claimreview_verdicts(analysis: dict) -> None:
 def test_claimreview_defaults_and_json(analysis: dict) -> None:
     reviews = to_claimreview(analysis, publisher="Example Checks")
     assert reviews[0]["author"]["name"] == "Example Checks"
-    assert reviews[0]["itemReviewed"]["appearance"]["url"] == analysis["source"]
+    # the source is a local path: never published; the url is left out and a note says why
+    assert "url" not in reviews[0]["itemReviewed"]["appearance"] and "url" not in reviews[0]
+    assert "no article URL" in reviews[0]["kratomNlp"]["note"]
+    web = to_claimreview({**analysis, "source": "https://example.org/page"})
+    assert web[0]["itemReviewed"]["appearance"]["url"] == "https://example.org/page"
+    assert "note" not in web[0]["kratomNlp"]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", reviews[0]["datePublished"])
     one = {**analysis, "claims": analysis["claims"][1:2]}
     text = render_claimreview(one)

@@ -181,8 +181,9 @@ def test_missing_data_folder_gives_a_clear_error(tmp_path: Path) -> None:
 @needs_data
 def test_environment_variable_points_at_the_data(monkeypatch: pytest.MonkeyPatch,
                                                  tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)  # the default ../shared/... does not exist from here
+    monkeypatch.chdir(tmp_path)  # the defaults (./corpora, ../shared/...) do not exist here
     monkeypatch.setenv(DATA_ENV, str(DATA.resolve()))
+    monkeypatch.setenv("KRATOM_NLP_CORPORA", str(REAL.parent.resolve()))
     assert len(real.load("test")) == len(RealCorpus(REAL).ids("test"))
 
 

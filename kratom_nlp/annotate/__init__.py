@@ -4,7 +4,8 @@ merge new annotations into a corpus to retrain on. See ``docs/annotation.md``.
 
 Modules: ``core`` (regions <-> gold records), ``labelstudio``, ``prodigy``, ``doccano`` (the
 formats), ``exporting`` / ``importing`` (the commands' work), ``active`` (uncertainty + MMR),
-``merge`` (the retrain hook), ``errors`` (exit codes).
+``merge`` (the retrain hook), ``errors`` (the error classes; their exit codes are in the one
+table, :mod:`kratom_nlp.errors`).
 """
 
 from __future__ import annotations

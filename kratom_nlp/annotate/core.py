@@ -22,6 +22,7 @@ from kratom_nlp.annotate.errors import (
     LossyImportError,
     OffsetError,
     UnknownLabelError,
+    clip,
 )
 from kratom_nlp.annotate.labels import CLAIM, CUE_LEVELS, NON_CLAIM, ROLES
 from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS, choose_level
@@ -91,7 +92,7 @@ def check_span(text: str, start: Any, end: Any, span_text: Any, *, source: str |
     ``span_text`` (when given) differs from ``text[start:end]``; else None."""
     if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) \
             or isinstance(end, bool):
-        return OffsetError(f"{what}: start/end must be integers, got {start!r}/{end!r}",
+        return OffsetError(f"{what}: start/end must be integers, got {clip(start)}/{clip(end)}",
                            source=source, task=task)
     if not 0 <= start < end <= len(text):
         return OffsetError(f"{what}: offsets {start}-{end} outside the text (length {len(text)})",
@@ -184,23 +185,33 @@ def _check_values(t: TaskLabels, source: str | None) -> list[AnnotateError]:
     for r in t.sentences:
         if r.role not in ROLES:
             probs.append(_problem(UnknownLabelError, f"region {r.rid}: unknown sentence label "
-                                  f"{r.role!r} (expected one of {list(ROLES)})", t, source))
+                                  f"{clip(r.role)} (expected one of {list(ROLES)})", t, source))
         for key, allowed in (("claim_type", CLAIM_TYPES), ("evidence", EVIDENCE_LEVELS),
                              ("strength", STRENGTHS)):
             v = r.attrs.get(key)
             if v is not None and v not in allowed:
                 probs.append(_problem(UnknownLabelError, f"region {r.rid}: unknown {key} "
-                                      f"{v!r} (expected one of {list(allowed)})", t, source))
+                                      f"{clip(v)} (expected one of {list(allowed)})", t, source))
     for c in t.cues:
         if c.level not in CUE_LEVELS:
-            probs.append(_problem(UnknownLabelError, f"cue region {c.rid}: unknown evidence level "
-                                  f"{c.level!r} (expected one of {list(CUE_LEVELS)})", t, source))
+            probs.append(_problem(UnknownLabelError, f"cue region {c.rid}: unknown evidence "
+                                  f"level {clip(c.level)} (expected one of {list(CUE_LEVELS)})",
+                                  t, source))
     return probs
 
 
-def build_record(t: TaskLabels, *, source: str | None = None) -> dict[str, Any]:
+def build_record(t: TaskLabels, *, source: str | None = None,
+                 notes: list[str] | None = None) -> dict[str, Any]:
     """The gold record of a task's regions; raises :class:`ImportFailed` listing every problem
-    (unknown labels, labels the corpus cannot hold, broken labelling rules)."""
+    (unknown labels, labels the corpus cannot hold, broken labelling rules).
+
+    What the pipeline predicts is accepted back unchanged (``annotate export`` then ``import``
+    with every prediction accepted): a claim whose evidence level comes without a cue region (a
+    learned backend can name a level whose words are not in the cue lexicon) is imported with
+    that level and no cues, and a line is added to ``notes`` so that the annotator can mark the
+    cue words (GUIDELINES §11). Evidence ``none`` with cues, or a cue outside the sentence
+    without ``context``, remain errors.
+    """
     text = t.text
     probs = _check_values(t, source)
     regions = []
@@ -279,6 +290,7 @@ def build_record(t: TaskLabels, *, source: str | None = None) -> dict[str, Any]:
         home[0]["cues"].append(c.rid)
 
     out_sents: list[dict[str, Any]] = []
+    uncued: list[int] = []  # sentences with an evidence level and no cue region
     for i, x in enumerate(sents):
         r: SentRegion | None = x["region"]
         s, e = x["start"], x["end"]
@@ -314,18 +326,17 @@ def build_record(t: TaskLabels, *, source: str | None = None) -> dict[str, Any]:
             for c in outside:
                 if not from_ctx:
                     probs.append(_problem(InconsistentLabelsError, f"{where}: cue "
-                                          f"{c['text']!r} lies outside the sentence but "
+                                          f"{clip(c['text'])} lies outside the sentence but "
                                           "context is 'no'", t, source))
                 elif prev is None or not (prev["start"] <= c["start"] and c["end"] <= prev["end"]):
-                    probs.append(_problem(InconsistentLabelsError, f"{where}: cue {c['text']!r} "
-                                          "is neither in the sentence nor in the preceding one",
-                                          t, source))
+                    probs.append(_problem(InconsistentLabelsError,
+                                          f"{where}: cue {clip(c['text'])} is neither in the "
+                                          "sentence nor in the preceding one", t, source))
         if from_ctx and not out_sents:
             probs.append(_problem(InconsistentLabelsError, f"{where}: context 'yes' needs a "
                                   "preceding sentence", t, source))
         if evidence != "none" and not cues:
-            probs.append(_problem(InconsistentLabelsError, f"{where}: evidence {evidence!r} needs "
-                                  "at least one cue region", t, source))
+            uncued.append(i + 1)
         if evidence == "none" and cues:
             probs.append(_problem(InconsistentLabelsError, f"{where}: evidence 'none' takes no "
                                   "cues (set the evidence level)", t, source))
@@ -344,6 +355,11 @@ def build_record(t: TaskLabels, *, source: str | None = None) -> dict[str, Any]:
         })
     if probs:
         raise ImportFailed(probs, source=source)
+    if uncued and notes is not None:
+        shown = ", ".join(map(str, uncued[:10])) + (", …" if len(uncued) > 10 else "")
+        notes.append(f"task {t.task}: {len(uncued)} sentence(s) with an evidence level but no "
+                     f"cue region (sentence {shown}); imported without cues - mark the words "
+                     "that justify the level (GUIDELINES §11)")
     meta = t.meta
     record: dict[str, Any] = {
         "id": t.article_id,

@@ -20,6 +20,7 @@ from kratom_nlp.annotate.errors import (
     FormatError,
     InconsistentLabelsError,
     UnknownLabelError,
+    clip,
 )
 from kratom_nlp.annotate.labels import CLAIM, CUE_LEVELS, NON_CLAIM
 from kratom_nlp.annotate.labelstudio import Candidate
@@ -93,7 +94,7 @@ def read_records(lines: list[tuple[int, Any]], source: str) -> tuple[list[Candid
                                                      or lab in STRENGTHS or lab in _FLAGS
                                                      or lab in CUE_LEVELS)]
             for lab in unknown:
-                probs.append(UnknownLabelError(f"span {s}-{e}: unknown label {lab!r}",
+                probs.append(UnknownLabelError(f"span {s}-{e}: unknown label {clip(lab)}",
                                                source=source, task=name))
             levels = [lab for lab in labels if lab in CUE_LEVELS]
             if sentence_like:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from kratom_nlp.annotate.errors import FormatError, JSONSyntaxError, OutputError
+from kratom_nlp.annotate.errors import FormatError, JSONSyntaxError
+from kratom_nlp.errors import OutputError
+from kratom_nlp.fileio import json_line_problem, write_atomic
 
 _WS = " \t\r\n"
 
@@ -115,10 +115,11 @@ def parse_jsonl(text: str, source: str) -> list[tuple[int, Any]]:
         try:
             out.append((n, json.loads(line)))
         except json.JSONDecodeError as exc:
-            truncated = exc.pos >= len(line.rstrip()) or exc.msg.startswith("Unterminated")
-            kind = "truncated JSON" if truncated else "invalid JSON"
-            raise JSONSyntaxError(f"{kind} on line {n} column {exc.colno}: {exc.msg}",
-                                  source=source, task=f"line {n}") from exc
+            raise JSONSyntaxError(json_line_problem(line, exc), source=source,
+                                  task=f"line {n}") from exc
+        except RecursionError:
+            raise JSONSyntaxError("JSON nested too deeply", source=source,
+                                  task=f"line {n}") from None
     return out
 
 
@@ -150,23 +151,22 @@ def backup_path(path: Path) -> Path:
 
 
 def write_safely(path: str | Path, content: str) -> Path | None:
-    """Write ``content`` atomically; an existing file is first copied to a backup, whose path is
-    returned (None when there was nothing to back up)."""
+    """Write ``content`` atomically (:func:`kratom_nlp.fileio.write_atomic`: a replaced file
+    keeps its permission bits); an existing file is first copied to a backup, whose path is
+    returned (None when there was nothing to back up). Raises
+    :class:`~kratom_nlp.errors.OutputError`."""
     p = Path(path)
     if p.is_dir():
-        raise OutputError("is a directory; give a file name", source=str(p))
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        backup = None
-        if p.exists():
-            backup = backup_path(p)
+        raise OutputError(f"{p}: is a folder; give a file name")
+    backup = None
+    if p.exists():
+        backup = backup_path(p)
+        try:
             shutil.copy2(p, backup)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=str(p.parent))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
-        os.replace(tmp, p)
-    except OSError as exc:
-        raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(p)) from exc
+        except OSError as exc:
+            raise OutputError(f"{p}: cannot back it up to {backup} "
+                              f"({exc.strerror or exc})") from exc
+    write_atomic(p, content)
     return backup
 
 

@@ -155,11 +155,13 @@ def import_file(path: str | Path, fmt: str = "auto", *, annotator: str | None = 
     for key, c in chosen:
         if c.task in bad_tasks:
             continue
+        task_notes: list[str] = []
         try:
-            rec = build_record(c.labels, source=source)
+            rec = build_record(c.labels, source=source, notes=task_notes)
         except ImportFailed as exc:
             probs.extend(exc.problems)
             continue
+        result.notes.extend(task_notes)
         result.records.setdefault(key, []).append(rec)
     if probs:
         if not skip_invalid:

@@ -18,6 +18,7 @@ from kratom_nlp.annotate.errors import (
     FormatError,
     LossyImportError,
     UnknownLabelError,
+    clip,
 )
 from kratom_nlp.annotate.labels import (
     CLAIM,
@@ -204,8 +205,8 @@ def parse_result(result: Any, t: TaskLabels, source: str) -> list[AnnotateError]
             later.append(item)
             continue
         if kind != "labels":
-            err(UnknownLabelError, f"result type {kind!r} (region {item.get('id')}) is not part "
-                "of the labeling config")
+            err(UnknownLabelError, f"result type {clip(kind)} (region {clip(item.get('id'))}) "
+                "is not part of the labeling config")
             continue
         rid, control, value = str(item.get("id")), item.get("from_name"), item.get("value")
         bad.add(rid)  # until the region is accepted below
@@ -214,7 +215,7 @@ def parse_result(result: Any, t: TaskLabels, source: str) -> list[AnnotateError]
             continue
         labels = value.get("labels") or []
         if control not in (SENTENCE_CONTROL, CUE_CONTROL):
-            err(UnknownLabelError, f"region {rid}: unknown labels control {control!r} "
+            err(UnknownLabelError, f"region {rid}: unknown labels control {clip(control)} "
                 f"(expected {SENTENCE_CONTROL!r} or {CUE_CONTROL!r})")
             continue
         if len(labels) != 1:
@@ -231,7 +232,7 @@ def parse_result(result: Any, t: TaskLabels, source: str) -> list[AnnotateError]
             continue
         allowed = ROLES if control == SENTENCE_CONTROL else CUE_LEVELS
         if labels[0] not in allowed:
-            err(UnknownLabelError, f"region {rid}: unknown {control} label {labels[0]!r} "
+            err(UnknownLabelError, f"region {rid}: unknown {control} label {clip(labels[0])} "
                 f"(expected one of {list(allowed)})")
             continue
         bad.discard(rid)
@@ -257,22 +258,22 @@ def parse_result(result: Any, t: TaskLabels, source: str) -> list[AnnotateError]
         if kind == "choices":
             values = value.get("choices")
             if not isinstance(values, list) or len(values) != 1:
-                err(LossyImportError, f"choice {control!r} of region {rid} has {values!r}; "
+                err(LossyImportError, f"choice {clip(control)} of region {rid} has {clip(values)}; "
                     "exactly one value is expected")
                 continue
             v = values[0]
             if control in DOC_CHOICES and rid not in sent:
                 if v not in DOC_CHOICES[control]:
-                    err(UnknownLabelError, f"unknown {control} {v!r} (expected one of "
+                    err(UnknownLabelError, f"unknown {control} {clip(v)} (expected one of "
                         f"{list(DOC_CHOICES[control])})")
                 else:
                     t.doc[control] = v
                 continue
             if control not in REGION_CHOICES:
-                err(UnknownLabelError, f"unknown choices control {control!r} (region {rid})")
+                err(UnknownLabelError, f"unknown choices control {clip(control)} (region {rid})")
                 continue
             if v not in REGION_CHOICES[control]:
-                err(UnknownLabelError, f"region {rid}: unknown {control} choice {v!r} "
+                err(UnknownLabelError, f"region {rid}: unknown {control} choice {clip(v)} "
                     f"(expected one of {list(REGION_CHOICES[control])})")
                 continue
             target = sent.get(rid)
@@ -280,7 +281,7 @@ def parse_result(result: Any, t: TaskLabels, source: str) -> list[AnnotateError]
                 continue
             if target is None:
                 what = "a cue region" if rid in cues else "no sentence region"
-                err(LossyImportError, f"choice {control}={v!r} is attached to {what} ({rid}); "
+                err(LossyImportError, f"choice {control}={clip(v)} is attached to {what} ({rid}); "
                     "the corpus cannot hold it")
                 continue
             attr = _ATTR_OF_CONTROL[control]
@@ -288,7 +289,7 @@ def parse_result(result: Any, t: TaskLabels, source: str) -> list[AnnotateError]
             continue
         if kind == "textarea":
             if control != REASON_CONTROL:
-                err(UnknownLabelError, f"unknown text area {control!r} (region {rid})")
+                err(UnknownLabelError, f"unknown text area {clip(control)} (region {rid})")
                 continue
             texts = value.get("text")
             texts = [texts] if isinstance(texts, str) else texts or []
@@ -420,7 +421,7 @@ def read_min_records(data: Any, source: str) -> tuple[list[Candidate], list[str]
                    and isinstance(rec[k], list) and rec[k] and isinstance(rec[k][0], dict)
                    and "start" in rec[k][0]]
         for k in unknown:
-            probs.append(UnknownLabelError(f"unknown labels control {k!r}", source=source,
+            probs.append(UnknownLabelError(f"unknown labels control {clip(k)}", source=source,
                                            task=name))
         probs.extend(parse_result(result, t, source))
         t.annotator = annotator_of(rec.get("annotator"))

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kratom_nlp.annotate.errors import FormatError, OutputError
+from kratom_nlp.annotate.errors import FormatError
 from kratom_nlp.annotate.files import dumps_jsonl, parse_jsonl, read_text_file, write_safely
+from kratom_nlp.errors import OutputError
 
 SPLITS = ("train", "dev", "test")
 
@@ -46,8 +47,8 @@ def merge_imported(gold_dir: str | Path, imported_paths: Sequence[str | Path],
     """
     gold, out = Path(gold_dir), Path(out_dir)
     if out.resolve() == gold.resolve():
-        raise OutputError("the merged corpus must go to a new folder, not over the gold corpus",
-                          source=str(out))
+        raise OutputError(f"{out}: the merged corpus must go to a new folder, not over the gold "
+                          "corpus")
     splits: dict[str, list[dict[str, Any]]] = {}
     where: dict[str, tuple[str, int]] = {}
     for split in SPLITS:

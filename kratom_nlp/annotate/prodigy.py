@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 from kratom_nlp.annotate.core import CueRegion, SentRegion, TaskLabels, check_span
-from kratom_nlp.annotate.errors import AnnotateError, FormatError, UnknownLabelError
+from kratom_nlp.annotate.errors import AnnotateError, FormatError, UnknownLabelError, clip
 from kratom_nlp.annotate.labels import (
     CLAIM,
     CUE_LEVELS,
@@ -121,7 +121,7 @@ def read_tasks(lines: list[tuple[int, Any]], source: str) -> tuple[list[Candidat
             continue
         answer = rec.get("answer")
         if answer != "accept":
-            notes.append(f"task {name}: answer {answer!r} (only accepted tasks are imported); "
+            notes.append(f"task {name}: answer {clip(answer)} (only accepted tasks are imported); "
                          "skipped")
             continue
         text = rec["text"]
@@ -152,8 +152,9 @@ def read_tasks(lines: list[tuple[int, Any]], source: str) -> tuple[list[Candidat
                          for k in SENTENCE_ATTRS if k in sp and sp[k] is not None}
                 for k in _BOOL_ATTRS:
                     if k in attrs and not isinstance(attrs[k], bool):
-                        probs.append(UnknownLabelError(f"span #{i}: {k} must be true/false, got "
-                                                       f"{attrs[k]!r}", source=source, task=name))
+                        probs.append(UnknownLabelError(
+                            f"span #{i}: {k} must be true/false, got {clip(attrs[k])}",
+                            source=source, task=name))
                 t.sentences.append(SentRegion(rid, sp["start"], sp["end"], _ROLE_OF[key], attrs))
                 refs = sp.get("cues") or []
                 links.extend((rid, ref) for ref in refs)
@@ -161,7 +162,7 @@ def read_tasks(lines: list[tuple[int, Any]], source: str) -> tuple[list[Candidat
                 t.cues.append(CueRegion(rid, sp["start"], sp["end"], _LEVEL_OF[key]))
             else:
                 probs.append(UnknownLabelError(
-                    f"span #{i}: unknown label {label!r} (expected {PRODIGY_CLAIM}, "
+                    f"span #{i}: unknown label {clip(label)} (expected {PRODIGY_CLAIM}, "
                     f"{PRODIGY_NON_CLAIM} or a cue level such as CLINICAL_TRIAL)",
                     source=source, task=name))
         by_key = {(c.start, c.end, c.level): c.rid for c in t.cues}

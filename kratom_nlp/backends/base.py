@@ -32,6 +32,7 @@ class EvidencePrediction:
     cues: list[dict] = field(default_factory=list)
     from_context: bool = False
     scores: dict[str, float] = field(default_factory=dict)
+    study: str | None = None  # the id of the study the evidence comes from
 
 
 @dataclass

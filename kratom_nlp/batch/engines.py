@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # spaCy is imported when a pipeline is loaded, not with this 
 
 __all__ = [
     "ENGINES", "BatchOptions", "Engine", "RunState", "check_config", "engine_names",
-    "get_engine", "load_pipeline",
+    "get_engine", "pipeline_for",
 ]
 
 ENGINES: dict[str, str] = {
@@ -147,7 +147,7 @@ def check_config(config: Path | None) -> None:
         raise ConfigError(f"cannot load the pipeline config {config}: {exc}") from exc
 
 
-def load_pipeline(config: Path | str | None) -> Language:
+def pipeline_for(config: Path | str | None) -> Language:
     """The pipeline for ``config`` (the bundled one when None); :class:`ConfigError` if it
     cannot be built."""
     from kratom_nlp.api import load

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kratom_nlp.batch.engines import BatchOptions, RunState, load_pipeline
+from kratom_nlp.batch.engines import BatchOptions, RunState, pipeline_for
 from kratom_nlp.batch.sources import Source, assign_ids
 from kratom_nlp.ingest import Document
 
@@ -27,7 +27,7 @@ class LocalEngine:
     def prepare(self, opts: BatchOptions) -> None:
         """Load the pipeline (:class:`~kratom_nlp.errors.ConfigError` when it cannot be)."""
         if self.nlp is None:
-            self.nlp = load_pipeline(opts.config)
+            self.nlp = pipeline_for(opts.config)
 
     def run(self, opts: BatchOptions, source: Source, state: RunState) -> None:
         """Analyse every document of ``source`` not yet in OUT."""

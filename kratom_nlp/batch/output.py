@@ -254,14 +254,18 @@ def _read_owner(fd: int) -> dict[str, Any]:
     return owner if isinstance(owner, dict) else {}
 
 
-def _try_flock(fd: int) -> bool:
-    """Take the exclusive ``flock`` of ``fd`` without waiting; False when another holds it."""
+def _try_flock(fd: int) -> bool | None:
+    """Take the exclusive ``flock`` of ``fd`` without waiting: True when taken, False when
+    another process holds it, None when this system or filesystem has no ``flock`` (then the
+    owner's pid is checked instead)."""
     if fcntl is None:  # pragma: no cover - not POSIX
-        return True
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError:  # ENOLCK, EOPNOTSUPP: e.g. a network filesystem without locks
+        return None
     return True
 
 
@@ -327,9 +331,10 @@ def lock_owner(path: str | Path) -> dict[str, Any] | None:
         return None
     try:
         owner = _read_owner(fd)
-        if fcntl is None:  # pragma: no cover - not POSIX
+        taken = _try_flock(fd)
+        if taken is None:
             return owner if _held_by_other(owner) else None
-        return None if _try_flock(fd) else owner
+        return None if taken else owner
     finally:
         os.close(fd)
 
@@ -348,8 +353,10 @@ def acquire_lock(path: str | Path) -> OutputLock:
         except OSError as exc:
             raise OutputError(f"{out}: cannot create the lock file ({exc.strerror or exc})") \
                 from exc
-        taken = _try_flock(fd) if fcntl is not None else not _held_by_other(_read_owner(fd))
+        taken = _try_flock(fd)
         old = _read_owner(fd)
+        if taken is None:
+            taken = not _held_by_other(old)
         if not taken:
             os.close(fd)
             raise LockedError(_locked_message(out, old))

@@ -31,7 +31,7 @@ def _root(
 
 def _register() -> None:
     from kratom_nlp.cli import analyze  # noqa: F401
-    for optional in ("batch", "corpus", "train", "annotate"):
+    for optional in ("batch", "corpus", "train", "annotate", "serve"):
         try:
             __import__(f"kratom_nlp.cli.{optional}")
         except ModuleNotFoundError as exc:  # a sub-command module not present in this build

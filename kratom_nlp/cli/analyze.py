@@ -23,31 +23,47 @@ class Format(StrEnum):
 def analyze(
     path: str = typer.Argument("-", help="Article file (.txt, .md, .html) or '-' for stdin."),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o",
+        help="Write here, not stdout (checked before the analysis; written atomically)."),
     config: Path | None = typer.Option(None, "--config", "-c", help="A pipeline config.cfg."),
-    max_bytes: int = typer.Option(10_000_000, help="Refuse inputs larger than this."),
-    encoding: str = typer.Option("utf-8", help="Text encoding of the input."),
-    url: str | None = typer.Option(None, help="The article's URL (for ClaimReview)."),
+    max_bytes: int = typer.Option(10_000_000, min=1, help="Refuse inputs larger than this."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of the input (a UTF-16 or "
+                                 "UTF-32 byte order mark is recognised)."),
+    url: str | None = typer.Option(None, help="The article's http(s) URL (for ClaimReview)."),
 ) -> None:
     """Analyse one article and print (or write) the report."""
-    from kratom_nlp.ingest import InputError, read_path, read_stdin
+    from kratom_nlp.errors import ConfigError, KratomError, OutputError
+    from kratom_nlp.fileio import check_output_file, write_atomic
+    from kratom_nlp.ingest import read_path, read_stdin
+    from kratom_nlp.outputs.claimreview import NO_URL_NOTE, check_url
 
-    try:
+    try:  # everything that can be checked before the (slow) analysis
+        if output is not None:
+            check_output_file(output)
+            if path != "-" and Path(path).exists() and output.exists() \
+                    and output.samefile(path):
+                raise OutputError(f"{output}: is the article being analysed; write the report "
+                                  "to another file")
+        if url is not None:
+            url = check_url(url)
         doc = (read_stdin(max_bytes=max_bytes, encoding=encoding) if path == "-"
                else read_path(path, max_bytes=max_bytes, encoding=encoding))
-    except InputError as exc:
+    except KratomError as exc:
         fail(exc)
     for w in doc.warnings:
         warn(w)
+    if fmt is Format.claimreview and url is None:
+        warn(NO_URL_NOTE)
 
     from kratom_nlp.api import analyze_document, load
 
     try:
         nlp = load(config)
+    except KratomError as exc:
+        fail(exc)
     except (OSError, ValueError) as exc:
-        typer.secho(f"error: cannot load the pipeline config {config}: {exc}", err=True,
-                    fg="red")
-        raise typer.Exit(20) from exc
+        fail(ConfigError(f"cannot load the pipeline config {config}: {exc}"))
     analysis = analyze_document(doc, nlp)
     if fmt is Format.claimreview:
         from kratom_nlp.outputs.claimreview import render_claimreview
@@ -62,10 +78,14 @@ def analyze(
         from kratom_nlp.outputs import render
 
         rendered = render(analysis, fmt.value)
+    if not rendered.endswith("\n"):
+        rendered += "\n"
     if output is None:
-        sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
-    else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(rendered, encoding="utf-8")
-        typer.secho(f"wrote {output} ({analysis['summary']['claims']} claims, "
-                    f"{analysis['summary']['overclaims']} overclaims)", err=True, fg="green")
+        sys.stdout.write(rendered)
+        return
+    try:
+        write_atomic(output, rendered)
+    except KratomError as exc:
+        fail(exc)
+    typer.secho(f"wrote {output} ({analysis['summary']['claims']} claims, "
+                f"{analysis['summary']['overclaims']} overclaims)", err=True, fg="green")

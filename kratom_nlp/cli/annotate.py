@@ -1,15 +1,15 @@
 """``kratom-nlp annotate``: the annotators' loop (export, import, next, merge, config).
 
-Exit codes: 0 success; 10-19 an article that cannot be read (see ``kratom_nlp.ingest.errors``);
-20 the pipeline cannot be loaded; 30-38 annotation-file problems (see
-``kratom_nlp.annotate.errors``: 31 format, 32 truncated/invalid JSON, 33 offsets, 34 unknown
-label, 35 a label the corpus cannot hold, 36 labels breaking the rules, 37 nothing to import,
-38 output not writable). ``docs/annotation.md`` describes the formats.
+Exit codes are those of the one table in :mod:`kratom_nlp.errors`: 10-19 an article that cannot
+be read, 20 the pipeline cannot be loaded, 22 an output that cannot be written (or would replace
+the file being imported, or the gold corpus), 30-37 annotation-file problems.
+``docs/annotation.md`` describes the formats.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -63,45 +63,63 @@ def _problem_exit(exc: Exception) -> NoReturn:
     from kratom_nlp.annotate.errors import ImportFailed
 
     if isinstance(exc, ImportFailed):
-        for p in exc.problems:
-            typer.secho(f"error: {p}", err=True, fg="red")
-        typer.secho(f"error: {exc.source}: {len(exc.problems)} problem(s); nothing written",
-                    err=True, fg="red")
-        raise typer.Exit(exc.exit_code)
+        fail(exc, details=exc.problems)
     fail(exc)
 
 
 def _nlp(config: Path | None, backend: str, model: Path | None) -> Any:
     from kratom_nlp.annotate.predict import load_nlp
-    from kratom_nlp.errors import ConfigError
+    from kratom_nlp.errors import ConfigError, KratomError
 
     try:
         return load_nlp(config, backend, model)
+    except KratomError as exc:
+        fail(exc)
     except (OSError, ValueError, ImportError) as exc:
         fail(ConfigError(f"cannot load the pipeline (backend {backend}): {exc}"))
 
 
 def _sources(input_path: Path) -> list[Any]:
-    from kratom_nlp.annotate.errors import AnnotateError
     from kratom_nlp.annotate.sources import collect_sources
-    from kratom_nlp.ingest import InputError
+    from kratom_nlp.errors import KratomError
+    from kratom_nlp.ingest import EmptyInputError
 
     warnings: list[str] = []
     try:
         sources = collect_sources(input_path, warnings)
-    except (InputError, AnnotateError) as exc:
+    except KratomError as exc:
         fail(exc)
     for w in warnings:
         warn(w)
     if not sources:
-        fail(ValueError(f"{input_path}: no article to export"), 12)
+        fail(EmptyInputError(str(input_path), message="no article to export"))
     return sources
 
 
+def _check_output(output: Path) -> None:
+    from kratom_nlp.errors import KratomError
+    from kratom_nlp.fileio import check_output_file
+
+    try:
+        check_output_file(output)
+    except KratomError as exc:
+        fail(exc)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name the same file (links and relative paths included)."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
 def _write_tasks(tasks: list[dict[str, Any]], output: Path, fmt: str) -> None:
-    from kratom_nlp.annotate.errors import AnnotateError
     from kratom_nlp.annotate.exporting import labelconfig_path, render, validate_labelstudio
     from kratom_nlp.annotate.files import write_safely
+    from kratom_nlp.errors import KratomError
 
     try:
         if fmt == "labelstudio":
@@ -118,7 +136,7 @@ def _write_tasks(tasks: list[dict[str, Any]], output: Path, fmt: str) -> None:
             if backup:
                 warn(f"{cfg} existed; previous version kept as {backup}")
             typer.secho(f"wrote {cfg} (the labeling config)", err=True, fg="green")
-    except AnnotateError as exc:
+    except KratomError as exc:
         fail(exc)
 
 
@@ -137,6 +155,7 @@ def export_cmd(
     """Pre-annotate articles with the pipeline and write annotation tasks."""
     from kratom_nlp.annotate.exporting import build_tasks
 
+    _check_output(output)
     sources = _sources(input_path)
     nlp = _nlp(config, backend.value, model)
     tasks = build_tasks(sources, nlp, fmt.value)
@@ -157,22 +176,30 @@ def import_cmd(
                                       help="Write the valid tasks; list the others."),
 ) -> None:
     """Read annotations back into the corpus format (gold JSONL)."""
-    from kratom_nlp.annotate.errors import AnnotateError
     from kratom_nlp.annotate.files import dumps_jsonl, write_safely
     from kratom_nlp.annotate.importing import import_file, output_paths
-    from kratom_nlp.ingest import InputError
+    from kratom_nlp.errors import KratomError, OutputError
 
+    if _same_file(output, file):
+        fail(OutputError(f"{output}: is the file being imported; write the corpus records to "
+                         "another file (-o)"))
+    _check_output(output)
     try:
         result = import_file(file, fmt.value, annotator=annotator, multi=multi.value,
                              skip_invalid=skip_invalid)
-    except (AnnotateError, InputError) as exc:
+    except KratomError as exc:
         _problem_exit(exc)
     for note in result.notes:
         warn(note)
     for p in result.skipped:
         warn(f"skipped: {p}")
+    paths = output_paths(output, sorted(result.records))
+    for path in paths.values():
+        if _same_file(path, file):
+            fail(OutputError(f"{path}: is the file being imported; write the corpus records "
+                             "to another file (-o)"))
     try:
-        for key, path in output_paths(output, sorted(result.records)).items():
+        for key, path in paths.items():
             recs = result.records[key]
             backup = write_safely(path, dumps_jsonl(recs))
             if backup:
@@ -180,7 +207,7 @@ def import_cmd(
             n_claims = sum(s["claim"] for r in recs for s in r["sentences"])
             typer.secho(f"wrote {path} ({len(recs)} articles, {n_claims} claims; format "
                         f"{result.format})", err=True, fg="green")
-    except AnnotateError as exc:
+    except KratomError as exc:
         fail(exc)
 
 
@@ -208,7 +235,10 @@ def next_cmd(
     from kratom_nlp.annotate.active import excerpt_sources, rank
     from kratom_nlp.annotate.exporting import build_tasks
     from kratom_nlp.annotate.sources import read_jsonl_sources
+    from kratom_nlp.ingest import EmptyInputError
 
+    if output is not None:
+        _check_output(output)
     sources = _sources(input_path)
     if exclude is not None and exclude.is_dir() and exclude.resolve() != input_path.resolve() \
             and not (input_path.is_file() and input_path.resolve().parent == exclude.resolve()):
@@ -224,7 +254,8 @@ def next_cmd(
         if before != len(sources):
             warn(f"left out {before - len(sources)} article(s) already in {exclude}")
     if not sources:
-        fail(ValueError("no unlabelled article left to rank"), 12)
+        fail(EmptyInputError(str(input_path), message="no unlabelled article left to rank",
+                             hint=f"every article is already in {exclude}"))
     nlp = _nlp(config, backend.value, model)
     chosen = rank(sources, nlp, n, unit=unit.value, strategy=strategy.value,
                   lam=1.0 - diversity)
@@ -258,13 +289,12 @@ def merge_cmd(
     gold: Path = typer.Option(GOLD_DIR, help="The gold corpus folder."),
 ) -> None:
     """Merge imported annotations into a copy of the gold corpus (for `kratom-nlp train`)."""
-    from kratom_nlp.annotate.errors import AnnotateError
     from kratom_nlp.annotate.merge import merge_imported
-    from kratom_nlp.ingest import InputError
+    from kratom_nlp.errors import KratomError
 
     try:
         info = merge_imported(gold, imported, output)
-    except (AnnotateError, InputError) as exc:
+    except KratomError as exc:
         fail(exc)
     typer.secho(f"wrote {output} (corpus_version {info['corpus_version']}; "
                 f"{len(info['replaced'])} replaced, {len(info['added'])} added; "
@@ -276,14 +306,14 @@ def config_cmd(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
 ) -> None:
     """Print (or write) the Label Studio labeling config."""
-    from kratom_nlp.annotate.errors import AnnotateError
     from kratom_nlp.annotate.files import write_safely
     from kratom_nlp.annotate.labelstudio import label_config
+    from kratom_nlp.errors import KratomError
 
     if output is None:
         sys.stdout.write(label_config())
         return
     try:
         write_safely(output, label_config())
-    except AnnotateError as exc:
+    except KratomError as exc:
         fail(exc)

@@ -8,6 +8,13 @@ from pathlib import Path
 import typer
 
 from kratom_nlp.cli import app
+from kratom_nlp.cli.common import fail
+
+
+def _engine_names() -> list[str]:
+    from kratom_nlp.batch.engines import engine_names
+
+    return list(engine_names())
 
 
 class TableFormat(StrEnum):
@@ -16,16 +23,14 @@ class TableFormat(StrEnum):
     csv = "csv"
 
 
-class Engine(StrEnum):
-    local = "local"
-    ray = "ray"
-
+Engine = StrEnum("Engine", {n: n for n in _engine_names()})  # type: ignore[misc]
+"""The registered batch engines (:data:`kratom_nlp.batch.engines.ENGINES`)."""
 
 _EPILOG = (
     "Exit codes: 0 all documents analysed; 3 finished but some documents failed "
-    "(OUT/errors.jsonl); 2 usage; 10/16/19 INPUT missing/unsupported/unreadable; 20 config; "
-    "21 OUT not usable (non-empty without --resume); 22 Ray; 130 interrupted (use --resume). "
-    "See docs/batch.md."
+    "(OUT/errors.jsonl); 2 usage; 10/16 INPUT missing/unsupported; 20 config; 22 OUT not "
+    "usable (non-empty without --resume); 40 Ray; 41 INPUT unreadable; 42 OUT in use by "
+    "another run; 130 interrupted (use --resume). The full table: docs/reliability.md."
 )
 
 
@@ -46,7 +51,7 @@ def batch(
         [TableFormat.jsonl], "--format", "-f",
         help="jsonl (always written); parquet and/or csv add documents/claims tables. "
              "Repeat for several."),
-    engine: Engine = typer.Option(Engine.local, help="local (nlp.pipe) or ray (Ray Data)."),
+    engine: Engine = typer.Option("local", help="local (nlp.pipe) or ray (Ray Data)."),
     resume: bool = typer.Option(False, "--resume",
                                 help="Continue an earlier run into a non-empty OUT."),
     max_bytes: int = typer.Option(10_000_000, min=1, help="Skip documents larger than this."),
@@ -55,13 +60,8 @@ def batch(
                                help="No progress bar and no summary table."),
 ) -> None:
     """Analyse every document of INPUT into OUT/analyses.jsonl (+ errors.jsonl, tables)."""
-    from kratom_nlp.batch.runner import (
-        EXIT_INTERRUPTED,
-        BatchError,
-        BatchOptions,
-        print_summary,
-        run_batch,
-    )
+    from kratom_nlp.batch.runner import BatchOptions, print_summary, run_batch
+    from kratom_nlp.errors import EXIT_INTERRUPTED, KratomError
 
     opts = BatchOptions(
         input=input_path, out=out, text_field=text_field, id_field=id_field,
@@ -70,9 +70,8 @@ def batch(
         resume=resume, max_bytes=max_bytes, config=config, quiet=quiet)
     try:
         result = run_batch(opts)
-    except BatchError as exc:
-        typer.secho(f"error: {exc}", err=True, fg="red")
-        raise typer.Exit(exc.exit_code) from None
+    except KratomError as exc:
+        fail(exc)
     except KeyboardInterrupt:
         typer.secho(f"interrupted: results so far are in {out}; rerun with --resume to "
                     "continue", err=True, fg="yellow")

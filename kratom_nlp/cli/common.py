@@ -5,6 +5,7 @@ spaCy)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import NoReturn
 
@@ -37,13 +38,9 @@ def warn(message: str) -> None:
     typer.secho(f"warning: {message}", err=True, fg="yellow")
 
 
-def note(message: str) -> None:
-    """``note: <message>`` on stderr."""
-    typer.secho(f"note: {message}", err=True)
-
-
-def fail(exc: BaseException) -> NoReturn:
-    """Print ``exc`` as one line on stderr and exit with its code.
+def fail(exc: BaseException, *, details: Sequence[object] = ()) -> NoReturn:
+    """Print ``exc`` as one line on stderr (after one ``error:`` line per item of ``details``)
+    and exit with its code.
 
     The code is ``exc.exit_code`` for a :class:`~kratom_nlp.errors.KratomError` (the one table
     in :mod:`kratom_nlp.errors`), else 1: wrap other exceptions in the error class that says
@@ -51,6 +48,8 @@ def fail(exc: BaseException) -> NoReturn:
     """
     from kratom_nlp.errors import exit_code_of
 
+    for item in details:
+        typer.secho(f"error: {' '.join(str(item).split())}", err=True, fg="red")
     message = " ".join(str(exc).split()) or type(exc).__name__
     typer.secho(f"error: {message}", err=True, fg="red")
     raise typer.Exit(exit_code_of(exc))

@@ -34,15 +34,29 @@ def _default_corpus() -> Path:
     return DEFAULT_CORPUS
 
 
+def _check_output(output: Path | None) -> None:
+    """Refuse an ``-o`` that cannot be written before the work (exit 22)."""
+    from kratom_nlp.errors import OutputError
+    from kratom_nlp.fileio import check_output_file
+
+    if output is not None:
+        try:
+            check_output_file(output)
+        except OutputError as exc:
+            fail(exc)
+
+
 def _emit(rendered: str, output: Path | None, what: str) -> None:
+    from kratom_nlp.errors import OutputError
+    from kratom_nlp.fileio import write_atomic
+
     if output is None:
         sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
         return
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(rendered, encoding="utf-8")
-    except OSError as exc:
-        fail(OSError(f"cannot write {output}: {exc.strerror or exc}"), 1)
+        write_atomic(output, rendered)
+    except OutputError as exc:
+        fail(exc)
     typer.secho(f"wrote {output} ({what})", err=True, fg="green")
 
 
@@ -52,16 +66,19 @@ def corpus_build(
                                        "repository's corpora/)."),
 ) -> None:
     """Compile corpora/articles/*.json into corpora/gold/{train,dev,test}.jsonl."""
-    from kratom_nlp.corpora.authoring import AuthoringError
     from kratom_nlp.corpora.gold import build
+    from kratom_nlp.errors import CorpusError
 
     root = corpus or _default_corpus()
     if not (root / "articles").is_dir():
-        fail(FileNotFoundError(f"no articles folder in {root}"), 2)
+        fail(CorpusError(f"{root}: no articles folder (the corpus is built from "
+                         f"{root / 'articles'}/*.json)"))
     try:
         per_split = build(root)
-    except AuthoringError as exc:
-        fail(exc, 2)
+    except CorpusError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(CorpusError(f"cannot build the corpus in {root}: {exc.strerror or exc}"))
     total = sum(per_split.values())
     typer.echo(f"built {root / 'gold'}: {total} articles ("
                + ", ".join(f"{k} {v}" for k, v in per_split.items()) + ")")
@@ -158,15 +175,16 @@ def corpus_stats(
 ) -> None:
     """Label counts per split of the gold corpus (for the data card)."""
     from kratom_nlp.corpora.gold import counts
+    from kratom_nlp.errors import CorpusError
 
+    _check_output(output)
     if real:
-        from kratom_nlp.corpora.real import RealCorpusError
         from kratom_nlp.corpora.real import counts as real_counts
 
         try:
             stats = real_counts(layer=layer)
-        except (OSError, ValueError, RealCorpusError) as exc:
-            fail(OSError(f"cannot read the real corpus: {exc}"), 2)
+        except (OSError, ValueError) as exc:
+            fail(CorpusError(f"cannot read the real corpus: {exc}"))
         if fmt is ReportFormat.json:
             rendered = json.dumps(stats, indent=1, ensure_ascii=False) + "\n"
         elif fmt is ReportFormat.markdown:
@@ -179,8 +197,8 @@ def corpus_stats(
     try:
         stats = counts(folder)
     except (OSError, ValueError) as exc:
-        fail(OSError(f"cannot read the gold corpus in {folder}: {exc}; "
-                     "run `kratom-nlp corpus build`"), 2)
+        fail(CorpusError(f"cannot read the gold corpus in {folder}: {exc}; "
+                         "run `kratom-nlp corpus build`"))
     if fmt is ReportFormat.json:
         rendered = json.dumps(stats, indent=1, ensure_ascii=False) + "\n"
     elif fmt is ReportFormat.markdown:
@@ -227,6 +245,7 @@ def agreement(
         render_agreement,
     )
 
+    _check_output(output)
     if real is None:
         real = _looks_standoff(a) and _looks_standoff(b)
     command = " ".join(["kratom-nlp agreement", str(a), str(b)]
@@ -242,7 +261,7 @@ def agreement(
         fail(exc)
     if not report["sentences"]["compared"]:
         fail(AnnotationError(f"no sentence of {a} aligns with one of {b} "
-                             "(same article id and offsets)"), 2)
+                             "(same article id and offsets)"))
     rendered = render_agreement(report, fmt.value, a=str(a), b=str(b),
                                 command=command if real else None)
     _emit(rendered, output, f"{report['sentences']['compared']} sentences compared")

@@ -13,8 +13,6 @@ import typer
 from kratom_nlp.cli import app
 from kratom_nlp.cli.common import Backend, Task, fail
 
-EXIT_LINES_FAILED = 3
-
 
 class LearnedBackend(StrEnum):
     sklearn = "sklearn"
@@ -27,13 +25,21 @@ def train(
     backend: LearnedBackend = typer.Option(LearnedBackend.sklearn, "--backend", "-b",
                                            help="Model family."),
     data: str = typer.Option(
-        "gold", "--data", "-d",
-        help="Training data: gold, pubmed, insciout (strength), certainty; join with '+' "
-             "(e.g. gold+pubmed)."),
+        "real+gold:0.5", "--data", "-d",
+        help="Training data: real (the real corpus's train split), gold (the written corpus's "
+             "train split), pubmed, insciout (strength), certainty; join with '+', weight "
+             "with ':' (e.g. real+gold:0.5+pubmed:0.3)."),
     data_dir: Path | None = typer.Option(None, "--data-dir",
                                          help="Public data folder (default ../shared/data)."),
     corpus: Path | None = typer.Option(None, "--corpus",
-                                       help="Gold corpus folder (default corpora/gold)."),
+                                       help="Written gold corpus folder (default corpora/gold)."),
+    real_data_dir: Path | None = typer.Option(
+        None, "--real-data-dir", help="FakeHealth real_news folder (default "
+                                      "../shared/data/real_news or $KRATOM_NLP_REAL_NEWS)."),
+    real_corpus: Path | None = typer.Option(None, "--real-corpus",
+                                            help="Real corpus folder (default corpora/real)."),
+    make_default: bool = typer.Option(False, "--default",
+                                      help="Make it the task's default in the manifest."),
     seed: int = typer.Option(0, "--seed", help="Random seed (results are reproducible)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Transformer epochs (default 4)."),
     lr: float | None = typer.Option(None, "--lr", help="Transformer learning rate."),
@@ -45,6 +51,7 @@ def train(
                                   help="Score the model on its protocol for the card."),
 ) -> None:
     """Train a model for TASK and store it (weights, config.json, model card README.md)."""
+    from kratom_nlp.errors import CorpusError, KratomError, UsageError
     from kratom_nlp.training.train import train_model
 
     params: dict[str, Any] = {}
@@ -56,17 +63,24 @@ def train(
         [f"kratom-nlp train {task.value} --backend {backend.value} --data {data} --seed {seed}"]
         + ([f"--data-dir {data_dir}"] if data_dir else [])
         + ([f"--corpus {corpus}"] if corpus else [])
+        + ([f"--real-data-dir {real_data_dir}"] if real_data_dir else [])
+        + ([f"--real-corpus {real_corpus}"] if real_corpus else [])
         + ([f"--epochs {epochs}"] if epochs is not None else [])
         + ([f"--lr {lr}"] if lr is not None else [])
         + ([f"--max-length {max_length}"] if max_length is not None else [])
         + ([f"-o {output}"] if output else []))
     try:
         out = train_model(task.value, backend.value, data, data_dir=data_dir, corpus=corpus,
-                          seed=seed, epochs=epochs, output=output, params=params,
-                          run_eval=run_eval, command=command,
+                          real_data_dir=real_data_dir, real_corpus=real_corpus, seed=seed,
+                          epochs=epochs, output=output, params=params, run_eval=run_eval,
+                          command=command, make_default=make_default,
                           log=lambda m: typer.echo(m, err=True))
-    except (FileNotFoundError, ValueError) as exc:
-        fail(exc, getattr(exc, "exit_code", 2))
+    except KratomError as exc:
+        fail(exc)
+    except FileNotFoundError as exc:  # a corpus or data-set file is missing
+        fail(CorpusError(str(exc)))
+    except ValueError as exc:  # a task, data or backend value that does not fit
+        fail(UsageError(str(exc)))
     typer.secho(f"model stored in {out}", err=True, fg="green")
 
 
@@ -164,17 +178,30 @@ def classify(
     Malformed lines and records without the text field are reported with their line numbers
     (stderr and the errors file) and skipped; the exit code is 3 when any line failed.
     """
-    from kratom_nlp.errors import ModelError
+    from kratom_nlp.errors import EXIT_SOME_FAILED, KratomError, ModelError
+    from kratom_nlp.fileio import check_output_file, json_line_problem
+    from kratom_nlp.ingest import IsADirectoryInputError, MissingPathError
 
+    if input_path.is_dir():
+        fail(IsADirectoryInputError(str(input_path), message="is a folder, expected a JSONL "
+                                    "file", hint="give one .jsonl file of records"))
     if not input_path.is_file():
-        fail(FileNotFoundError(f"{input_path}: no such file"), 10)
+        fail(MissingPathError(str(input_path)))
+    err_file = errors_path or output.with_name(output.name + ".errors.jsonl")
+    try:
+        check_output_file(output)
+        check_output_file(err_file)
+    except KratomError as exc:
+        fail(exc)
     try:
         nlp = classify_pipeline(task.value, backend.value, model)
-    except (ModelError, ValueError, OSError, ImportError) as exc:
-        fail(exc, ModelError.exit_code)
+    except KratomError as exc:
+        fail(exc)
+    except (ValueError, OSError, ImportError) as exc:
+        fail(ModelError(str(exc)))
     name = backend.value
     output.parent.mkdir(parents=True, exist_ok=True)
-    err_file = errors_path or output.with_name(output.name + ".errors.jsonl")
+    err_file.parent.mkdir(parents=True, exist_ok=True)
     n_ok = n_bad = 0
     pending: list[tuple[dict[str, Any], str, str]] = []
 
@@ -199,10 +226,14 @@ def classify(
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as exc:
                 n_bad += 1
-                _report(ef, input_path, line_no, f"invalid JSON ({exc.msg}, column {exc.colno})")
+                _report(ef, input_path, line_no, json_line_problem(line, exc))
+                continue
+            except RecursionError:
+                n_bad += 1
+                _report(ef, input_path, line_no, "JSON nested too deeply")
                 continue
             if not isinstance(rec, dict):
                 n_bad += 1
@@ -227,7 +258,7 @@ def classify(
     if not n_bad:
         err_file.unlink(missing_ok=True)
     if n_bad:
-        raise typer.Exit(EXIT_LINES_FAILED)
+        raise typer.Exit(EXIT_SOME_FAILED)
 
 
 # --------------------------------------------------------------------------- models
@@ -271,7 +302,7 @@ def models_convert(
     of; anything else is refused. The analyzer itself never opens skops or pickle files.
     """
     from kratom_nlp.backends.learned import store
-    from kratom_nlp.errors import ModelError
+    from kratom_nlp.errors import KratomError, ModelError
     from kratom_nlp.training.convert import convert_folder
 
     out = dst or src
@@ -280,8 +311,10 @@ def models_convert(
     except ModuleNotFoundError as exc:
         fail(ModelError(f"{exc.name} is needed to read skops files: "
                         "pip install 'kratom-nlp[convert]'"))
-    except (ModelError, OSError, ValueError) as exc:
-        fail(exc, ModelError.exit_code)
+    except KratomError as exc:
+        fail(exc)
+    except (OSError, ValueError) as exc:
+        fail(ModelError(str(exc)))
     meta = store.read_metadata(out)
     manifest = None
     try:

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+from kratom_nlp.errors import CorpusError
+from kratom_nlp.fileio import json_line_problem
 from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, EVIDENCE_PRECEDENCE, STRENGTHS
 
 __all__ = [
@@ -49,10 +51,8 @@ __all__ = [
 ]
 
 
-class AnnotationError(ValueError):
+class AnnotationError(CorpusError):
     """An annotation file cannot be read or is not in a known format (one-line message)."""
-
-    exit_code = 2
 
 
 class Labels(TypedDict, total=False):
@@ -176,7 +176,7 @@ def _load_jsonl(path: Path) -> Iterator[tuple[Key, Labels]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise AnnotationError(f"{path}:{no}: not valid JSON ({exc.msg})") from exc
+            raise AnnotationError(f"{path}:{no}: {json_line_problem(line, exc)}") from exc
         if not isinstance(record, dict):
             raise AnnotationError(f"{path}:{no}: expected a gold record object")
         yield from _from_record(record, f"{path}:{no}")

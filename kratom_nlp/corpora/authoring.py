@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kratom_nlp.errors import CorpusError
 from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, GENRES, STRENGTHS
 
 STANCES = ("sound", "mixed", "overclaiming")
 
 
-class AuthoringError(ValueError):
+class AuthoringError(CorpusError):
     """An article file breaks the authoring format; the message names the article and sentence."""
 
 

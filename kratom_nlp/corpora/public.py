@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kratom_nlp.errors import CorpusError
+from kratom_nlp.fileio import json_line_problem
 from kratom_nlp.paths import shared_data_dir
 from kratom_nlp.taxonomy import STRENGTHS
 
@@ -68,9 +70,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                rows.append(json.loads(line.rstrip("\r\n")))
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: invalid JSON ({exc.msg})") from exc
+                raise CorpusError(f"{path}:{n}: {json_line_problem(line, exc)}") from exc
     return rows
 
 

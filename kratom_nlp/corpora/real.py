@@ -30,10 +30,12 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kratom_nlp.errors import CorpusError
+from kratom_nlp.fileio import json_line_problem
 from kratom_nlp.paths import corpora_dir
 from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS
 from kratom_nlp.text.geometry import line_kind
@@ -42,7 +44,9 @@ SPLITS = ("train", "dev", "test")
 LAYERS = ("gold", "A", "B")
 DATA_ENV = "KRATOM_NLP_REAL_NEWS"
 DEFAULT_DATA_DIR = Path("../shared/data/real_news")
-REAL_ROOT = corpora_dir() / "real"  # relative to the working folder (or $KRATOM_NLP_CORPORA)
+def real_root() -> Path:
+    """The real corpus folder: ``$KRATOM_NLP_CORPORA/real``, else ``./corpora/real``."""
+    return corpora_dir() / "real"
 _HOW_TO_POINT = (f"pass --data-dir DIR (data_dir= in Python) or set {DATA_ENV}=DIR to a folder "
                  "holding healthrelease_pool.jsonl and healthstory_pool.jsonl; the default is "
                  f"{DEFAULT_DATA_DIR} relative to the working directory "
@@ -60,7 +64,7 @@ POPULATIONS: tuple[str, ...] = ("human", "animal", "cell", "unknown")
 KINDS: tuple[str, ...] = ("sentence", "heading", "bullet", "boilerplate")
 
 
-class RealCorpusError(ValueError):
+class RealCorpusError(CorpusError):
     """A real-corpus record or text is missing, altered or invalid; the message says which."""
 
 
@@ -90,10 +94,14 @@ def read_pool(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
             + _HOW_TO_POINT)
     for name, source in POOL_FILES.items():
         with (root / name).open(encoding="utf-8") as fh:
-            for line in fh:
+            for n, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
-                r = json.loads(line)
+                try:
+                    r = json.loads(line.rstrip("\r\n"))
+                except json.JSONDecodeError as exc:
+                    raise RealCorpusError(f"{root / name}:{n}: "
+                                          f"{json_line_problem(line, exc)}") from exc
                 out[r["id"]] = {"id": r["id"], "source": source, "title": r.get("title", ""),
                                 "text": r["text"], "criteria": r.get("criteria") or {},
                                 "rating": r.get("rating"), "url": r.get("url")}
@@ -235,7 +243,7 @@ def compile_labels(labels: dict[str, Any], ws: dict[str, Any], annotator: str) -
               "sentences": out_sents}
     errors = validate_record(record)
     if errors:
-        raise RealCorpusError("\n".join(errors))
+        raise RealCorpusError("; ".join(errors))
     return record
 
 
@@ -311,7 +319,7 @@ def validate_record(record: dict[str, Any], text: str | None = None) -> list[str
 class RealCorpus:
     """The folder of the real corpus: ``splits.json``, ``gold/``, ``annotations/``."""
 
-    root: Path = REAL_ROOT
+    root: Path = field(default_factory=real_root)
 
     @property
     def splits(self) -> dict[str, Any]:
@@ -376,7 +384,7 @@ def load(split: str | None = None, data_dir: str | Path | None = None, layer: st
     :func:`read_pool` returns them) replaces reading ``data_dir``. Raises
     :class:`RealCorpusError` naming the article when a text is missing or differs.
     """
-    corpus = RealCorpus(Path(root) if root else REAL_ROOT)
+    corpus = RealCorpus(Path(root) if root else real_root())
     texts = pool if pool is not None else read_pool(data_dir)
     split_of = corpus.split_of()
     return [resolve_record(rec, texts, split_of.get(rec["id"]))
@@ -388,7 +396,7 @@ def counts(layer: str = "gold", root: str | Path | None = None) -> dict[str, Any
     sentences, claims, overclaims, advice, studies, evidence levels, strengths, claim types."""
     from collections import Counter
 
-    corpus = RealCorpus(Path(root) if root else REAL_ROOT)
+    corpus = RealCorpus(Path(root) if root else real_root())
     out: dict[str, Any] = {}
     for split in SPLITS:
         recs = list(corpus.records(split, layer))

@@ -6,8 +6,12 @@ size -> format -> empty -> binary -> encoding -> (HTML extraction) -> language.
 reading) before that.  Failures raise :mod:`kratom_nlp.ingest.errors` classes.
 
 Plain-text and Markdown documents keep the decoded text *exactly* as read (no
-newline normalisation, no stripping; only a UTF-8 BOM is dropped), because
+newline normalisation, no stripping; only a byte order mark is dropped), because
 downstream character offsets index it.  HTML goes through :func:`html_to_text`.
+
+A UTF-16 or UTF-32 byte order mark is recognised when the expected encoding is
+UTF-8 (the default): the file is decoded accordingly, with a warning.  Without a
+BOM, UTF-16 text is refused as binary with a hint to use ``--encoding utf-16``.
 
 trafilatura is imported lazily, and only for HTML.
 """
@@ -24,6 +28,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO, TextIO
+
+from kratom_nlp.errors import UsageError
 
 from .errors import (
     BinaryInputError,
@@ -43,6 +49,7 @@ __all__ = [
     "MEDIA_TYPES",
     "SUPPORTED_SUFFIXES",
     "Document",
+    "check_max_bytes",
     "html_to_text",
     "media_type_for_suffix",
     "read_bytes",
@@ -67,6 +74,14 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(s for s in _SUFFIX_MEDIA_TYPES if s)
 MEDIA_TYPES: tuple[str, ...] = ("text/plain", "text/markdown", "text/html")
 
 _BOM = codecs.BOM_UTF8
+#: Byte order marks recognised when UTF-8 is expected: (BOM, codec, name). UTF-32 first: its
+#: little-endian BOM starts with UTF-16's.
+_WIDE_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
 _SNIFF_BYTES = 8192
 _BINARY_CONTROL_RATIO = 0.30
 # Every byte except C0 controls (minus \t \n \f \r) and DEL; deleting these from a
@@ -122,6 +137,37 @@ def _codec_name(encoding: str, source: str) -> str:
 def _is_wide(codec: str) -> bool:
     """UTF-16/32 legitimately contain NUL bytes, so byte sniffing does not apply."""
     return codec.startswith(("utf-16", "utf-32"))
+
+
+def check_max_bytes(max_bytes: int) -> int:
+    """``max_bytes`` when it is a positive number of bytes; :class:`UsageError` otherwise."""
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise UsageError(f"--max-bytes must be a positive number of bytes, not {max_bytes!r}")
+    return max_bytes
+
+
+def _wide_bom(data: bytes) -> tuple[str, str] | None:
+    """``(codec, name)`` of a UTF-16/UTF-32 byte order mark at the start of ``data``."""
+    for bom, codec, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return codec, name
+    return None
+
+
+def _utf16_hint(sample: bytes) -> str | None:
+    """A hint when NUL bytes look like UTF-16 text (every other byte NUL, BOM or not)."""
+    wide = _wide_bom(sample)
+    if wide is not None:
+        return f"the file starts with a {wide[1]} byte order mark; re-run with --encoding " \
+               f"{wide[0]}"
+    pairs = sample[: len(sample) - len(sample) % 2]
+    if len(pairs) < 8:
+        return None
+    even, odd = pairs[0::2], pairs[1::2]
+    for zeros, other, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.9 * len(zeros) and other.count(0) == 0:
+            return f"it looks like UTF-16 text; re-run with --encoding {name}"
+    return None
 
 
 def _binary_reason(sample: bytes) -> str | None:
@@ -386,19 +432,28 @@ def _document_from_text(
     )
 
 
-def _decode(data: bytes, *, source: str, encoding: str) -> str:
-    """Empty/binary/encoding checks; returns the decoded text."""
+def _decode(data: bytes, *, source: str, encoding: str,
+            warnings: list[str] | None = None) -> str:
+    """Empty/binary/encoding checks; returns the decoded text (``warnings`` gets a line when a
+    UTF-16/32 byte order mark overrode an expected UTF-8)."""
     codec = _codec_name(encoding, source)
     bom_len = 0
     if codec == "utf-8" and data.startswith(_BOM):
         bom_len = len(_BOM)
         data = data[bom_len:]
+    elif codec == "utf-8" and (wide := _wide_bom(data)) is not None:
+        codec, name = wide
+        if warnings is not None:
+            warnings.append(f"decoded as {name}: the input starts with a {name} byte order "
+                            f"mark (not {encoding})")
     if not data.strip():
         raise EmptyInputError(source)
     if not _is_wide(codec):
         reason = _binary_reason(data[:_SNIFF_BYTES])
         if reason:
-            raise BinaryInputError(source, reason=reason)
+            raise BinaryInputError(source, reason=reason,
+                                   hint=_utf16_hint(data[:_SNIFF_BYTES]) if "NUL" in reason
+                                   else None)
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
@@ -407,6 +462,9 @@ def _decode(data: bytes, *, source: str, encoding: str) -> str:
             source, encoding=encoding, offset=exc.start + bom_len, bad_byte=bad
         ) from None
     if _is_wide(codec):
+        text = text.removeprefix("\ufeff")
+        if not text.strip():
+            raise EmptyInputError(source)
         reason = _binary_reason_text(text[:_SNIFF_BYTES])
         if reason:
             raise BinaryInputError(source, reason=reason)
@@ -423,10 +481,11 @@ def _read_bytes(
 ) -> Document:
     if len(data) > max_bytes:
         raise TooLargeError(source, limit=max_bytes, size=len(data))
-    text = _decode(data, source=source, encoding=encoding)
+    warnings: list[str] = []
+    text = _decode(data, source=source, encoding=encoding, warnings=warnings)
     if media_type is None:  # sniff (stdin)
         media_type = "text/html" if _HTML_SNIFF_RE.match(text) else "text/plain"
-    return _document_from_text(text, source=source, media_type=media_type)
+    return _document_from_text(text, source=source, media_type=media_type, warnings=warnings)
 
 
 def read_bytes(
@@ -442,8 +501,10 @@ def read_bytes(
     ``suffix`` picks the format (``.txt``/``.text``/``""`` plain text, ``.md``/
     ``.markdown`` Markdown, ``.html``/``.htm`` HTML).  Raises :class:`TooLargeError`,
     :class:`UnsupportedFormatError`, :class:`EmptyInputError`,
-    :class:`BinaryInputError`, :class:`EncodingInputError` or :class:`NoTextError`.
+    :class:`BinaryInputError`, :class:`EncodingInputError` or :class:`NoTextError`;
+    :class:`~kratom_nlp.errors.UsageError` when ``max_bytes`` is not positive.
     """
+    check_max_bytes(max_bytes)
     if len(data) > max_bytes:
         raise TooLargeError(source, limit=max_bytes, size=len(data))
     media_type = media_type_for_suffix(suffix, source=source)
@@ -465,6 +526,7 @@ def read_path(
     :class:`TooLargeError` (nothing is read); unsupported suffix ->
     :class:`UnsupportedFormatError`; then the content checks of :func:`read_bytes`.
     """
+    check_max_bytes(max_bytes)
     p = Path(path)
     source = str(path)
     try:
@@ -522,6 +584,7 @@ def read_stdin(
     text starts with ``<!doctype html`` or ``<html`` (case-insensitive, after
     whitespace); anything else is plain text.  A text stream is accepted too.
     """
+    check_max_bytes(max_bytes)
     source = "<stdin>"
     if stream is None:
         stream = sys.stdin

@@ -1,11 +1,24 @@
-"""schema.org ``ClaimReview`` JSON-LD, one object per claim."""
+"""schema.org ``ClaimReview`` JSON-LD, one object per claim.
+
+The article's address is published only when it is an absolute ``http(s)`` URL: ``--url`` (any
+other scheme, ``javascript:`` included, is refused with :class:`~kratom_nlp.errors.UsageError`),
+else the analysis ``source`` when that is such a URL. A local file path is never published;
+without a URL the ``url`` fields are left out and the ``kratomNlp`` block says so
+(:data:`NO_URL_NOTE`).
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+from urllib.parse import urlsplit
 
+from kratom_nlp.errors import UsageError
 from kratom_nlp.outputs import level_label
+
+NO_URL_NOTE = ("no article URL was given (--url), so the ClaimReview items have no url; a local "
+               "file path is never published")
+_URL_SHOWN = 80
 
 # Evidence level -> rating when the claim is *not* flagged as an overclaim.
 LEVEL_RATINGS: dict[str, int] = {
@@ -28,6 +41,36 @@ _SUPPORTED = {
     "observational": "Supported by observational studies",
     "regulatory": "Backed by a regulator's statement",
 }
+
+
+def _url_problem(url: str) -> str | None:
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return "it contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        return f"it does not parse ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"its scheme is {parts.scheme or '(none)'!r}"
+    if not host:
+        return "it has no host"
+    return None
+
+
+def is_web_url(url: object) -> bool:
+    """Whether ``url`` is an absolute ``http(s)`` URL with a host (and nothing odd in it)."""
+    return isinstance(url, str) and _url_problem(url) is None
+
+
+def check_url(url: str) -> str:
+    """``url`` when it is an absolute ``http(s)`` URL; else :class:`UsageError` (one line)."""
+    problem = _url_problem(url)
+    if problem is None:
+        return url
+    shown = url if len(url) <= _URL_SHOWN else f"{url[:_URL_SHOWN]}…"
+    raise UsageError(f"--url {shown!r} is not accepted: {problem}; give the article's "
+                     "http:// or https:// address, or leave --url out")
 
 
 def _evidence_name(level: str) -> str:
@@ -59,7 +102,11 @@ def rating_for(claim: dict) -> tuple[int, str]:
 
 def to_claimreview(analysis: dict, *, url: str | None = None, publisher: str = "kratom_nlp",
                    date_published: str | None = None) -> list[dict]:
-    """One schema.org ClaimReview per claim (``url``: the article's address, else ``source``).
+    """One schema.org ClaimReview per claim.
+
+    ``url`` is the article's address (an absolute http(s) URL, else :class:`UsageError`);
+    without it the analysis ``source`` is used when it is such a URL, and otherwise the ``url``
+    fields are left out and ``kratomNlp.note`` says so.
 
     ``reviewRating.ratingValue`` (1 worst .. 5 best):
 
@@ -74,7 +121,10 @@ def to_claimreview(analysis: dict, *, url: str | None = None, publisher: str = "
     correlational or conditional-causal strength. The ``kratomNlp`` block carries the raw grading.
     """
     date = date_published or _dt.date.today().isoformat()
-    appearance_url = url or analysis.get("source") or None
+    if url is not None:
+        url = check_url(url)
+    source = analysis.get("source")
+    appearance_url = url or (source if is_web_url(source) else None)
     reviews = []
     for claim in analysis.get("claims") or []:
         evidence = claim.get("evidence") or {}
@@ -119,6 +169,8 @@ def to_claimreview(analysis: dict, *, url: str | None = None, publisher: str = "
                 "score": over.get("score"),
             },
         })
+        if appearance_url is None:
+            review["kratomNlp"]["note"] = NO_URL_NOTE
         reviews.append(review)
     return reviews
 
@@ -136,4 +188,5 @@ def render_claimreview(analysis: dict, *, url: str | None = None, publisher: str
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-__all__ = ["LEVEL_RATINGS", "rating_for", "render_claimreview", "to_claimreview"]
+__all__ = ["LEVEL_RATINGS", "NO_URL_NOTE", "check_url", "is_web_url", "rating_for",
+           "render_claimreview", "to_claimreview"]

@@ -25,6 +25,7 @@ def _register_factories() -> None:
     import kratom_nlp.pipeline.components  # noqa: F401
     import kratom_nlp.pipeline.lexicon  # noqa: F401
     import kratom_nlp.pipeline.segmenter  # noqa: F401
+    import kratom_nlp.pipeline.studies  # noqa: F401
     import kratom_nlp.registry  # noqa: F401  (the kratom_backends registry, the resources)
 
 

@@ -139,6 +139,7 @@ class EvidenceAttributor(_Batched):
                 claim._.evidence_cues = pred.cues
                 claim._.evidence_from_context = pred.from_context
                 claim._.evidence_scores = pred.scores
+                claim._.evidence_study = pred.study
                 for cue in pred.cues:
                     span = doc.char_span(cue["start"], cue["end"], label=cue["level"],
                                          alignment_mode="expand")

@@ -13,6 +13,9 @@ SPAN_EXTENSIONS: dict[str, object] = {
     "text": "",  # the sentence's text as analysed (Span.text rebuilds it token by token)
     "context": "",  # the previous sentence's text (what the learned models see as context)
     "rules": {},  # the rules' analysis of the sentence (backends.rules.SentenceRules.to_dict())
+    "study": None,  # id of the study in scope for the sentence (doc.spans["studies"])
+    "study_relation": None,  # mention (named in it) | before (named earlier) | after (a lede)
+    "discourse": {},  # references, result language, quotes: features for the learned models
     "claim_scores": {},  # the claim detector's class scores ("none" + the claim types)
     "is_claim": False,  # the claim detector's decision (threshold applied)
     # claims (doc.spans["claims"], label = claim type); the claim fields below are also set
@@ -35,7 +38,16 @@ SPAN_EXTENSIONS: dict[str, object] = {
     "overclaim_reason": None,
     "overclaim_rule": None,
     "overclaim_score": 0.0,
+    "evidence_study": None,  # the id of the study the claim's evidence comes from
     "canonical": None,  # lexicon spans: canonical name
+    # studies (doc.spans["studies"], label = design), at their fullest description
+    "study_id": None,  # s1, s2, ...
+    "design": None,  # an evidence level of the labelling rules
+    "study_kind": None,  # randomised_trial, cohort, survey, animal, cell, ...
+    "population": None,  # human | animal | cell | unknown
+    "study_n": None,  # the sample size when the text states it
+    "study_body": None,  # the journal, meeting or agency named with it
+    "mentions": [],  # [[start, end], ...] character offsets of every mention
 }
 
 DOC_EXTENSIONS: dict[str, object] = {

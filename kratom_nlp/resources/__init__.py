@@ -293,6 +293,70 @@ def load_overclaim_rules(path: str | None = None) -> OverclaimRules:
 
 
 @dataclass(frozen=True)
+class StudyCues:
+    """What names a study and how its design, population, size and venue are said
+    (``study_cues.json``), plus the reference and attribution words of later sentences."""
+
+    version: str
+    study_nouns: frozenset[str]
+    description_verbs: tuple[str, ...]
+    model_phrases: tuple[str, ...]
+    not_a_mention_before: frozenset[str]
+    future_words: frozenset[str]
+    generic_plural: frozenset[str]
+    design_cues: dict[str, tuple[str, ...]]
+    design_priority: tuple[str, ...]
+    kind_cues: dict[str, tuple[str, ...]]
+    animal_words: frozenset[str]
+    cell_words: frozenset[str]
+    human_words: frozenset[str]
+    count_nouns: frozenset[str]
+    number_words: dict[str, int]
+    venue_openers: tuple[str, ...]
+    journals: tuple[str, ...]
+    reference_phrases: tuple[str, ...]
+    result_words: frozenset[str]
+    attribution_words: frozenset[str]
+    expert_words: frozenset[str]
+    patient_words: frozenset[str]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StudyCues:
+        kw: dict[str, Any] = {"version": d["version"]}
+        for name, f in cls.__dataclass_fields__.items():
+            if name == "version":
+                continue
+            value = d[name]
+            if name in ("design_cues", "kind_cues"):
+                kw[name] = {k: tuple(v) for k, v in value.items()}
+            elif name == "number_words":
+                kw[name] = {k: int(v) for k, v in value.items()}
+            elif "frozenset" in str(f.type):
+                kw[name] = frozenset(value)
+            else:
+                kw[name] = tuple(value)
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in self.__dict__.items():
+            if isinstance(v, frozenset):
+                out[k] = sorted(v)
+            elif isinstance(v, tuple):
+                out[k] = list(v)
+            elif isinstance(v, dict):
+                out[k] = {kk: list(vv) if isinstance(vv, tuple) else vv for kk, vv in v.items()}
+            else:
+                out[k] = v
+        return out
+
+
+@lru_cache(maxsize=8)
+def load_study_cues(path: str | None = None) -> StudyCues:
+    return StudyCues.from_dict(_read_json(path, "study_cues.json"))
+
+
+@dataclass(frozen=True)
 class CueResources:
     """The lexicon and the cue lists, loaded once and shared by the cue annotator, the sentence
     analysis and every backend of a pipeline (``config.cfg``: ``@misc = "kratom.cues.v1"``)."""
@@ -300,16 +364,18 @@ class CueResources:
     lexicon: Lexicon
     evidence_cues: EvidenceCues
     claim_cues: ClaimCues
-    paths: tuple[str | None, str | None, str | None] = (None, None, None)
+    study_cues: StudyCues
+    paths: tuple[str | None, ...] = (None, None, None, None)
 
 
 @lru_cache(maxsize=8)
 def load_cues(lexicon_path: str | None = None, evidence_cues_path: str | None = None,
-              claim_cues_path: str | None = None) -> CueResources:
+              claim_cues_path: str | None = None,
+              study_cues_path: str | None = None) -> CueResources:
     """The cue resources (the packaged JSON files unless paths are given), once per process."""
     return CueResources(load_lexicon(lexicon_path), load_evidence_cues(evidence_cues_path),
-                        load_claim_cues(claim_cues_path),
-                        (lexicon_path, evidence_cues_path, claim_cues_path))
+                        load_claim_cues(claim_cues_path), load_study_cues(study_cues_path),
+                        (lexicon_path, evidence_cues_path, claim_cues_path, study_cues_path))
 
 
 def schema_path() -> Path:

@@ -6,7 +6,8 @@ and ``annotate import`` reads; see ``docs/annotation.md``): the reviewed claims 
 annotation (``completed_by`` = the reviewer, so the imported records carry them as annotator),
 the pipeline's claims as its prediction, and the pipeline's sentence segmentation in
 ``meta.sentences``. A claim rejected as not a claim is left out of the annotation (its sentence
-becomes a plain sentence); the reviewers' notes travel in ``meta.review``.
+becomes a plain sentence); the reviewers' notes travel in ``meta.review``. Only articles whose
+every claim is reviewed are exported: a claim nobody looked at is not gold.
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ from kratom_nlp.annotate.core import CueRegion, SentRegion, TaskLabels
 from kratom_nlp.serve.review import effective_claim
 from kratom_nlp.serve.store import ArticleRow, Review
 
-SCOPES: tuple[str, ...] = ("complete", "reviewed")
-"""Which articles an export holds: ``complete`` - every claim reviewed; ``reviewed`` - at least
-one claim reviewed, the unreviewed claims taken as the pipeline labelled them."""
-
 ARTICLE_ID_PREFIX = "desk-"
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -38,8 +35,8 @@ CSV_COLUMNS: tuple[str, ...] = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 __all__ = [
-    "ARTICLE_ID_PREFIX", "CSV_COLUMNS", "SCOPES", "article_task", "claims_csv",
-    "claims_to_labels", "labelstudio_tasks", "neutralise",
+    "ARTICLE_ID_PREFIX", "CSV_COLUMNS", "article_task", "claims_csv", "claims_to_labels",
+    "import_problems", "labelstudio_tasks", "neutralise",
 ]
 
 
@@ -81,8 +78,8 @@ def _substance(claims: list[dict[str, Any]]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def article_task(task_id: int, article: ArticleRow, reviews: dict[str, Review], *,
-                 include_unreviewed: bool = False) -> dict[str, Any]:
+def article_task(task_id: int, article: ArticleRow, reviews: dict[str, Review]
+                 ) -> dict[str, Any]:
     """One Label Studio task for a reviewed article (see the module docstring)."""
     from kratom_nlp.annotate.core import segment
     from kratom_nlp.annotate.labelstudio import make_task
@@ -91,11 +88,11 @@ def article_task(task_id: int, article: ArticleRow, reviews: dict[str, Review], 
     text = analysis["text"]
     article_id = ARTICLE_ID_PREFIX + article.id
     effective = [effective_claim(c, reviews.get(c["id"])) for c in analysis["claims"]]
-    keep = {"accepted", "unreviewed"} if include_unreviewed else {"accepted"}
-    chosen = [c for c in effective if c["review"]["status"] in keep]
-    meta: dict[str, Any] = {"title": article.title or article.source or article_id,
-                            "source": article.source,
+    accepted = [c for c in effective if c["review"]["status"] == "accepted"]
+    meta: dict[str, Any] = {"source": article.source,
                             "sentences": [list(s) for s in segment(text)]}
+    if article.title:
+        meta["title"] = article.title
     substance = _substance(analysis["claims"])
     if substance:
         meta["substance"] = substance
@@ -107,7 +104,7 @@ def article_task(task_id: int, article: ArticleRow, reviews: dict[str, Review], 
                              **({"note": c["review"]["note"]} if c["review"].get("note") else {})}
                    for c in effective},
     }
-    annotation = claims_to_labels(text, article_id, chosen)
+    annotation = claims_to_labels(text, article_id, accepted)
     prediction = claims_to_labels(text, article_id, analysis["claims"])
     task = make_task(task_id, {"text": text, "article_id": article_id, "meta": meta},
                      annotation=annotation, prediction=prediction,
@@ -120,22 +117,32 @@ def article_task(task_id: int, article: ArticleRow, reviews: dict[str, Review], 
     return task
 
 
-def labelstudio_tasks(items: Iterable[tuple[ArticleRow, dict[str, Review]]], *,
-                      scope: str = "complete") -> list[dict[str, Any]]:
-    """Label Studio tasks for reviewed articles: every claim reviewed (``complete``), or at least
-    one (``reviewed``, the unreviewed claims as the pipeline labelled them)."""
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+def labelstudio_tasks(items: Iterable[tuple[ArticleRow, dict[str, Review]]]
+                      ) -> list[dict[str, Any]]:
+    """Label Studio tasks for the articles whose every claim is reviewed."""
     tasks: list[dict[str, Any]] = []
     for article, reviews in items:
-        if not reviews:
-            continue
         ids = {c["id"] for c in article.analysis["claims"]}
-        if scope == "complete" and not ids <= set(reviews):
-            continue
-        tasks.append(article_task(len(tasks) + 1, article, reviews,
-                                  include_unreviewed=scope == "reviewed"))
+        if ids and ids <= set(reviews):
+            tasks.append(article_task(len(tasks) + 1, article, reviews))
     return tasks
+
+
+def import_problems(task: dict[str, Any]) -> list[str]:
+    """What ``kratom-nlp annotate import`` would refuse in ``task`` (nothing, for a task of
+    :func:`article_task`: the export checks each task with the importer's own code)."""
+    from kratom_nlp.annotate.core import build_record
+    from kratom_nlp.annotate.errors import ImportFailed
+    from kratom_nlp.annotate.labelstudio import read_json_tasks
+
+    candidates, _, problems = read_json_tasks([task], "<export>")
+    found = [str(p) for p in problems]
+    for candidate in candidates:
+        try:
+            build_record(candidate.labels, source="<export>")
+        except ImportFailed as exc:
+            found.extend(str(p) for p in exc.problems)
+    return found
 
 
 # --------------------------------------------------------------------------- CSV

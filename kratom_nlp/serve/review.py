@@ -7,8 +7,9 @@ as "unchanged" (``None``), so a review records exactly what the person changed.
 Evidence needs its cue (the labelling rules, and ``kratom-nlp annotate import``, require a cue
 for every level but ``none``): a changed level keeps the words the pipeline found, relabelled;
 ``cue`` names other words, found in the claim or else in the sentence before it (evidence from
-context); level ``none`` drops the cues. A level with no cue at all is refused with a message
-saying what to give.
+context); level ``none`` drops the cues. A level with no cue at all - set by the reviewer, or
+given by the pipeline without one - is refused with a message saying what to give, so every
+accepted claim can be imported.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from kratom_nlp.errors import UsageError
 from kratom_nlp.serve.store import Review
 from kratom_nlp.taxonomy import EVIDENCE_LEVELS, STRENGTHS
 
@@ -28,15 +30,15 @@ REVIEW_RULE = "review"
 
 __all__ = [
     "REVIEW_RULE", "STATUSES", "ClaimNotFound", "ReviewError", "ReviewInput", "claim_by_id",
-    "effective_claim", "resolve_review", "review_counts", "reviewed_analysis",
+    "effective_claim", "needs_cue", "resolve_review", "review_counts", "reviewed_analysis",
 ]
 
 
-class ReviewError(ValueError):
+class ReviewError(UsageError):
     """A review that cannot be saved (HTTP 422); the message says what to change."""
 
 
-class ClaimNotFound(LookupError):
+class ClaimNotFound(UsageError, LookupError):
     """The article has no claim with that id (HTTP 404)."""
 
 
@@ -155,11 +157,22 @@ def resolve_review(analysis: dict[str, Any], article_id: str, data: ReviewInput,
         else:
             raise ReviewError(f"evidence level {level!r} needs its cue: give the words in the "
                               "claim (or in the sentence before it) that show this evidence")
+    elif level != "none" and not model_cues:
+        raise ReviewError(f"the pipeline gave evidence level {level!r} without a cue: give the "
+                          "words in the claim (or in the sentence before it) that show it, or "
+                          "choose No evidence")
     if review.cues is not None and review.evidence is None and \
             [(c["start"], c["end"], c["level"]) for c in review.cues] == \
             [(int(c["start"]), int(c["end"]), c["level"]) for c in model_cues]:
         review.cues = None  # the same cue the pipeline found
     return review
+
+
+def needs_cue(claim: dict[str, Any]) -> bool:
+    """A claim the pipeline gave an evidence level without a cue: it cannot be accepted as
+    labelled (the reviewer gives the cue, or another level)."""
+    evidence = claim.get("evidence") or {}
+    return (evidence.get("level") or "none") != "none" and not evidence.get("cues")
 
 
 def effective_claim(claim: dict[str, Any], review: Review | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from spacy.language import Language
 
+from kratom_nlp.errors import KratomError
 from kratom_nlp.ingest import Document, read_bytes
 
 T = TypeVar("T")
@@ -33,8 +34,8 @@ __all__ = ["FORMATS", "Analyzer", "Busy", "document_from_text", "document_from_u
            "upload_source"]
 
 
-class Busy(RuntimeError):
-    """Every worker is busy and the queue is full."""
+class Busy(KratomError):
+    """Every worker is busy and the queue is full (HTTP 503)."""
 
 
 def document_from_text(text: str, *, source: str, fmt: str = "auto",

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kratom_nlp.errors import KratomError
+from kratom_nlp.errors import OutputError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 
-class StoreError(KratomError):
-    """The database cannot be opened, migrated or written."""
+class StoreError(OutputError):
+    """The database cannot be opened, migrated or written (exit code 22, like an output)."""
 
 
 def now() -> str:
@@ -128,6 +128,10 @@ def migrate(conn: sqlite3.Connection, migrations: list[Migration]) -> list[int]:
                          (migration.version, migration.name, migration.checksum, now()))
             conn.execute(f"PRAGMA user_version = {int(migration.version)}")
             conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"migration {migration.version:04d}_{migration.name} failed "
+                             f"({exc}); the database was left at version {current}") from None
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -254,6 +258,8 @@ class Store:
         """Store an analysis; ``(row, created)``. An identical analysis of the same text (same
         source, same claims, same model) is stored once: its row is returned, reviews intact."""
         text = analysis["text"]
+        if not title:  # the first line, as `annotate import` titles an untitled article
+            title = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:200] or None
         digest = text_digest(text)
         canonical = _canonical(analysis)
         summary = analysis.get("summary") or {}
@@ -274,7 +280,8 @@ class Store:
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (article_id, stamp, stamp, str(analysis.get("source") or ""), title, media_type,
                  digest, str(analysis.get("schema_version") or ""), model_version,
-                 _canonical(analysis), int(summary.get("claims", len(analysis["claims"]))),
+                 json.dumps(analysis, ensure_ascii=False),
+                 int(summary.get("claims", len(analysis["claims"]))),
                  int(summary.get("overclaims", 0)), float(summary.get("support_score", 0.0)),
                  str(summary.get("verdict") or "")))
             article = self._get(conn, article_id)

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from kratom_nlp.backends.learned.features import Example
 
 BACKEND_COMPONENTS = ("kratom_claims", "kratom_evidence", "kratom_strength", "kratom_overclaim")
-DATA_SOURCES = ("gold", "pubmed", "gold+pubmed", "insciout", "certainty")
+DATA_SOURCES = ("real", "gold", "pubmed", "insciout", "certainty")
 
 
 @dataclass
@@ -53,17 +53,43 @@ def annotate(nlp: Language, items: Iterable[tuple[str, Sequence[int]]],
     return list(nlp.pipe(docs, disable=prefix_disable(nlp), batch_size=batch_size))
 
 
-def rule_features_at(doc: Doc, offsets: Sequence[int]) -> list[dict[str, float | str]]:
-    """The rule features of the sentences that start at (or cover) each character offset."""
+def sentences_at(doc: Doc, offsets: Sequence[int]) -> list[Span | None]:
+    """The sentence spans that start at (or cover, or follow) each character offset."""
     sents = list(doc.spans.get("sentences", []))
     by_start = {s.start_char: s for s in sents}
-    out = []
+    out: list[Span | None] = []
     for off in offsets:
-        span = by_start.get(off) or next((s for s in sents if s.start_char <= off < s.end_char),
-                                         None) or next((s for s in sents if s.start_char >= off),
-                                                       None)
-        out.append(dict(span._.rules.get("features", {})) if span is not None else {})
+        out.append(by_start.get(off) or next((s for s in sents if s.start_char <= off
+                                              < s.end_char), None)
+                   or next((s for s in sents if s.start_char >= off), None))
     return out
+
+
+def features_of(span: Span | None) -> dict[str, float | str]:
+    """What the learned models see of a sentence besides its text: the rules' decisions and
+    cue counts, and the study and discourse features."""
+    if span is None:
+        return {}
+    return {**span._.rules.get("features", {}), **(span._.discourse or {})}
+
+
+def rule_features_at(doc: Doc, offsets: Sequence[int]) -> list[dict[str, float | str]]:
+    """The model features of the sentences that start at (or cover) each offset."""
+    return [features_of(s) for s in sentences_at(doc, offsets)]
+
+
+def evidence_source(sentence: dict[str, Any]) -> str:
+    """The gold source of a claim's evidence (``backends.evidence.SOURCES``)."""
+    level = sentence["evidence"]
+    if not sentence["claim"] or level == "none":
+        return "none"
+    if sentence.get("study"):
+        return "study"
+    if level == "expert_opinion":
+        return "expert"
+    if level == "anecdotal":
+        return "anecdote"
+    return "cue"
 
 
 def sentence_rows(nlp: Language, texts: Sequence[str], labels: Sequence[dict[str, Any]]
@@ -77,9 +103,40 @@ def sentence_rows(nlp: Language, texts: Sequence[str], labels: Sequence[dict[str
     return rows
 
 
+def article_rows(nlp: Language, arts: Sequence[tuple[str, dict[str, Any]]]) -> list[Row]:
+    """One row per sentence of gold articles (``(split, article)`` pairs of either corpus):
+    gold texts, the previous sentence as context, the Doc's features, every label."""
+    docs = annotate(nlp, ((a["text"], [s["start"] for s in a["sentences"]]) for _, a in arts))
+    rows: list[Row] = []
+    for (split, art), doc in zip(arts, docs, strict=True):
+        sents = art["sentences"]
+        spans = sentences_at(doc, [s["start"] for s in sents])
+        contexts = [""] + [s["text"] for s in sents[:-1]]
+        for i, (s, span, ctx) in enumerate(zip(sents, spans, contexts, strict=True)):
+            ex = Example(text=s["text"], context=ctx, rules=features_of(span),
+                         claim_type=s["claim_type"] if s["claim"] else None)
+            scope = span._.study if span is not None else None
+            design = next((st._.design for st in doc.spans.get("studies", [])
+                           if st._.study_id == scope), None)
+            rows.append(Row(ex, {
+                "claim": s["claim_type"] if s["claim"] else "none",
+                "is_claim": bool(s["claim"]),
+                "evidence": evidence_source(s),
+                "evidence_level": s["evidence"],
+                "strength": s["strength"],
+                "advice": "advice" if s["advice"] else "no_advice",
+                "overclaim": bool(s["overclaim"]),
+            }, {"article_id": art["id"], "split": split, "index": i, "kind": s["kind"],
+                "genre": art.get("genre", ""), "corpus": art.get("corpus", "written"),
+                "rules_evidence": (span._.rules.get("evidence", "none") if span is not None
+                                   else "none"),
+                "scope_design": design, "has_scope": scope is not None}))
+    return rows
+
+
 def gold_rows(nlp: Language, splits: Sequence[str] = ("train", "dev"),
               corpus: str | Path | None = None) -> list[Row]:
-    """One row per gold sentence of ``splits`` (gold texts, previous sentence as context)."""
+    """One row per sentence of the written gold corpus's ``splits``."""
     from kratom_nlp.corpora.gold import DEFAULT_CORPUS, iter_articles
 
     gold = Path(corpus) if corpus else DEFAULT_CORPUS / "gold"
@@ -91,26 +148,18 @@ def gold_rows(nlp: Language, splits: Sequence[str] = ("train", "dev"),
         if not path.is_file():
             raise FileNotFoundError(f"no gold split {split!r} at {path}; run "
                                     "`kratom-nlp corpus build` or pass --corpus")
-        arts += [(split, a) for a in iter_articles(path)]
-    docs = annotate(nlp, ((a["text"], [s["start"] for s in a["sentences"]]) for _, a in arts))
-    rows: list[Row] = []
-    for (split, art), doc in zip(arts, docs, strict=True):
-        sents = art["sentences"]
-        feats = rule_features_at(doc, [s["start"] for s in sents])
-        contexts = [""] + [s["text"] for s in sents[:-1]]
-        for i, (s, f, ctx) in enumerate(zip(sents, feats, contexts, strict=True)):
-            ex = Example(text=s["text"], context=ctx, rules=f,
-                         claim_type=s["claim_type"] if s["claim"] else None)
-            rows.append(Row(ex, {
-                "claim": s["claim_type"] if s["claim"] else "none",
-                "is_claim": bool(s["claim"]),
-                "evidence": s["evidence"],
-                "strength": s["strength"],
-                "advice": "advice" if s["advice"] else "no_advice",
-                "overclaim": bool(s["overclaim"]),
-            }, {"article_id": art["id"], "split": split, "index": i, "kind": s["kind"],
-                "genre": art["genre"]}))
-    return rows
+        arts += [(split, {**a, "corpus": "written"}) for a in iter_articles(path)]
+    return article_rows(nlp, arts)
+
+
+def real_rows(nlp: Language, splits: Sequence[str] = ("train",),
+              data_dir: str | Path | None = None, root: str | Path | None = None) -> list[Row]:
+    """One row per sentence of the real corpus's ``splits`` (texts from FakeHealth)."""
+    from kratom_nlp.corpora.real import load
+
+    arts = [(split, {**a, "corpus": "real"}) for split in splits
+            for a in load(split, data_dir=data_dir, root=root)]
+    return article_rows(nlp, arts)
 
 
 def pubmed_rows(nlp: Language, data_dir: str | Path | None = None) -> list[Row]:

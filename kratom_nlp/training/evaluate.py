@@ -42,12 +42,33 @@ def model_outputs(model: FieldModel, rows: Sequence[Row]) -> Any:
     return model.predict([r.example for r in rows])
 
 
-def decode(task: str, outputs: Any) -> list[Any]:
-    """Labels (argmax) or values from :func:`model_outputs`."""
+def source_level(source: str, row: Row) -> str:
+    """The evidence level a source gives a row (its study's design, its own cue's level)."""
+    meta = row.meta
+    if source == "study" and meta.get("has_scope") and meta.get("scope_design"):
+        return str(meta["scope_design"])
+    if source in ("study", "cue"):
+        return str(meta.get("rules_evidence", "none"))
+    return {"expert": "expert_opinion", "anecdote": "anecdotal"}.get(source, "none")
+
+
+def decode(task: str, outputs: Any, rows: Sequence[Row] | None = None) -> list[Any]:
+    """Labels (argmax) or values from :func:`model_outputs`; evidence sources become levels
+    (a study only where one is in scope), when ``rows`` are given."""
     labels = TASK_LABELS[task]
     if labels is None:
         return [float(v) for v in outputs]
-    return [labels[int(i)] for i in outputs.argmax(axis=1)]
+    if task != "evidence" or rows is None:
+        return [labels[int(i)] for i in outputs.argmax(axis=1)]
+    out = []
+    for row, probs in zip(rows, outputs, strict=True):
+        for i in probs.argsort()[::-1]:
+            source = labels[int(i)]
+            if source == "study" and not row.meta.get("has_scope"):
+                continue
+            out.append(source_level(source, row))
+            break
+    return out
 
 
 def score_task(task: str, rows: Sequence[Row], preds: Sequence[Any]) -> dict[str, float]:
@@ -65,7 +86,8 @@ def score_task(task: str, rows: Sequence[Row], preds: Sequence[Any]) -> dict[str
         return res
     keep = [(r, p) for r, p in zip(rows, preds, strict=True)
             if r.labels.get("is_claim", True)]
-    gold = [r.labels[task] for r, _ in keep]
+    key = "evidence_level" if task == "evidence" else task
+    gold = [r.labels.get(key, r.labels[task]) for r, _ in keep]
     pred = [p for _, p in keep]
     if task == "advice":
         return metrics.binary_f1([g == "advice" for g in gold], [p == "advice" for p in pred])

@@ -78,7 +78,8 @@ def make_estimator(kind: str, *, context: bool, seed: int = 0,
 
 def fit(examples: Sequence[Example], targets: Sequence[Any], *, task: str, kind: str,
         labels: Sequence[str] | None, context: bool, seed: int = 0,
-        params: dict[str, Any] | None = None) -> LinearFieldModel:
+        params: dict[str, Any] | None = None,
+        sample_weight: Sequence[float] | None = None) -> LinearFieldModel:
     """Fit a model and convert it to a :class:`LinearFieldModel` (in memory)."""
     from collections import Counter
 
@@ -92,7 +93,12 @@ def fit(examples: Sequence[Example], targets: Sequence[Any], *, task: str, kind:
         if smallest < folds:  # too few examples of a class to calibrate by cross-validation
             params["calibration_folds"] = 0
     est = make_estimator(kind, context=context, seed=seed, params=params)
-    est.fit(to_matrix(examples), y)
+    if sample_weight is not None and len(set(sample_weight)) > 1:
+        import numpy as np
+
+        est.fit(to_matrix(examples), y, model__sample_weight=np.asarray(sample_weight, float))
+    else:
+        est.fit(to_matrix(examples), y)
     linear = from_sklearn(est, list(labels) if labels else None, kind)
     meta = {"task": task, "backend": "sklearn", "kind": kind,
             "labels": list(labels) if labels else None, "inputs": {"context": context,

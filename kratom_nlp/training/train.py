@@ -27,20 +27,27 @@ from kratom_nlp.training.data import (
     gold_rows,
     insciout_rows,
     pubmed_rows,
+    real_rows,
     task_rows,
 )
 
 BACKENDS = ("sklearn", "transformer")
 SOURCES_FOR_TASK: dict[str, tuple[str, ...]] = {
-    "claim": ("gold",),
-    "evidence": ("gold",),
-    "advice": ("gold",),
-    "strength": ("gold", "pubmed", "insciout"),
+    "claim": ("real", "gold"),
+    "evidence": ("real", "gold"),
+    "advice": ("real", "gold"),
+    "strength": ("real", "gold", "pubmed", "insciout"),
     "certainty": ("certainty",),
 }
 CONTEXT_TASKS = frozenset({"evidence"})
 DATA_CARDS: dict[str, dict[str, str]] = {
-    "gold": {"what": "the project's gold corpus (corpora/gold, train + dev splits; test held out)",
+    "real": {"what": "the real-text gold corpus (corpora/real, train split: 44 articles, 2,047 "
+                     "sentences of FakeHealth press releases and news stories, labelled by the "
+                     "project; dev and test held out); texts read from FakeHealth",
+             "license": "labels: Apache-2.0 (this repository); texts: FakeHealth research data "
+                        "set (Dai, Sun & Wang, ICWSM 2020), never stored"},
+    "gold": {"what": "the project's written gold corpus (corpora/gold, train split; dev and "
+                     "test held out)",
              "license": "Apache-2.0 (this repository)"},
     "pubmed": {"what": "PubMed conclusion sentences with claim strength, 3,061 sentences "
                        "(Yu, Li & Wang, EMNLP 2019; junwang4/causal-language-use-in-science)",
@@ -53,32 +60,52 @@ DATA_CARDS: dict[str, dict[str, str]] = {
 }
 
 
-def parse_data(task: str, data: str) -> list[str]:
-    """The data sources in ``data`` ("gold", "gold+pubmed", ...) checked against ``task``."""
+def parse_data(task: str, data: str) -> list[tuple[str, float]]:
+    """The data sources in ``data`` with their weights: ``"real+gold:0.5+pubmed:0.3"`` →
+    ``[("real", 1.0), ("gold", 0.5), ("pubmed", 0.3)]``, checked against ``task``."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    sources = [s.strip() for s in data.split("+") if s.strip()]
+    out: list[tuple[str, float]] = []
+    for part in (p.strip() for p in data.split("+")):
+        if not part:
+            continue
+        name, _, weight = part.partition(":")
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError:
+            raise ValueError(f"data {data!r}: weight {weight!r} of {name!r} is not a number"
+                             ) from None
+        if w <= 0:
+            raise ValueError(f"data {data!r}: the weight of {name!r} must be positive")
+        out.append((name.strip(), w))
     allowed = SOURCES_FOR_TASK[task]
-    bad = [s for s in sources if s not in allowed]
-    if not sources or bad:
+    bad = [n for n, _ in out if n not in allowed]
+    if not out or bad:
         raise ValueError(f"data {data!r} cannot train {task!r}; use one or more of "
-                         f"{', '.join(allowed)} joined by '+'")
-    return sources
+                         f"{', '.join(allowed)} joined by '+' (optionally name:weight)")
+    return out
 
 
-def training_rows(nlp: Any, task: str, sources: list[str], *, data_dir: Any = None,
-                  corpus: Any = None) -> list[Row]:
-    """Rows of every source for ``task`` (gold: train + dev, claims only where it applies)."""
+def training_rows(nlp: Any, task: str, sources: list[tuple[str, float]], *,
+                  data_dir: Any = None, corpus: Any = None, real_data_dir: Any = None,
+                  real_corpus: Any = None) -> list[Row]:
+    """Rows of every source for ``task`` with their weight in ``meta["weight"]`` (written
+    gold: train split; real: train split; claims only where the task applies)."""
     rows: list[Row] = []
-    for src in sources:
-        if src == "gold":
-            rows += task_rows(gold_rows(nlp, ("train", "dev"), corpus), task)
+    for src, weight in sources:
+        if src == "real":
+            part = task_rows(real_rows(nlp, ("train",), real_data_dir, real_corpus), task)
+        elif src == "gold":
+            part = task_rows(gold_rows(nlp, ("train",), corpus), task)
         elif src == "pubmed":
-            rows += pubmed_rows(nlp, data_dir)
+            part = pubmed_rows(nlp, data_dir)
         elif src == "insciout":
-            rows += insciout_rows(nlp, data_dir)
-        elif src == "certainty":
-            rows += certainty_rows(nlp, "train", data_dir)
+            part = insciout_rows(nlp, data_dir)
+        else:
+            part = certainty_rows(nlp, "train", data_dir)
+        for r in part:
+            r.meta["weight"] = weight
+        rows += part
     return rows
 
 
@@ -90,31 +117,46 @@ def fit_model(task: str, backend: str, rows: list[Row], *, seed: int = 0,
     kind = "regressor" if labels is None else "classifier"
     examples = [r.example for r in rows]
     targets = [r.labels[task] for r in rows]
+    weights = [float(r.meta.get("weight", 1.0)) for r in rows]
     context = task in CONTEXT_TASKS
     if backend == "sklearn":
         from kratom_nlp.training import sk
 
-        return sk.fit(examples, targets, task=task, kind=kind, labels=labels, context=context,
-                      seed=seed, params=params)
+        model = sk.fit(examples, targets, task=task, kind=kind, labels=labels, context=context,
+                       seed=seed, params=params, sample_weight=weights)
+        if task == "evidence":
+            model.meta["target"] = "source"
+        return model
     if backend == "transformer":
         from kratom_nlp.training import hf
 
-        return hf.fine_tune(examples, targets, task=task, kind=kind, labels=labels,
-                            context=context, seed=seed, params=params, log=log)
+        model = hf.fine_tune(examples, targets, task=task, kind=kind, labels=labels,
+                             context=context, seed=seed, params=params, log=log)
+        if task == "evidence":
+            model.meta["target"] = "source"
+        return model
     raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
 def evaluate_model(nlp: Any, task: str, model: FieldModel, *, data_dir: Any = None,
-                   corpus: Any = None) -> dict[str, Any]:
-    """Metrics on the task's protocol: gold test split, or the certainty val split."""
+                   corpus: Any = None, real_data_dir: Any = None,
+                   real_corpus: Any = None) -> dict[str, Any]:
+    """Metrics on the task's protocol: the real dev split (the split defaults are chosen on;
+    the written dev split when the real texts are not available), or the certainty val
+    split."""
     if task == "certainty":
         rows = certainty_rows(nlp, "val", data_dir)
         protocol = "certainty val split (Pearson r)"
     else:
-        rows = task_rows(gold_rows(nlp, ("test",), corpus), task)
-        protocol = ("gold test split, all sentences" if task == "claim"
-                    else "gold test split, gold claim sentences")
-    preds = evaluate.decode(task, evaluate.model_outputs(model, rows))
+        try:
+            rows = task_rows(real_rows(nlp, ("dev",), real_data_dir, real_corpus), task)
+            which = "real dev split"
+        except (OSError, ValueError):
+            rows = task_rows(gold_rows(nlp, ("dev",), corpus), task)
+            which = "written dev split"
+        protocol = (f"{which}, all sentences" if task == "claim"
+                    else f"{which}, gold claim sentences")
+    preds = evaluate.decode(task, evaluate.model_outputs(model, rows), rows)
     baseline = evaluate.score_task(task, rows, evaluate.rules_predictions(task, rows))
     return {"protocol": protocol, "model": evaluate.score_task(task, rows, preds),
             "rules_baseline": baseline}
@@ -186,7 +228,7 @@ def model_card(config: dict[str, Any], meta: dict[str, Any], evaluation: dict[st
         lines.append(f"| {src} | {card['what']} | {card['license']} |")
     lines += ["", f"{n_rows} training sentences"
               + (" (gold: claim sentences only)" if task in ("evidence", "strength", "advice")
-                 and "gold" in config["data_sources"] else "") + ".", ""]
+                 and {"gold", "real"} & set(config["data_sources"]) else "") + ".", ""]
     if any(DATA_CARDS[s]["license"] == "GPL-3.0" for s in config["data_sources"]):
         lines += ["**Licence note.** Part of the training data is GPL-3.0. Whether trained "
                   "weights are a derivative work is unsettled; distribute this model with the "
@@ -222,22 +264,26 @@ def model_card(config: dict[str, Any], meta: dict[str, Any], evaluation: dict[st
 
 
 def register(folder: Path, task: str, backend: str, digests: dict[str, str],
-             root: Path | None = None) -> Path | None:
+             root: Path | None = None, make_default: bool = False) -> Path | None:
     """Add ``folder`` (with its files' sha256) to the manifest of the models folder when it
     sits there; the task's ``default`` is left as it is. Returns the manifest path, if any."""
     base = store.models_dir(root).resolve()
     if folder.resolve().parent != base:
         return None
-    return store.register_model(task, backend, folder, digests, root=base)
+    return store.register_model(task, backend, folder, digests, root=base,
+                                make_default=make_default)
 
 
-def train_model(task: str, backend: str, data: str = "gold", *, data_dir: Any = None,
-                corpus: Any = None, seed: int = 0, epochs: int | None = None,
-                output: str | Path | None = None, params: dict[str, Any] | None = None,
-                run_eval: bool = True, nlp: Any = None, command: str | None = None,
+def train_model(task: str, backend: str, data: str = "real+gold", *, data_dir: Any = None,
+                corpus: Any = None, real_data_dir: Any = None, real_corpus: Any = None,
+                seed: int = 0, epochs: int | None = None, output: str | Path | None = None,
+                params: dict[str, Any] | None = None, run_eval: bool = True, nlp: Any = None,
+                command: str | None = None, make_default: bool = False,
                 log: Callable[[str], None] | None = print) -> Path:
     """Train, evaluate and store one model; returns its folder."""
     sources = parse_data(task, data)
+    spec = "+".join(n if w == 1.0 else f"{n}:{w:g}" for n, w in sources)
+    names = [n for n, _ in sources]
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     params = dict(params or {})
@@ -251,23 +297,27 @@ def train_model(task: str, backend: str, data: str = "gold", *, data_dir: Any = 
 
         nlp = load_pipeline()
     t0 = time.time()
-    rows = training_rows(nlp, task, sources, data_dir=data_dir, corpus=corpus)
+    rows = training_rows(nlp, task, sources, data_dir=data_dir, corpus=corpus,
+                         real_data_dir=real_data_dir, real_corpus=real_corpus)
     if log:
-        log(f"{task}/{backend}: {len(rows)} training rows from {'+'.join(sources)}")
+        log(f"{task}/{backend}: {len(rows)} training rows from {spec}")
     model = fit_model(task, backend, rows, seed=seed, params=params, log=log)
     seconds = time.time() - t0
-    evaluation = (evaluate_model(nlp, task, model, data_dir=data_dir, corpus=corpus)
+    evaluation = (evaluate_model(nlp, task, model, data_dir=data_dir, corpus=corpus,
+                                 real_data_dir=real_data_dir, real_corpus=real_corpus)
                   if run_eval else None)
     config = {
-        "task": task, "backend": backend, "data": "+".join(sources), "data_sources": sources,
+        "task": task, "backend": backend, "data": spec, "data_sources": names,
+        "weights": {n: w for n, w in sources},
         "data_dir": str(data_dir) if data_dir else "../shared/data",
         "corpus": str(corpus) if corpus else "corpora/gold",
-        "gold_sha256_16": gold_fingerprint(corpus) if "gold" in sources else None,
+        "real_corpus": str(real_corpus) if real_corpus else "corpora/real",
+        "gold_sha256_16": gold_fingerprint(corpus) if "gold" in names else None,
         "seed": seed,
         "params": model.meta.get("params", params), "n_train": len(rows),
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "versions": _versions(),
         "command": command or (f"kratom-nlp train {task} --backend {backend} --data "
-                               f"{'+'.join(sources)} --seed {seed}"
+                               f"{spec} --seed {seed}"
                                + (f" --epochs {params['epochs']}" if "epochs" in params else "")),
     }
     extra = {"metrics": evaluation, "n_train": len(rows), "data": config["data"],
@@ -284,7 +334,7 @@ def train_model(task: str, backend: str, data: str = "gold", *, data_dir: Any = 
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     (out / "README.md").write_text(model_card(config, meta, evaluation, len(rows), seconds),
                                    encoding="utf-8")
-    manifest = register(out, task, backend, digests)
+    manifest = register(out, task, backend, digests, make_default=make_default)
     if log:
         if manifest:
             log(f"registered {out.name} in {manifest}")

@@ -55,18 +55,29 @@ class LearnedClaimBackend:
 
 
 class LearnedEvidenceBackend:
-    """Evidence level from a classifier; the cues shown are the cue spans of that level in the
-    sentence or, failing that, in the previous one. A "none" yields to a cue span the rules
-    found: every level but none shows the cue that justified it."""
+    """Evidence from a classifier. A *source* model (``metadata.json`` ``target: source``)
+    predicts where the evidence comes from — the sentence's own cue, the study in scope, a
+    quoted expert, an anecdote or nothing — and :func:`kratom_nlp.backends.evidence.resolve`
+    turns that into the level, its cue spans and the study id. A *level* model predicts the
+    level directly; its cues are the cue spans of that level in the sentence or, failing
+    that, the previous one, and its "none" yields to a cue span the rules found."""
 
     def __init__(self, model: FieldModel) -> None:
+        from kratom_nlp.resources import load_cues
+
         self.model = model
         self.name = model.backend
+        self.target = model.meta.get("target", "level")
+        study = load_cues().study_cues
+        self.expert_words = study.expert_words
+        self.attribution_words = study.attribution_words
 
     def predict_evidence(self, claims: Sequence[Span]) -> list[EvidencePrediction]:
         if not claims:
             return []
         probs = self.model.predict(examples_for_spans(claims), {})
+        if self.target == "source":
+            return self._from_sources(claims, probs)
         out: list[EvidencePrediction] = []
         for span, row in zip(claims, probs, strict=True):
             level, scores = _top(row, self.model.labels)
@@ -85,6 +96,21 @@ class LearnedEvidenceBackend:
                     from_ctx = bool(cues)
             cues.sort(key=lambda c: c["start"])
             out.append(EvidencePrediction(level, cues, from_ctx, scores))
+        return out
+
+    def _from_sources(self, claims: Sequence[Span], probs: Any) -> list[EvidencePrediction]:
+        from kratom_nlp.backends.evidence import choose_source, resolve, study_spans
+
+        out = []
+        studies: dict[int, dict[str, Any]] = {}
+        for span, row in zip(claims, probs, strict=True):
+            _, scores = _top(row, self.model.labels)
+            sent = sentence_of(span)
+            doc_studies = studies.setdefault(id(span.doc), study_spans(span.doc))
+            pred, study = resolve(sent, choose_source(sent, scores), scores, doc_studies,
+                                  self.expert_words, self.attribution_words)
+            pred.study = study
+            out.append(pred)
         return out
 
 

@@ -22,14 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from kratom_nlp.backends.evidence import SOURCES
 from kratom_nlp.backends.learned import store
 from kratom_nlp.backends.learned.features import Example
 from kratom_nlp.errors import ModelError
-from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS
+from kratom_nlp.taxonomy import CLAIM_TYPES, STRENGTHS
 
 TASK_LABELS: dict[str, tuple[str, ...] | None] = {
     "claim": ("none", *CLAIM_TYPES),
-    "evidence": EVIDENCE_LEVELS,
+    "evidence": SOURCES,  # where a claim's evidence comes from (backends.evidence)
     "strength": STRENGTHS,
     "advice": ("no_advice", "advice"),
     "certainty": None,  # a regression target, 1 (uncertain) .. 6 (certain)

@@ -1,0 +1,162 @@
+"""Choose every learned model on the real dev split, and (``--write``) train the winners.
+
+For each task a small grid of data mixes and classifiers is trained on the real train split
+(plus the written corpus's train split and the public sets, weighted) and scored on the **real
+dev split** — never on the test split, never on text the project wrote. The written dev split is
+reported beside it, to check that the written corpus does not lose more than 0.03. The winner of
+each task (its main metric on real dev; ties → the simpler data mix) becomes the default in
+``models/manifest.json`` with ``--write``.
+
+Main metrics (real dev): claim F1 (all sentences, at the best claim threshold, which is also
+reported for ``config.cfg``); evidence accuracy on gold claims (after resolving the predicted
+source to a level: the study in scope, the sentence's own cue, an expert, an anecdote, none);
+strength macro-F1 and advice F1 on gold claims; certainty Pearson r on its val split.
+
+    python eval/select_models.py                 # the grid, results in eval/results/selection.*
+    python eval/select_models.py --write         # and train the winners into models/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+GRID: dict[str, dict[str, list[Any]]] = {
+    "claim": {"data": ["real", "real+gold:0.5", "real+gold"],
+              "params": [{"classifier": "logreg", "C": 3.0},
+                         {"classifier": "linearsvc", "C": 1.0}]},
+    "evidence": {"data": ["real", "real+gold:0.3", "real+gold"],
+                 "params": [{"classifier": "linearsvc", "C": 1.0},
+                            {"classifier": "linearsvc", "C": 0.3},
+                            {"classifier": "logreg", "C": 3.0}]},
+    "strength": {"data": ["real+gold:0.3", "real+gold:0.3+pubmed:0.3+insciout:0.5",
+                          "real+gold+pubmed+insciout"],
+                 "params": [{"classifier": "logreg", "C": 3.0},
+                            {"classifier": "linearsvc", "C": 1.0}]},
+    "advice": {"data": ["real+gold:0.5", "real+gold"],
+               "params": [{"classifier": "logreg", "C": 3.0},
+                          {"classifier": "linearsvc", "C": 1.0}]},
+    "certainty": {"data": ["certainty"], "params": [{"alpha": 3.0}]},
+}
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+MAIN = {"claim": "f1", "evidence": "accuracy", "strength": "macro_f1", "advice": "f1",
+        "certainty": "pearson_r"}
+
+
+def main_metric(task: str, scores: dict[str, Any]) -> float:
+    return float(scores[MAIN[task]])
+
+
+def score(task: str, model: Any, rows: list[Any]) -> dict[str, Any]:
+    """The task's metrics on rows (claim: the best threshold as well)."""
+    from kratom_nlp.training import evaluate, metrics
+    from kratom_nlp.training.data import task_rows
+
+    rows = task_rows(rows, task)
+    outputs = evaluate.model_outputs(model, rows)
+    if task == "claim":
+        labels = list(model.labels)
+        p_claim = 1.0 - outputs[:, labels.index("none")]
+        gold = [r.labels["claim"] != "none" for r in rows]
+        by_t = {t: metrics.binary_f1(gold, list(p_claim >= t))["f1"] for t in THRESHOLDS}
+        best = max(by_t, key=lambda t: (by_t[t], -abs(t - 0.5)))
+        out = metrics.binary_f1(gold, list(p_claim >= best))
+        out["threshold"] = best
+        out["f1_at_0.5"] = by_t[0.5]
+        return out
+    preds = evaluate.decode(task, outputs, rows)
+    return evaluate.score_task(task, rows, preds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", default=",".join(GRID))
+    ap.add_argument("--data-dir", default=None, help="public data (default ../shared/data)")
+    ap.add_argument("--real-data-dir", default=None, help="FakeHealth real_news folder")
+    ap.add_argument("--write", action="store_true", help="train the winners into models/")
+    ap.add_argument("--out", default="eval/results/selection")
+    args = ap.parse_args(argv)
+
+    from kratom_nlp.pipeline import build_pipeline
+    from kratom_nlp.training import data as D
+    from kratom_nlp.training.train import fit_model, parse_data, train_model, training_rows
+
+    rules = {f"components.{c}.backend": {"@kratom_backends": "kratom.rules.v1", "task": t}
+             for c, t in (("kratom_claims", "claim"), ("kratom_evidence", "evidence"),
+                          ("kratom_strength", "strength"))}
+    nlp = build_pipeline(overrides=rules)
+    t0 = time.time()
+    dev = {"real": D.real_rows(nlp, ("dev",), args.real_data_dir),
+           "written": D.gold_rows(nlp, ("dev",))}
+    cert_val = D.certainty_rows(nlp, "val", args.data_dir)
+    log(f"dev rows in {time.time() - t0:.0f}s")
+    results: dict[str, list[dict[str, Any]]] = {}
+    winners: dict[str, dict[str, Any]] = {}
+    for task in args.tasks.split(","):
+        results[task] = []
+        for data in GRID[task]["data"]:
+            rows = training_rows(nlp, task, parse_data(task, data), data_dir=args.data_dir,
+                                 real_data_dir=args.real_data_dir)
+            for params in GRID[task]["params"]:
+                t1 = time.time()
+                model = fit_model(task, "sklearn", rows, params=params, log=None)
+                if task == "certainty":
+                    res = {"certainty_val": score(task, model, cert_val)}
+                else:
+                    res = {name: score(task, model, r) for name, r in dev.items()}
+                row = {"task": task, "data": data, "params": params, "scores": res,
+                       "seconds": round(time.time() - t1, 1)}
+                results[task].append(row)
+                log(f"{task:9} {data:40} {json.dumps(params):45} "
+                    + " ".join(f"{k}={main_metric(task, v):.3f}" for k, v in res.items()))
+        key = "certainty_val" if task == "certainty" else "real"
+        best = max(results[task], key=lambda r: (round(main_metric(task, r["scores"][key]), 3),
+                                                -len(r["data"])))
+        winners[task] = best
+        log(f"  -> {task}: {best['data']} {best['params']}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps({"results": results, "winners": winners},
+                                                   indent=1), encoding="utf-8")
+    lines = ["# Model selection on the real dev split", "",
+             "`python eval/select_models.py` — every model trained on the real train split "
+             "(plus weighted written and public data), scored on the **real dev split**; the "
+             "written dev split beside it. Main metric in bold for the winner.", ""]
+    for task, rows in results.items():
+        lines += [f"## {task}", "", "| data | classifier | real dev | written dev |",
+                  "|---|---|---|---|"]
+        for r in rows:
+            sc = r["scores"]
+            real = sc.get("real") or sc.get("certainty_val")
+            cells = [f"{main_metric(task, real):.3f}" + (f" (t={real['threshold']})"
+                                                        if "threshold" in real else ""),
+                     f"{main_metric(task, sc['written']):.3f}" if "written" in sc else "—"]
+            mark = "**" if r is winners[task] else ""
+            lines.append(f"| {mark}{r['data']}{mark} | {json.dumps(r['params'])} | "
+                         f"{cells[0]} | {cells[1]} |")
+        lines.append("")
+    out.with_suffix(".md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    if args.write:
+        for task, best in winners.items():
+            train_model(task, "sklearn", best["data"], data_dir=args.data_dir,
+                        real_data_dir=args.real_data_dir, params=best["params"], nlp=nlp,
+                        make_default=True, log=log,
+                        command=f"python eval/select_models.py --write  # {task}: "
+                                f"--data {best['data']} {json.dumps(best['params'])}")
+        log("wrote the winners into models/ and made them the defaults")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Where a claim's evidence comes from, and what level that gives it.
+
+Real writing rarely puts a cue in every claim. The evidence a claim rests on is one of five
+*sources*:
+
+* ``cue`` — a cue in the sentence itself, or carried from the sentence before it ("Research
+  shows…", "These findings…"): the rules' evidence level and cue spans;
+* ``study`` — a study the article describes, referred to by this sentence ("the study found",
+  "participants who…", a lede before the study is named): the design of the study in scope
+  (``kratom_studies``), with the study's description as the cue, wherever it is;
+* ``expert`` — a quoted or reported professional speaking without a study: expert_opinion;
+* ``anecdote`` — a person's own experience: anecdotal;
+* ``none`` — nothing offered.
+
+The rules backend decides the source from cues and discourse features; a learned evidence
+model predicts the source distribution. Either way :func:`resolve` turns the source into the
+level, the cue spans and the study id, so every backend shows the cue that justified a level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.tokens import Doc, Span
+
+from kratom_nlp.backends.base import EvidencePrediction
+
+SOURCES: tuple[str, ...] = ("none", "cue", "study", "expert", "anecdote")
+
+
+def study_spans(doc: Doc) -> dict[str, Span]:
+    """The studies of a Doc by id."""
+    return {s._.study_id: s for s in doc.spans.get("studies", [])}
+
+
+def rule_source(sent: Span) -> str:
+    """The labelling rules' choice of source for a sentence (no model)."""
+    r = sent._.rules
+    d = sent._.discourse or {}
+    own = [c for c in r.get("candidates", []) if c.get("level")]
+    if r.get("evidence", "none") not in ("none", "anecdotal") and (own or r.get("from_context")):
+        if sent._.study is not None and sent._.study_relation == "mention" and \
+                r.get("evidence") in ("unspecified", "clinical_trial", "observational",
+                                      "preclinical", "systematic_review"):
+            return "study"
+        return "cue"
+    if sent._.study is not None and sent._.study_relation in ("mention", "before") and (
+            d.get("ref_explicit", 0) or d.get("ref_results", 0) >= 3):
+        return "study"
+    if d.get("q_said") and d.get("q_expert"):
+        return "expert"
+    if r.get("evidence") == "anecdotal" or d.get("q_first_person"):
+        return "anecdote"
+    return "none"
+
+
+def _attribution_cue(sent: Span, words: frozenset[str], level: str) -> list[dict[str, Any]]:
+    for t in sent:
+        if t.lower_ in words:
+            return [{"start": t.idx, "end": t.idx + len(t), "text": t.text, "level": level}]
+    return []
+
+
+def choose_source(sent: Span, probs: dict[str, float]) -> str:
+    """The most probable source that the sentence can have (no study in scope: not study)."""
+    ranked = sorted(probs, key=probs.__getitem__, reverse=True)
+    for source in ranked:
+        if source == "study" and sent._.study is None:
+            continue
+        return source
+    return "none"
+
+
+def resolve(sent: Span, source: str, scores: dict[str, float], studies: dict[str, Span],
+            expert_words: frozenset[str], attribution_words: frozenset[str]
+            ) -> tuple[EvidencePrediction, str | None]:
+    """The evidence of a claim whose evidence comes from ``source`` (see the module doc);
+    returns the prediction and the id of the study it rests on (or None)."""
+    r = sent._.rules
+    if source == "study" and sent._.study in studies:
+        st = studies[sent._.study]
+        level = st._.design or "unspecified"
+        cue = {"start": st.start_char, "end": st.end_char, "text": st.text, "level": level}
+        inside = sent.start_char <= st.start_char < sent.end_char
+        return EvidencePrediction(level, [cue], not inside, scores), st._.study_id
+    if source in ("cue", "study"):
+        level = r.get("evidence", "none")
+        if level != "none":
+            return EvidencePrediction(level, [dict(c) for c in r.get("evidence_cues", [])],
+                                      bool(r.get("from_context")), scores), None
+        if source == "cue":
+            return EvidencePrediction("none", [], False, scores), None
+    if source == "expert":
+        own = [dict(c) for c in r.get("candidates", []) if c.get("level") == "expert_opinion"]
+        cues = own or _attribution_cue(sent, expert_words, "expert_opinion") or \
+            _attribution_cue(sent, attribution_words, "expert_opinion")
+        if cues:
+            return EvidencePrediction("expert_opinion", cues, False, scores), None
+    if source == "anecdote":
+        own = [dict(c) for c in r.get("evidence_cues", []) if c.get("level") == "anecdotal"]
+        cues = own or _attribution_cue(sent, frozenset({"i", "my", "me", "i'm", "i've"}),
+                                       "anecdotal")
+        if cues:
+            return EvidencePrediction("anecdotal", cues, False, scores), None
+    return EvidencePrediction("none", [], False, scores), None

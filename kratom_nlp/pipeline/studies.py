@@ -1,0 +1,495 @@
+"""``kratom_studies``: the studies an article describes, and which one each sentence leans on.
+
+Real writing describes a study once ("a randomised, placebo-controlled trial of 412 adults",
+"a study in mice", "an online survey of 2,798 users") and then refers to it ("the study found",
+"participants who took the drug", "the mice", "these results"). This component
+
+1. finds **study mentions** in every sentence: a study noun with its modifiers ("a new
+   18-week clinical study"), a description of what researchers did ("randomly assigned 220
+   adults", "followed 5,000 women"), or an animal or cell model ("in mice"); generic or
+   future research ("previous studies", "more trials are needed") is not a mention;
+2. groups mentions into **studies**: a definite reference ("the study", "the researchers")
+   joins the study in scope; a new description starts a study unless it continues the one in
+   scope (same design family, no "another", "a previous", "one earlier" marker);
+3. describes each study: design (the evidence levels of the labelling rules), a finer kind
+   (randomised trial, cohort, survey, animal, ...), population (human / animal / cell /
+   unknown), sample size when stated, journal or body when named;
+4. gives every sentence its **study in scope** (a study mentioned in it, else the latest one
+   mentioned before it, else — in a lede that states a finding before naming its study — the
+   first one after it) and discourse features: explicit references, result language, quoted
+   speech and who is quoted.
+
+Output: ``doc.spans["studies"]`` (one span per study, at its fullest description; label =
+design; extensions ``study_id``, ``design``, ``study_kind``, ``population``, ``study_n``,
+``study_body``, ``mentions``) and, on each sentence span, ``study`` (the id in scope or None),
+``study_relation`` (``mention`` / ``before`` / ``after``) and ``discourse`` (model features).
+Cue lists are data: ``resources/study_cues.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from kratom_nlp.pipeline import extensions  # noqa: F401
+from kratom_nlp.resources import CueResources, StudyCues
+
+DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observational",
+               "regulatory", "unspecified")
+_NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
+_N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
+_QUOTES = "\"“”"
+
+
+@dataclass
+class Mention:
+    """One mention of a study inside a sentence (token offsets)."""
+
+    start: int
+    end: int
+    sentence: int
+    role: str  # new | ref | model
+    design: str = "unspecified"
+    kind: str = "other"
+    population: str = "unknown"
+    n: int | None = None
+    body: str | None = None
+    marked_other: bool = False  # "another", "a previous", "one earlier" ...
+
+    @property
+    def informative(self) -> int:
+        return (self.design != "unspecified") * 4 + (self.n is not None) * 2 + bool(self.body)
+
+
+@dataclass
+class Study:
+    id: str
+    mentions: list[Mention] = field(default_factory=list)
+
+    def best(self) -> Mention:
+        """The fullest description: most informative, earliest on a tie."""
+        return max(self.mentions, key=lambda m: (m.informative, m.role != "ref",
+                                                 -m.sentence, -m.start))
+
+    @property
+    def design(self) -> str:
+        designs = [m.design for m in self.mentions]
+        return next((d for d in DESIGN_RANK if d in designs), "unspecified")
+
+
+class StudyFinder:
+    """The ``kratom_studies`` component (see the module doc)."""
+
+    def __init__(self, nlp: Language, cues: CueResources, max_gap: int = 12) -> None:
+        self.c: StudyCues = cues.study_cues
+        self.max_gap = max_gap
+        make = nlp.make_doc
+
+        def docs(phrases: Any) -> list[Doc]:
+            return [make(p) for p in sorted(set(phrases)) if p.strip()]
+
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.matcher.add("DESC", docs(self.c.description_verbs))
+        self.matcher.add("MODEL", docs(self.c.model_phrases))
+        self.matcher.add("REF", docs(self.c.reference_phrases))
+        self.matcher.add("VENUE", docs(self.c.venue_openers))
+        for design, phrases in self.c.design_cues.items():
+            self.matcher.add(f"D|{design}", docs(phrases))
+        for kind, phrases in self.c.kind_cues.items():
+            self.matcher.add(f"K|{kind}", docs(phrases))
+        self.journals = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.journals.add("JOURNAL", docs(self.c.journals))
+
+    # ------------------------------------------------------------------ per sentence
+    def __call__(self, doc: Doc) -> Doc:
+        sents = list(doc.spans.get("sentences", []))
+        lower = [t.lower_ for t in doc]
+        lemma = [t.lemma_.lower() for t in doc]
+        pos = [t.pos_ for t in doc]
+        matches: dict[str, list[tuple[int, int]]] = {}
+        for m_id, s, e in self.matcher(doc):
+            matches.setdefault(doc.vocab.strings[m_id], []).append((s, e))
+        for _, s, e in self.journals(doc):
+            matches.setdefault("JOURNAL", []).append((s, e))
+        for key in matches:
+            matches[key].sort()
+        mentions: list[list[Mention]] = []
+        for i, sent in enumerate(sents):
+            mentions.append(self._mentions(doc, i, sent, lower, lemma, pos, matches))
+        studies = self._cluster(mentions)
+        self._write(doc, sents, studies, mentions, lower, matches)
+        return doc
+
+    @staticmethod
+    def _in(matches: dict[str, list[tuple[int, int]]], key: str, start: int,
+            end: int) -> list[tuple[int, int]]:
+        return [(s, e) for s, e in matches.get(key, ()) if start <= s and e <= end]
+
+    def _mentions(self, doc: Doc, i: int, sent: Span, lower: list[str], lemma: list[str],
+                  pos: list[str], matches: dict[str, list[tuple[int, int]]]) -> list[Mention]:
+        c = self.c
+        start, end = sent.start, sent.end
+        words = set(lower[start:end])
+        future = bool(words & c.future_words) and not any(
+            w in words for w in ("found", "showed", "shows", "finds", "reported", "suggests"))
+        out: list[Mention] = []
+        taken: set[int] = set()
+        for t in range(start, end):
+            if lower[t] not in c.study_nouns or pos[t] == "VERB" or t in taken:
+                continue
+            if lower[t] in ("research", "report", "review", "analysis", "series") and \
+                    not self._research_like(t, start, lower):
+                continue
+            a = t
+            while a > start and (pos[a - 1] in ("ADJ", "NUM", "PROPN", "NOUN", "ADV", "DET",
+                                                "PRON") or lower[a - 1] in ("-", "'s"))\
+                    and t - a < 7 and lower[a - 1] not in c.study_nouns:
+                a -= 1
+            left = lower[a:t]
+            plural = lower[t] in c.generic_plural
+            if future or (plural and any(w in c.not_a_mention_before for w in left)):
+                continue
+            if plural and not any(
+                    w in ("the", "these", "those", "two", "three", "both", "our", "their",
+                          "multiple", "its") or _NUM_RE.match(w) for w in left):
+                continue
+            b = self._extend_right(t + 1, end, lower, pos)
+            role = "ref" if any(w in ("the", "this", "that", "our", "their", "its", "his",
+                                      "her", "these") for w in left) else "new"
+            m = Mention(a, b, i, role)
+            m.marked_other = any(w in ("another", "second", "separate", "one", "earlier",
+                                       "previous", "prior", "past", "other", "larger",
+                                       "landmark", "older") or re.fullmatch(r"(19|20)\d\d", w)
+                                 for w in left)
+            self._describe(doc, m, sent, lower, matches)
+            taken.update(range(a, b))
+            out.append(m)
+        for key, role in (("DESC", "new"), ("MODEL", "model")):
+            for s, e in self._in(matches, key, start, end):
+                if s in taken or future:
+                    continue
+                if key == "DESC" and not self._has_count(s, min(end, e + 8), lower, pos):
+                    continue
+                if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
+                    continue
+                b = self._extend_right(e, end, lower, pos) if key == "MODEL" else \
+                    self._extend_object(e, end, lower)
+                m = Mention(s, min(end, b), i, role)
+                self._describe(doc, m, sent, lower, matches)
+                if key == "MODEL":
+                    m.design = "preclinical"
+                taken.update(range(m.start, m.end))
+                out.append(m)
+        return out
+
+    @staticmethod
+    def _research_like(t: int, start: int, lower: list[str]) -> bool:
+        """"the research", "new research", "a review of" — not "research shows" alone."""
+        prev = lower[t - 1] if t > start else ""
+        return prev in ("the", "this", "new", "a", "an", "recent", "our", "their", "his",
+                        "her", "case", "systematic", "its", "latest", "published")
+
+    def _has_count(self, s: int, e: int, lower: list[str], pos: list[str]) -> bool:
+        return any((_NUM_RE.match(lower[j]) or lower[j] in self.c.number_words)
+                   and any(lower[k] in self.c.count_nouns for k in range(j + 1, min(e, j + 4)))
+                   for j in range(s, e))
+
+    @staticmethod
+    def _extend_object(b: int, end: int, lower: list[str]) -> int:
+        """Over the object of a description verb, to the next clause break."""
+        k = b
+        while k < end and k - b < 14 and lower[k] not in (",", ";", ".", ":", "(", ")", "\"",
+                                                         "“", "”", "and", "who", "which"):
+            k += 1
+        return k
+
+    @staticmethod
+    def _extend_right(b: int, end: int, lower: list[str], pos: list[str]) -> int:
+        """Over "of 412 adults", "in mice", "involving 90 children aged 6 to 11"."""
+        if b < end and lower[b] in ("of", "in", "involving", "among", "with", "including",
+                                    "on", "that", "which", "who", "followed", "enrolled"):
+            k = b + 1
+            while k < end and k - b < 12 and lower[k] not in (",", ";", ".", ":", "(", ")",
+                                                             "\"", "“", "”"):
+                k += 1
+            return k
+        return b
+
+    def _describe(self, doc: Doc, m: Mention, sent: Span, lower: list[str],
+                  matches: dict[str, list[tuple[int, int]]]) -> None:
+        c = self.c
+        s_start, s_end = sent.start, sent.end
+        local = self._designs(matches, m.start, m.end)
+        whole = self._designs(matches, s_start, s_end)
+        span_words = set(lower[m.start:m.end])
+        sent_words = set(lower[s_start:s_end])
+        animal = bool(span_words & c.animal_words) or (
+            m.role == "model" and bool(sent_words & c.animal_words))
+        if animal or local.get("preclinical"):
+            m.design = "preclinical"
+        else:
+            designs = [d for d in c.design_priority if local.get(d)] or \
+                [d for d in c.design_priority if whole.get(d) and d != "preclinical"]
+            m.design = designs[0] if designs else "unspecified"
+        kinds = [k for k, _ in c.kind_cues.items() if self._in(matches, f"K|{k}", m.start, m.end)]
+        kinds += [k for k in c.kind_cues if k not in kinds
+                  and self._in(matches, f"K|{k}", s_start, s_end)]
+        m.kind = self._kind(m.design, kinds)
+        if m.design == "preclinical":
+            m.population = "animal" if (span_words | sent_words) & c.animal_words else "cell"
+        elif (span_words | sent_words) & c.human_words or m.design in (
+                "clinical_trial", "observational", "systematic_review"):
+            m.population = "human"
+        m.n = self._count(m.start, s_end, lower)
+        m.body = self._venue(doc, s_start, s_end, matches)
+        if m.design == "unspecified" and m.n is not None and m.population == "human":
+            # people counted and studied without a comparison the text names: observational
+            m.design = "observational"
+            m.kind = "single_arm" if "single_arm" in kinds else "other"
+
+    def _designs(self, matches: dict[str, list[tuple[int, int]]], a: int,
+                 b: int) -> dict[str, bool]:
+        return {d: bool(self._in(matches, f"D|{d}", a, b)) for d in self.c.design_cues}
+
+    @staticmethod
+    def _kind(design: str, kinds: list[str]) -> str:
+        allowed = {
+            "systematic_review": ("meta_analysis", "systematic_review", "review"),
+            "clinical_trial": ("randomised_trial", "controlled_trial", "single_arm", "trial"),
+            "preclinical": ("animal", "cell", "lab"),
+            "observational": ("cohort", "case_control", "cross_sectional", "survey",
+                              "case_report", "case_series", "records_analysis", "single_arm"),
+            "regulatory": ("adverse_event_reports",),
+        }.get(design, ())
+        for k in kinds:
+            if k in allowed:
+                return k
+        return {"clinical_trial": "trial", "preclinical": "animal"}.get(design, "other")
+
+    def _count(self, a: int, end: int, lower: list[str]) -> int | None:
+        """The first "<number> <people/animals>" after the mention start (same sentence)."""
+        for j in range(a, min(end, a + 25)):
+            w = lower[j]
+            value = None
+            if _NUM_RE.match(w):
+                value = int(w.replace(",", ""))
+            elif w in self.c.number_words:
+                value = self.c.number_words[w]
+            if value is None or value <= 0 or value in range(1900, 2100):
+                continue
+            if any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
+                return value
+        return None
+
+    def _venue(self, doc: Doc, a: int, b: int,
+               matches: dict[str, list[tuple[int, int]]]) -> str | None:
+        found = self._in(matches, "JOURNAL", a, b)
+        if found:
+            s, e = max(found, key=lambda x: x[1] - x[0])
+            return doc[s:e].text
+        for _s, e in self._in(matches, "VENUE", a, b):
+            k = e
+            if k < b and doc[k].lower_ == "the" and k + 1 < b and doc[k + 1].lower_ == "journal":
+                k += 2
+            j = k
+            while j < b and (doc[j].is_title or doc[j].is_upper or doc[j].lower_ in (
+                    "of", "and", "&", "the", "for", "in", "on")) and j - k < 10:
+                j += 1
+            while j > k and doc[j - 1].lower_ in ("of", "and", "&", "the", "for", "in", "on"):
+                j -= 1
+            if j > k:
+                return doc[k:j].text
+        return None
+
+    # ------------------------------------------------------------------ studies
+    def _cluster(self, mentions: list[list[Mention]]) -> list[Study]:
+        studies: list[Study] = []
+        recent: list[Study] = []  # most recently mentioned first
+        for ms in mentions:
+            for m in ms:
+                target = None
+                if not m.marked_other:
+                    if m.role == "ref":
+                        target = next((st for st in recent if self._compatible(st, m)), None)
+                    elif recent and self._continues(recent[0], m):
+                        target = recent[0]
+                if target is None:
+                    target = Study(f"s{len(studies) + 1}")
+                    studies.append(target)
+                target.mentions.append(m)
+                if target in recent:
+                    recent.remove(target)
+                recent.insert(0, target)
+        return studies
+
+    @staticmethod
+    def _compatible(study: Study, m: Mention) -> bool:
+        design = study.design
+        if m.design == "unspecified" or design == "unspecified":
+            return not (m.population == "animal" and design not in ("preclinical",
+                                                                     "unspecified"))
+        if (m.design == "preclinical") != (design == "preclinical"):
+            return False
+        return m.design == design or m.role == "ref"
+
+    def _continues(self, study: Study, m: Mention) -> bool:
+        last = study.mentions[-1]
+        if m.sentence - last.sentence > self.max_gap or not self._compatible(study, m):
+            return False
+        if m.design != "unspecified" and study.design != "unspecified" and \
+                m.design != study.design:
+            return False
+        ns = {x.n for x in study.mentions if x.n is not None}
+        return not (m.n is not None and ns and m.n not in ns)
+
+    # ------------------------------------------------------------------ output
+    def _write(self, doc: Doc, sents: list[Span], studies: list[Study],
+               mentions: list[list[Mention]], lower: list[str],
+               matches: dict[str, list[tuple[int, int]]]) -> None:
+        spans: list[Span] = []
+        by_sentence: dict[int, str] = {}
+        for st in studies:
+            best = st.best()
+            span = Span(doc, best.start, best.end, label=st.design)
+            design = st.design
+            kinds = [m.kind for m in st.mentions if m.design == design]
+            span._.study_id = st.id
+            span._.design = design
+            span._.study_kind = next((k for k in kinds if k not in ("other", "trial",
+                                                                   "animal")),
+                                     kinds[0] if kinds else "other")
+            pops = [m.population for m in st.mentions if m.population != "unknown"]
+            span._.population = ("animal" if "animal" in pops and design == "preclinical"
+                                 else pops[0] if pops else "unknown")
+            span._.study_n = next((m.n for m in st.mentions if m.n is not None), None)
+            span._.study_body = next((m.body for m in st.mentions if m.body), None)
+            span._.mentions = [[doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1])]
+                               for m in st.mentions]
+            spans.append(span)
+            for m in st.mentions:
+                by_sentence[m.sentence] = st.id
+        doc.spans["studies"] = spans
+        first_at = {}
+        for st in studies:
+            first_at[st.id] = min(m.sentence for m in st.mentions)
+        design_of = {st.id: st.design for st in studies}
+        current: str | None = None
+        first_study = studies[0].id if studies else None
+        speech = self._speech(doc, sents, lower)
+        for i, sent in enumerate(sents):
+            relation = None
+            sid = by_sentence.get(i)
+            if sid is not None:
+                current, relation = sid, "mention"
+            elif current is not None:
+                sid, relation = current, "before"
+            elif first_study is not None:
+                sid, relation = first_study, "after"
+            sent._.study = sid
+            sent._.study_relation = relation
+            feats = self._features(sent, sid, relation, design_of, first_at, i, lower, matches)
+            feats.update(speech[i])
+            sent._.discourse = feats
+
+    def _speech(self, doc: Doc, sents: list[Span], lower: list[str]
+                ) -> list[dict[str, float | str]]:
+        """Quoted speech across sentences: is the sentence inside a quotation opened earlier,
+        who is attributed in it or next to it (a named person, a pronoun, a professional)."""
+        c = self.c
+        pos = [t.pos_ for t in doc]
+        attrs: list[dict[str, bool]] = []
+        open_before: list[bool] = []
+        state = False
+        for sent in sents:
+            open_before.append(state)
+            text = sent._.text or sent.text
+            for ch in text:
+                if ch == "“":
+                    state = True
+                elif ch == "”":
+                    state = False
+                elif ch == "\"":
+                    state = not state
+            a, b = sent.start, sent.end
+            verbs = [j for j in range(a, b) if lower[j] in c.attribution_words]
+            near = {k for j in verbs for k in range(max(a, j - 4), min(b, j + 5))}
+            attrs.append({
+                "any": bool(verbs),
+                "name": any(pos[k] == "PROPN" for k in near),
+                "pron": any(lower[k] in ("he", "she", "they") for k in near),
+                "expert": bool({lower[k] for k in range(a, b)} & c.expert_words),
+                "patient": any(lower[k] in ("patient", "retiree", "mother", "father",
+                                            "husband", "wife", "daughter", "son")
+                               for k in range(a, b)),
+            })
+        out: list[dict[str, float | str]] = []
+        for i, sent in enumerate(sents):
+            f: dict[str, float | str] = {}
+            here = attrs[i]
+            f["q_open_before"] = float(open_before[i])
+            f["q_said_name"] = float(here["name"] and here["any"])
+            f["q_said_pron"] = float(here["pron"] and here["any"])
+            prev = attrs[i - 1] if i > 0 else None
+            nxt = attrs[i + 1] if i + 1 < len(sents) else None
+            if open_before[i] or (nxt is not None and i + 1 < len(open_before)
+                                  and open_before[i + 1]):
+                for tag, other in (("prev", prev), ("next", nxt)):
+                    if other is not None and other["any"]:
+                        f[f"q_{tag}_attr"] = 1.0
+                        if other["expert"]:
+                            f[f"q_{tag}_expert"] = 1.0
+                        if other["patient"]:
+                            f[f"q_{tag}_patient"] = 1.0
+            first = lower[sent.start] if len(sent) else ""
+            f["narr_pronoun"] = float(first in ("he", "she"))
+            f["q_patient"] = float(here["patient"])
+            out.append(f)
+        return out
+
+    def _features(self, sent: Span, sid: str | None, relation: str | None,
+                  design_of: dict[str, str], first_at: dict[str, int], i: int,
+                  lower: list[str], matches: dict[str, list[tuple[int, int]]]
+                  ) -> dict[str, float | str]:
+        c = self.c
+        a, b = sent.start, sent.end
+        words = lower[a:b]
+        wset = set(words)
+        text = sent._.text or sent.text
+        feats: dict[str, float | str] = {}
+        if sid is not None:
+            design = design_of[sid]
+            feats["st_design"] = design
+            feats["st_relation"] = relation or "none"
+            feats[f"st_{relation}_design"] = design
+            gap = i - first_at[sid]
+            feats["st_gap"] = "0" if gap == 0 else "1-2" if 0 < gap <= 2 else \
+                "3-8" if 0 < gap <= 8 else "far" if gap > 8 else "lede"
+        refs = self._in(matches, "REF", a, b)
+        feats["ref_explicit"] = float(min(len(refs), 3))
+        feats["ref_results"] = float(min(sum(w in c.result_words for w in words), 5))
+        feats["ref_number"] = float(any(_NUM_RE.match(w) or w == "%" for w in words))
+        in_quote = any(q in text for q in _QUOTES)
+        feats["q_quote"] = float(in_quote)
+        feats["q_starts_quote"] = float(text[:1] in _QUOTES)
+        feats["q_said"] = float(bool(wset & c.attribution_words))
+        feats["q_expert"] = float(bool(wset & c.expert_words))
+        feats["q_first_person"] = float(bool(wset & {"i", "my", "me", "i'm", "i've"}))
+        feats["q_we"] = float(bool(wset & {"we", "our", "us", "we're", "we've"}))
+        if refs and sid is not None:
+            feats["ref_x_design"] = design_of[sid]
+        if sid is not None and (refs or feats["ref_results"] >= 2):
+            feats["results_x_design"] = design_of[sid]
+        if sid is not None and feats["q_said"] and feats["q_expert"]:
+            feats["said_x_design"] = design_of[sid]
+        return feats
+
+
+@Language.factory("kratom_studies", default_config={"cues": {"@misc": "kratom.cues.v1"},
+                                                    "max_gap": 12})
+def make_studies(nlp: Language, name: str, cues: CueResources, max_gap: int) -> StudyFinder:
+    return StudyFinder(nlp, cues, max_gap)
