@@ -1,6 +1,7 @@
 """End-to-end evaluation of the analyzer on gold articles, the way users run it.
 
-The pipeline reads each gold article's text; predicted claims are aligned to gold sentences by
+The pipeline reads each gold article's text the way ``kratom-nlp analyze`` does
+(:func:`kratom_nlp.api.analyze_many`: normalised view, long texts in pieces); predicted claims are aligned to gold sentences by
 character overlap; every field is then scored against the gold labels:
 
 * claim detection: precision / recall / F1 over all sentences;
@@ -71,7 +72,8 @@ def load_articles(corpus: str, splits: list[str], *, corpus_dir: str | None = No
 def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> dict[str, Any]:
     from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-    from kratom_nlp.outputs.contract import doc_to_analysis
+    from kratom_nlp.api import analyze_many
+    from kratom_nlp.ingest import read_text
 
     gold_claim, pred_claim = [], []
     ev_g, ev_p, st_g, st_p = [], [], [], []
@@ -80,10 +82,10 @@ def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> 
     analyses = []
     t0 = time.perf_counter()
     n_words = 0
-    docs = nlp.pipe((a["text"] for a in articles), batch_size=batch_size)
-    for art, doc in zip(articles, docs, strict=True):
-        n_words += len(doc)
-        analysis = doc_to_analysis(doc, source=art["id"])
+    docs = (read_text(a["text"], source=a["id"]) for a in articles)
+    for art, analysis in zip(articles, analyze_many(docs, nlp, batch_size=batch_size),
+                             strict=True):
+        n_words += len(art["text"].split())
         analyses.append(analysis)
         for s, c in zip(art["sentences"], align(art, analysis), strict=True):
             gold_claim.append(s["claim"])

@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=None, help="public data (default ../shared/data)")
     ap.add_argument("--real-data-dir", default=None, help="FakeHealth real_news folder")
     ap.add_argument("--write", action="store_true", help="train the winners into models/")
+    ap.add_argument("--write-only", action="store_true",
+                    help="train the winners recorded in OUT.json into models/ (no grid)")
     ap.add_argument("--out", default="eval/results/selection")
     args = ap.parse_args(argv)
 
@@ -95,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
              for c, t in (("kratom_claims", "claim"), ("kratom_evidence", "evidence"),
                           ("kratom_strength", "strength"))}
     nlp = build_pipeline(overrides=rules)
+    if args.write_only:
+        winners = json.loads(Path(args.out).with_suffix(".json").read_text("utf-8"))["winners"]
+        write_winners(winners, nlp, args, train_model)
+        return 0
     t0 = time.time()
     dev = {"real": D.real_rows(nlp, ("dev",), args.real_data_dir),
            "written": D.gold_rows(nlp, ("dev",))}
@@ -148,14 +154,20 @@ def main(argv: list[str] | None = None) -> int:
     out.with_suffix(".md").write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     if args.write:
-        for task, best in winners.items():
-            train_model(task, "sklearn", best["data"], data_dir=args.data_dir,
-                        real_data_dir=args.real_data_dir, params=best["params"], nlp=nlp,
-                        make_default=True, log=log,
-                        command=f"python eval/select_models.py --write  # {task}: "
-                                f"--data {best['data']} {json.dumps(best['params'])}")
-        log("wrote the winners into models/ and made them the defaults")
+        write_winners(winners, nlp, args, train_model)
     return 0
+
+
+def write_winners(winners: dict[str, dict[str, Any]], nlp: Any, args: Any,
+                  train_model: Any) -> None:
+    """Train each task's winner into models/<task>-sklearn and make it the default."""
+    for task, best in winners.items():
+        train_model(task, "sklearn", best["data"], data_dir=args.data_dir,
+                    real_data_dir=args.real_data_dir, params=best["params"], nlp=nlp,
+                    make_default=True, log=log,
+                    command=f"python eval/select_models.py --write-only  # {task}: "
+                            f"--data {best['data']} {json.dumps(best['params'])}")
+    log("wrote the winners into models/ and made them the defaults")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any
 from spacy.language import Language
 
 from kratom_nlp.ingest import Document, read_path, read_text
+from kratom_nlp.text.normalize import Normalized, normalize
 
 
 def load(config: str | Path | None = None) -> Language:
@@ -18,14 +19,113 @@ def load(config: str | Path | None = None) -> Language:
     return load_pipeline(str(config) if config else None)
 
 
+MAX_PIECE_CHARS = 100_000
+"""Longer texts are analysed in pieces of at most this many characters, cut at line ends (the
+pipeline's memory grows with the length of a document; spaCy refuses more than 1,000,000)."""
+
+
+def pieces(text: str, limit: int | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` pieces of ``text`` no longer than ``limit`` (default
+    :data:`MAX_PIECE_CHARS`), cut after a line end when there is one, else after a space, else
+    anywhere."""
+    limit = limit or MAX_PIECE_CHARS
+    out = []
+    start, n = 0, len(text)
+    while n - start > limit:
+        cut = text.rfind("\n", start, start + limit)
+        if cut <= start:
+            cut = text.rfind(" ", start, start + limit)
+        cut = start + limit if cut <= start else cut + 1
+        out.append((start, cut))
+        start = cut
+    out.append((start, n))
+    return out
+
+
+def _remap(analysis: dict[str, Any], norm: Normalized, shift: int) -> None:
+    """Offsets of a piece's analysis (normalised text, from ``shift``) → original offsets."""
+    original = norm.original
+
+    def fix(obj: dict[str, Any]) -> None:
+        a, b = norm.span(obj["start"] + shift, obj["end"] + shift)
+        obj["start"], obj["end"] = a, b
+        if "text" in obj:
+            obj["text"] = original[a:b]
+
+    for claim in analysis["claims"]:
+        fix(claim)
+        for cue in claim["evidence"]["cues"]:
+            fix(cue)
+    for study in analysis.get("studies", []):
+        fix(study)
+        study["mentions"] = [list(norm.span(m[0] + shift, m[1] + shift))
+                             for m in study.get("mentions", [])]
+
+
+def finish_analysis(parts: list[tuple[int, dict[str, Any]]], document: Document,
+                    norm: Normalized, nlp: Language) -> dict[str, Any]:
+    """One analysis from the analyses of a document's pieces: offsets into the original
+    text, claims and studies numbered across pieces, the summary over all of them."""
+    from kratom_nlp.grading.summary import summarize
+
+    claims: list[dict[str, Any]] = []
+    studies: list[dict[str, Any]] = []
+    warnings = list(document.warnings) + norm.warnings()
+    sentences = 0
+    for shift, part in parts:
+        _remap(part, norm, shift)
+        study_ids: dict[str, str] = {}
+        for st in part.get("studies", []):
+            study_ids[st["id"]] = st["id"] = f"s{len(studies) + 1}"
+            studies.append(st)
+        claim_ids: dict[str, str] = {}
+        for c in part["claims"]:
+            claim_ids[c["id"]] = c["id"] = f"c{len(claims) + 1}"
+            if c["evidence"].get("study"):
+                c["evidence"]["study"] = study_ids.get(c["evidence"]["study"])
+            claims.append(c)
+        for st in part.get("studies", []):
+            st["claims"] = [claim_ids.get(x, x) for x in st.get("claims", [])]
+        sentences += int(part["summary"].get("sentences", 0))
+        warnings += [w for w in part.get("warnings", []) if w not in warnings]
+    if len(parts) > 1:
+        warnings.append(f"a long document ({len(norm.original):,} characters) was analysed "
+                        f"in {len(parts)} pieces cut at line ends (or spaces); evidence is not "
+                        "carried across a cut")
+    rules = nlp.get_pipe("kratom_overclaim").rules if "kratom_overclaim" in nlp.pipe_names \
+        else None
+    first = parts[0][1]
+    return {**first, "text": norm.original, "warnings": warnings, "claims": claims,
+            "studies": studies, "summary": summarize(claims, sentences=sentences, rules=rules)}
+
+
 def analyze_document(document: Document, nlp: Language | None = None) -> dict[str, Any]:
-    """Analyse one ingested document; returns the analysis contract dict."""
+    """Analyse one ingested document; returns the analysis contract dict.
+
+    The pipeline reads a normalised view of the text (invisible characters removed, look-alike
+    letters folded; :mod:`kratom_nlp.text.normalize`), in pieces when it is very long; every
+    offset of the analysis indexes ``document.text`` as given."""
     from kratom_nlp.outputs.contract import doc_to_analysis
 
     nlp = nlp or load()
-    doc = nlp(document.text)
-    return doc_to_analysis(doc, source=document.source, language=document.language,
-                           warnings=list(document.warnings))
+    norm = normalize(document.text)
+    parts = []
+    for a, b in pieces(norm.text):
+        doc = nlp(norm.text[a:b])
+        parts.append((a, doc_to_analysis(doc, source=document.source,
+                                         language=document.language, warnings=[])))
+    return finish_analysis(parts, document, norm, nlp)
+
+
+def analysis_of_doc(doc: Any, document: Document, norm: Normalized,
+                    nlp: Language) -> dict[str, Any]:
+    """The analysis of a document processed in one piece (``nlp.pipe`` over
+    ``normalize(document.text).text``)."""
+    from kratom_nlp.outputs.contract import doc_to_analysis
+
+    part = doc_to_analysis(doc, source=document.source, language=document.language,
+                           warnings=[])
+    return finish_analysis([(0, part)], document, norm, nlp)
 
 
 def analyze(text: str | None = None, *, path: str | Path | None = None,
@@ -39,15 +139,21 @@ def analyze(text: str | None = None, *, path: str | Path | None = None,
 
 def analyze_many(documents: Iterable[Document], nlp: Language | None = None, *,
                  batch_size: int = 32, n_process: int = 1) -> Iterator[dict[str, Any]]:
-    """Stream analyses of many documents through ``nlp.pipe``."""
-    from kratom_nlp.outputs.contract import doc_to_analysis
-
+    """Stream analyses of many documents through ``nlp.pipe`` (the normalised text; a
+    document too long for one piece is analysed on its own, in pieces)."""
     nlp = nlp or load()
 
-    def pairs() -> Iterator[tuple[str, Document]]:
+    def pairs() -> Iterator[tuple[str, tuple[Document, Normalized | None]]]:
         for d in documents:
-            yield d.text, d
+            norm = normalize(d.text)
+            if len(norm.text) > MAX_PIECE_CHARS:
+                yield "", (d, None)
+            else:
+                yield norm.text, (d, norm)
 
-    for doc, d in nlp.pipe(pairs(), as_tuples=True, batch_size=batch_size, n_process=n_process):
-        yield doc_to_analysis(doc, source=d.source, language=d.language,
-                              warnings=list(d.warnings))
+    for doc, (d, norm) in nlp.pipe(pairs(), as_tuples=True, batch_size=batch_size,
+                                   n_process=n_process):
+        if norm is None:  # too long for one piece
+            yield analyze_document(d, nlp)
+        else:
+            yield analysis_of_doc(doc, d, norm, nlp)

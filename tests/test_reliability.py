@@ -493,3 +493,88 @@ def test_predictions_accepted_unchanged_import_back(nlp, unlabelled, tmp_path, f
     res = cli("annotate", "import", path, "-o", tmp_path / "corpus.jsonl")
     assert res.exit_code == 0, res.output
     assert len(jsonl(tmp_path / "corpus.jsonl")) == len(predicted)
+
+
+# --------------------------------------------------------------------------- long, hidden
+def test_a_document_longer_than_one_piece_is_analysed_whole(nlp, monkeypatch):
+    """Documents over the piece size (spaCy refuses over 1,000,000 characters) are cut at
+    line ends, analysed piece by piece, and merged with offsets into the original text."""
+    from kratom_nlp import api
+    from kratom_nlp.ingest import read_text
+    from kratom_nlp.outputs.contract import validate_analysis
+
+    monkeypatch.setattr(api, "MAX_PIECE_CHARS", 3000)
+    para = ("Kratom relieves chronic back pain in most adults. The weather was mild that day, "
+            "and the market opened late.\n")
+    text = para * 120  # about 14,000 characters: five pieces
+    seen: list[int] = []
+    original = nlp.__class__.__call__
+
+    def spy(self, t, *a, **k):
+        seen.append(len(t))
+        return original(self, t, *a, **k)
+
+    monkeypatch.setattr(nlp.__class__, "__call__", spy)
+    analysis = api.analyze_document(read_text(text), nlp)
+    assert len(seen) >= 4 and max(seen) <= 3000
+    validate_analysis(analysis)
+    assert len(analysis["claims"]) == 120
+    assert [c["id"] for c in analysis["claims"]] == [f"c{i}" for i in range(1, 121)]
+    for c in analysis["claims"]:
+        assert text[c["start"]:c["end"]] == c["text"]
+    assert any("pieces" in w for w in analysis["warnings"])
+    assert analysis["summary"]["claims"] == 120
+
+
+def test_pieces_never_exceed_spacys_limit():
+    from kratom_nlp.api import MAX_PIECE_CHARS, pieces
+
+    text = ("word " * 50 + "\n") * 8000 + "x" * 250_000  # 2.3 MB, a 250 KB run of one word
+    parts = pieces(text)
+    assert parts[0][0] == 0 and parts[-1][1] == len(text)
+    assert all(b - a <= MAX_PIECE_CHARS for a, b in parts)
+    assert all(parts[i][1] == parts[i + 1][0] for i in range(len(parts) - 1))
+    assert MAX_PIECE_CHARS < 1_000_000
+
+
+@pytest.mark.parametrize("hidden", ["kra\u200btom", "kra\u00adtom", "kr\u0430tom",
+                                    "\u2060kratom"])
+def test_invisible_and_look_alike_characters_do_not_hide_a_claim(nlp, hidden):
+    from kratom_nlp.api import analyze
+
+    clean = analyze("Kratom relieves chronic back pain in adults.", nlp=nlp)
+    text = f"{hidden.capitalize() if hidden[0].isalpha() else hidden} relieves chronic back " \
+           "pain in adults."
+    got = analyze(text, nlp=nlp)
+    assert len(got["claims"]) == len(clean["claims"]) == 1
+    claim = got["claims"][0]
+    assert got["text"] == text and text[claim["start"]:claim["end"]] == claim["text"]
+    assert claim["overclaim"]["flag"] == clean["claims"][0]["overclaim"]["flag"]
+    assert any("hidden or look-alike" in w for w in got["warnings"])
+
+
+def test_a_bidi_override_does_not_change_the_evidence_level(nlp):
+    from kratom_nlp.api import analyze
+    from kratom_nlp.outputs.html import render_html
+
+    base = "In a randomized controlled trial, kratom relieved back pain in adults."
+    clean = analyze(base, nlp=nlp)
+    text = base.replace("randomized", "\u202erandomized\u202c")
+    got = analyze(text, nlp=nlp)
+    assert [c["evidence"]["level"] for c in got["claims"]] == \
+        [c["evidence"]["level"] for c in clean["claims"]]
+    for c in got["claims"]:
+        for cue in c["evidence"]["cues"]:
+            assert text[cue["start"]:cue["end"]] == cue["text"]
+    page = render_html(got)
+    assert "\u202e" not in page and "[U+202E]" in page
+
+
+def test_a_long_line_without_punctuation_is_cut_not_silently_empty(nlp):
+    from kratom_nlp.api import analyze
+
+    text = "kratom relieves chronic pain in adults and " * 4000  # 172,000 characters
+    got = analyze(text, nlp=nlp)
+    assert got["claims"], "a long unpunctuated line must not give a silent empty result"
+    assert any("longer than" in w for w in got["warnings"])
+    assert all(text[c["start"]:c["end"]] == c["text"] for c in got["claims"])

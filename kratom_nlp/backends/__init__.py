@@ -57,6 +57,16 @@ def transformer_backend(task: str, model: str | None = None, models_dir: str | N
     return learned_backend("transformer", task, model, root=models_dir, strict=strict)
 
 
+@registry.kratom_backends("kratom.ensemble.v1")
+def ensemble_backend(task: str, weights: dict[str, float] | None = None,
+                     models_dir: str | None = None, strict: bool = False) -> Any:
+    """A weighted average of the task's scikit-learn and transformer models (weights from the
+    manifest unless given)."""
+    from kratom_nlp.backends.learned.backends import learned_backend
+
+    return learned_backend("ensemble", task, root=models_dir, strict=strict, weights=weights)
+
+
 @registry.kratom_backends("kratom.default.v1")
 def default_backend(task: str, models_dir: str | None = None) -> Any:
     """The backend ``manifest.json`` names as the task's default (rules when none)."""

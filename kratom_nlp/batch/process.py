@@ -19,6 +19,7 @@ from typing import Any
 from spacy.language import Language
 
 from kratom_nlp.ingest import Document, InputError
+from kratom_nlp.text.normalize import Normalized, normalize
 
 __all__ = ["Outcome", "analyze_stream", "error_record", "tolerant_errors"]
 
@@ -109,29 +110,28 @@ def _fast_msgpack_codecs() -> Iterator[None]:
             reg.__dict__.pop("get_all", None)
 
 
-def _analysis(doc: Any, document: Document) -> dict[str, Any]:
-    from kratom_nlp.outputs.contract import doc_to_analysis
+def _finish(nlp: Language, doc_id: str, document: Document, doc: Any,
+            norm: Normalized) -> Outcome:
+    from kratom_nlp.api import analysis_of_doc
 
-    return doc_to_analysis(doc, source=document.source, language=document.language,
-                           warnings=list(document.warnings))
-
-
-def _finish(doc_id: str, document: Document, doc: Any) -> Outcome:
     try:
-        return Outcome(doc_id, document, analysis=_analysis(doc, document))
+        return Outcome(doc_id, document, analysis=analysis_of_doc(doc, document, norm, nlp))
     except Exception as exc:  # noqa: BLE001  (a bug must not end the batch)
         return Outcome(doc_id, document, error=error_record(doc_id, document.source, exc))
 
 
 def _alone(nlp: Language, handler: _DropErrors, doc_id: str, document: Document) -> Outcome:
+    """One document analysed on its own (dropped from a batch by an error, or too long for
+    one piece): the same path as ``kratom-nlp analyze``."""
+    from kratom_nlp.api import analyze_document
+
     handler.strict = True
     try:
-        doc = nlp(document.text)
+        return Outcome(doc_id, document, analysis=analyze_document(document, nlp))
     except Exception as exc:  # noqa: BLE001
         return Outcome(doc_id, document, error=error_record(doc_id, document.source, exc))
     finally:
         handler.strict = False
-    return _finish(doc_id, document, doc)
 
 
 def analyze_stream(nlp: Language, items: Iterable[tuple[str, Document]], *, n_process: int = 1,
@@ -141,22 +141,29 @@ def analyze_stream(nlp: Language, items: Iterable[tuple[str, Document]], *, n_pr
     ``items`` is consumed lazily, so it may be an endless stream; only the documents in flight
     (a few batches) are held.
     """
-    pending: OrderedDict[str, Document] = OrderedDict()
+    from kratom_nlp.api import MAX_PIECE_CHARS
+
+    pending: OrderedDict[str, tuple[Document, Normalized | None]] = OrderedDict()
 
     def feed() -> Iterator[tuple[str, str]]:
         for doc_id, document in items:
-            pending[doc_id] = document
-            yield document.text, doc_id
+            norm = normalize(document.text)
+            long = len(norm.text) > MAX_PIECE_CHARS
+            pending[doc_id] = (document, None if long else norm)
+            yield ("" if long else norm.text), doc_id
 
     with tolerant_errors(nlp) as handler, _fast_msgpack_codecs():
         stream = nlp.pipe(feed(), as_tuples=True, n_process=n_process, batch_size=batch_size)
         for doc, doc_id in stream:
             while pending:
-                pid, document = pending.popitem(last=False)
-                if pid == doc_id:
-                    yield _finish(pid, document, doc)
+                pid, (document, norm) = pending.popitem(last=False)
+                if pid == doc_id and norm is not None:
+                    yield _finish(nlp, pid, document, doc, norm)
                     break
-                yield _alone(nlp, handler, pid, document)  # dropped by the error handler
+                # dropped by the error handler, or too long for one piece
+                yield _alone(nlp, handler, pid, document)
+                if pid == doc_id:
+                    break
         while pending:
-            pid, document = pending.popitem(last=False)
+            pid, (document, _) = pending.popitem(last=False)
             yield _alone(nlp, handler, pid, document)

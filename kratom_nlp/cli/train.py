@@ -49,6 +49,12 @@ def train(
                                        help="Model folder (default models/<task>-<backend>)."),
     run_eval: bool = typer.Option(True, "--eval/--no-eval",
                                   help="Score the model on its protocol for the card."),
+    context: bool | None = typer.Option(None, "--context/--no-context",
+                                        help="Also read the previous sentence (default: "
+                                             "evidence only)."),
+    classifier: str | None = typer.Option(None, "--classifier",
+                                          help="scikit-learn: logreg or linearsvc."),
+    c_value: float | None = typer.Option(None, "--C", help="scikit-learn: regularisation C."),
 ) -> None:
     """Train a model for TASK and store it (weights, config.json, model card README.md)."""
     from kratom_nlp.errors import CorpusError, KratomError, UsageError
@@ -59,6 +65,12 @@ def train(
         params["lr"] = lr
     if max_length is not None:
         params["max_length"] = max_length
+    if context is not None:
+        params["context"] = context
+    if classifier is not None:
+        params["classifier"] = classifier
+    if c_value is not None:
+        params["C"] = c_value
     command = " ".join(
         [f"kratom-nlp train {task.value} --backend {backend.value} --data {data} --seed {seed}"]
         + ([f"--data-dir {data_dir}"] if data_dir else [])
@@ -68,6 +80,9 @@ def train(
         + ([f"--epochs {epochs}"] if epochs is not None else [])
         + ([f"--lr {lr}"] if lr is not None else [])
         + ([f"--max-length {max_length}"] if max_length is not None else [])
+        + (["--context" if context else "--no-context"] if context is not None else [])
+        + ([f"--classifier {classifier}"] if classifier else [])
+        + ([f"--C {c_value:g}"] if c_value is not None else [])
         + ([f"-o {output}"] if output else []))
     try:
         out = train_model(task.value, backend.value, data, data_dir=data_dir, corpus=corpus,
@@ -277,7 +292,7 @@ def models_list(models_dir: Path | None = typer.Option(None, "--models-dir")) ->
     for task in store.TASKS:
         entry = manifest.get(task) or {}
         for backend, folder in entry.items():
-            if backend == "default":
+            if backend == "default" or not isinstance(folder, str):
                 continue
             path = store.models_dir(models_dir) / folder
             try:

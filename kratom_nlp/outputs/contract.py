@@ -2,6 +2,7 @@
 
 The JSON Schema is ``kratom_nlp/resources/analysis.schema.json``; ``SCHEMA_VERSION`` follows
 semantic versioning (a new optional field is a minor change, a renamed or removed one a major).
+1.1.0 added ``studies`` (the studies the article describes) and ``claims[].evidence.study``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 
 def claim_to_dict(claim: Span, index: int) -> dict[str, Any]:
@@ -24,7 +25,8 @@ def claim_to_dict(claim: Span, index: int) -> dict[str, Any]:
         "substances": list(claim._.substances),
         "outcomes": list(claim._.outcomes),
         "evidence": {"level": claim._.evidence_level, "cues": list(claim._.evidence_cues),
-                     "from_context": bool(claim._.evidence_from_context)},
+                     "from_context": bool(claim._.evidence_from_context),
+                     "study": claim._.evidence_study},
         "strength": claim._.strength,
         "certainty": None if claim._.certainty is None else round(float(claim._.certainty), 2),
         "advice": bool(claim._.advice),
@@ -35,10 +37,23 @@ def claim_to_dict(claim: Span, index: int) -> dict[str, Any]:
     }
 
 
+def study_to_dict(study: Span, claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """A study span as an analysis-contract dict, with the ids of the claims that lean on it."""
+    sid = study._.study_id
+    return {
+        "id": sid, "start": study.start_char, "end": study.end_char, "text": study.text,
+        "design": study._.design or "unspecified", "kind": study._.study_kind or "other",
+        "population": study._.population or "unknown", "n": study._.study_n,
+        "body": study._.study_body, "mentions": [list(m) for m in study._.mentions],
+        "claims": [c["id"] for c in claims if c["evidence"].get("study") == sid],
+    }
+
+
 def doc_to_analysis(doc: Doc, *, source: str | None = None, language: str | None = None,
                     warnings: list[str] | None = None) -> dict[str, Any]:
     """Build the analysis dict of a document processed by the kratom_nlp pipeline."""
     claims = [claim_to_dict(c, i + 1) for i, c in enumerate(doc.spans.get("claims", []))]
+    studies = [study_to_dict(s, claims) for s in doc.spans.get("studies", [])]
     summary = dict(doc._.summary) if doc._.summary else {}
     if not summary:
         from kratom_nlp.grading import summarize
@@ -49,8 +64,10 @@ def doc_to_analysis(doc: Doc, *, source: str | None = None, language: str | None
         "source": source or doc._.source or "<text>",
         "text": doc.text,
         "language": language or doc._.language or "en",
-        "warnings": list(warnings if warnings is not None else doc._.warnings or []),
+        "warnings": [*(warnings or []), *[w for w in (doc._.warnings or [])
+                                          if w not in (warnings or [])]],
         "claims": claims,
+        "studies": studies,
         "summary": summary,
     }
 

@@ -46,12 +46,16 @@ LEVEL_DESCRIPTIONS: dict[str, str] = {
 OVERCLAIM_RED = "#b91c1c"
 
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")
+# Bidirectional controls would reorder the report around them: shown as visible markers.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def _esc(value: object) -> str:
-    """Escape any value for HTML text or a quoted attribute (control chars become U+FFFD)."""
+    """Escape any value for HTML text or a quoted attribute (control chars become U+FFFD,
+    bidirectional controls a visible ``[U+202E]`` marker)."""
     s = "" if value is None else str(value)
-    return html.escape(_BAD_CHARS.sub("\ufffd", s), quote=True)
+    s = _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", _BAD_CHARS.sub("\ufffd", s))
+    return html.escape(s, quote=True)
 
 
 def _esc_text(segment: str) -> str:
@@ -264,7 +268,7 @@ a:focus-visible,mark.claim:focus-visible{outline:3px solid #1d4ed8;outline-offse
 .warnings{background:#fff7e0;border:1px solid #e9c46a;border-radius:8px;padding:.6rem 1rem;
  margin:1rem 0}
 .warnings ul{margin:.2rem 0 0;padding-left:1.2rem}
-.article{font-family:Charter,"Bitstream Charter","Iowan Old Style",Georgia,"Times New Roman",serif;
+.article{unicode-bidi:isolate;font-family:Charter,"Bitstream Charter","Iowan Old Style",Georgia,"Times New Roman",serif;
  font-size:1.1rem;line-height:2;background:#fff;border:1px solid var(--line);border-radius:10px;
  padding:1.25rem 1.5rem;overflow-wrap:anywhere}
 /*LEVELS*/

@@ -13,6 +13,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from kratom_nlp.pipeline import extensions  # noqa: F401  (doc._.warnings)
 from kratom_nlp.text.geometry import BULLET_RE
 
 DEFAULT_ABBREVIATIONS: list[str] = [
@@ -70,14 +71,55 @@ def sentence_spans(text: str, abbreviations: frozenset[str]) -> list[tuple[int, 
     return spans
 
 
-class WebSentenceSegmenter:
-    """Sets ``token.is_sent_start`` from :func:`sentence_spans`."""
+def split_long(text: str, spans: list[tuple[int, int]], limit: int
+               ) -> tuple[list[tuple[int, int]], int]:
+    """Spans longer than ``limit`` characters cut into pieces (after ``;``, ``,`` or a space
+    near the limit); returns the spans and how many were cut."""
+    if limit <= 0:
+        return spans, 0
+    out: list[tuple[int, int]] = []
+    cut_count = 0
+    for a, b in spans:
+        if b - a <= limit:
+            out.append((a, b))
+            continue
+        cut_count += 1
+        while b - a > limit:
+            window = text[a:a + limit]
+            cut = max(window.rfind("; "), window.rfind(", "))
+            if cut < limit // 2:
+                cut = window.rfind(" ")
+            cut = limit if cut <= 0 else cut + 1
+            piece_end = a + cut
+            while piece_end > a and text[piece_end - 1].isspace():
+                piece_end -= 1
+            out.append((a, piece_end if piece_end > a else a + cut))
+            a += cut
+            while a < b and text[a].isspace():
+                a += 1
+        if a < b:
+            out.append((a, b))
+    return out, cut_count
 
-    def __init__(self, abbreviations: list[str]) -> None:
+
+class WebSentenceSegmenter:
+    """Sets ``token.is_sent_start`` from :func:`sentence_spans`; a sentence longer than
+    ``max_sentence_chars`` is cut into pieces (and the Doc gets a warning saying so)."""
+
+    def __init__(self, abbreviations: list[str], max_sentence_chars: int = 2000) -> None:
         self.abbreviations = frozenset(a.lower() for a in abbreviations)
+        self.max_sentence_chars = max_sentence_chars
 
     def __call__(self, doc: Doc) -> Doc:
-        starts = {s for s, _ in sentence_spans(doc.text, self.abbreviations)}
+        text = doc.text
+        spans, cut = split_long(text, sentence_spans(text, self.abbreviations),
+                                self.max_sentence_chars)
+        if cut:
+            doc._.warnings = [*doc._.warnings,
+                              f"{cut} sentence(s) longer than {self.max_sentence_chars} "
+                              "characters (no sentence punctuation) were cut into pieces "
+                              "to be analysed"]
+        starts = {s for s, _ in spans}
         for i, token in enumerate(doc):
             if i == 0:
                 token.is_sent_start = True
@@ -94,7 +136,8 @@ class WebSentenceSegmenter:
 
 @Language.factory(
     "kratom_segmenter",
-    default_config={"abbreviations": DEFAULT_ABBREVIATIONS},
+    default_config={"abbreviations": DEFAULT_ABBREVIATIONS, "max_sentence_chars": 2000},
 )
-def make_segmenter(nlp: Language, name: str, abbreviations: list[str]) -> WebSentenceSegmenter:
-    return WebSentenceSegmenter(abbreviations)
+def make_segmenter(nlp: Language, name: str, abbreviations: list[str],
+                   max_sentence_chars: int) -> WebSentenceSegmenter:
+    return WebSentenceSegmenter(abbreviations, max_sentence_chars)

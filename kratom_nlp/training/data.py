@@ -16,7 +16,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from kratom_nlp.backends.learned.features import Example
+from kratom_nlp.backends.learned.features import Example, features_of
 
 BACKEND_COMPONENTS = ("kratom_claims", "kratom_evidence", "kratom_strength", "kratom_overclaim")
 DATA_SOURCES = ("real", "gold", "pubmed", "insciout", "certainty")
@@ -63,14 +63,6 @@ def sentences_at(doc: Doc, offsets: Sequence[int]) -> list[Span | None]:
                                               < s.end_char), None)
                    or next((s for s in sents if s.start_char >= off), None))
     return out
-
-
-def features_of(span: Span | None) -> dict[str, float | str]:
-    """What the learned models see of a sentence besides its text: the rules' decisions and
-    cue counts, and the study and discourse features."""
-    if span is None:
-        return {}
-    return {**span._.rules.get("features", {}), **(span._.discourse or {})}
 
 
 def rule_features_at(doc: Doc, offsets: Sequence[int]) -> list[dict[str, float | str]]:

@@ -118,7 +118,8 @@ def fit_model(task: str, backend: str, rows: list[Row], *, seed: int = 0,
     examples = [r.example for r in rows]
     targets = [r.labels[task] for r in rows]
     weights = [float(r.meta.get("weight", 1.0)) for r in rows]
-    context = task in CONTEXT_TASKS
+    params = dict(params or {})
+    context = bool(params.pop("context", task in CONTEXT_TASKS))
     if backend == "sklearn":
         from kratom_nlp.training import sk
 

@@ -18,7 +18,7 @@ from spacy.tokens import Span
 from kratom_nlp.backends.base import ClaimPrediction, EvidencePrediction, StrengthPrediction
 from kratom_nlp.backends.learned import store
 from kratom_nlp.backends.learned.features import examples_for_spans, rules_of, sentence_of
-from kratom_nlp.backends.learned.models import FieldModel, load_field_model
+from kratom_nlp.backends.learned.models import EnsembleFieldModel, FieldModel, load_field_model
 from kratom_nlp.backends.rules import RulesBackend
 from kratom_nlp.errors import ModelError
 
@@ -196,38 +196,67 @@ def _try_load(folder: Path | None, task: str, name: str, root: str | Path | None
     return model
 
 
-def learned_backend(name: str, task: str, model: str | Path | None = None, *,
-                    root: str | Path | None = None, strict: bool = False) -> Any:
-    """A ``sklearn`` or ``transformer`` backend for ``task`` (claim, evidence, strength,
-    advice, certainty), falling back to the rules (with a warning) when its model is missing,
-    unless ``strict``. ``model`` is a model folder (a path, or a name in the models folder);
-    by default the manifest's entry is used. For ``strength`` the advice and certainty models
-    of the same backend come from the manifest too."""
-    if name not in store.LEARNED_BACKENDS:
-        raise ModelError(f"unknown learned backend {name!r}; choose sklearn or transformer")
-    if task not in store.TASKS:
-        raise ModelError(f"unknown task {task!r}; choose one of {', '.join(store.TASKS)}")
+def field_model(name: str, task: str, model: str | Path | None = None, *,
+                root: str | Path | None = None, strict: bool = False,
+                weights: dict[str, float] | None = None) -> FieldModel | None:
+    """The ``sklearn``, ``transformer`` or ``ensemble`` model of a task (None when it is not
+    there and not ``strict``). An ensemble's members and weights come from ``weights`` or the
+    manifest (``{"ensemble": {"sklearn": 0.7, "transformer": 0.3}}``)."""
+    if name == "ensemble":
+        weights = weights or store.ensemble_weights(task, root)
+        if not weights:
+            if strict:
+                raise ModelError(f"no ensemble for {task!r} in the manifest")
+            return None
+        members = []
+        for member, w in weights.items():
+            fm = _try_load(store.resolve_model_dir(member, task, None, root), task, member,
+                           root, strict)
+            if fm is None:
+                return None
+            members.append((fm, float(w)))
+        return EnsembleFieldModel(members)
     folder = store.resolve_model_dir(name, task, model, root)
     if model is not None and folder is None:
         raise ModelError(f"no model folder at {model} (looked in the working directory and in "
                          f"{store.models_dir(root)})")
-    if task in ("claim", "evidence"):
-        fm = _try_load(folder, task, name, root, strict)
-        if fm is None:
-            return _fallback(task, name, "not found" if folder is None else "not loadable")
-        return LearnedClaimBackend(fm) if task == "claim" else LearnedEvidenceBackend(fm)
+    return _try_load(folder, task, name, root, strict)
+
+
+def _backend_for(task: str, fields: dict[str, FieldModel | None]) -> Any:
+    if task == "claim":
+        return LearnedClaimBackend(fields["claim"]) if fields.get("claim") else None
+    if task == "evidence":
+        return LearnedEvidenceBackend(fields["evidence"]) if fields.get("evidence") else None
+    if all(fields.get(f) is None for f in ("strength", "advice", "certainty")):
+        return None
+    return LearnedStrengthBackend(fields.get("strength"), fields.get("advice"),
+                                  fields.get("certainty"))
+
+
+def learned_backend(name: str, task: str, model: str | Path | None = None, *,
+                    root: str | Path | None = None, strict: bool = False,
+                    weights: dict[str, float] | None = None) -> Any:
+    """A ``sklearn``, ``transformer`` or ``ensemble`` backend for ``task`` (claim, evidence,
+    strength, advice, certainty), falling back to the rules (with a warning) when its model is
+    missing, unless ``strict``. ``model`` is a model folder (a path, or a name in the models
+    folder); by default the manifest's entry is used. For ``strength`` the advice and certainty
+    models of the same backend come from the manifest too."""
+    if name not in store.LEARNED_BACKENDS:
+        raise ModelError(f"unknown learned backend {name!r}; choose one of "
+                         f"{', '.join(store.LEARNED_BACKENDS)}")
+    if task not in store.TASKS:
+        raise ModelError(f"unknown task {task!r}; choose one of {', '.join(store.TASKS)}")
     fields: dict[str, FieldModel | None] = {}
-    for field_name in ("strength", "advice", "certainty"):
-        if field_name == task:
-            fields[field_name] = _try_load(folder, task, name, root, strict)
-        elif task == "strength":
-            fields[field_name] = _try_load(store.resolve_model_dir(name, field_name, None, root),
-                                           field_name, name, root, False)
-        else:
-            fields[field_name] = None
-    if all(m is None for m in fields.values()):
-        return _fallback(task, name, "not found" if folder is None else "not loadable")
-    return LearnedStrengthBackend(fields["strength"], fields["advice"], fields["certainty"])
+    own = field_model(name, task, model, root=root, strict=strict, weights=weights)
+    fields[task] = own
+    if task == "strength":
+        for extra in ("advice", "certainty"):
+            fields[extra] = field_model(name, extra, root=root)
+    backend = _backend_for(task if task in ("claim", "evidence") else "strength", fields)
+    if backend is None:
+        return _fallback(task, name, "not found")
+    return backend
 
 
 def default_backend(task: str, root: str | Path | None = None) -> Any:
@@ -235,21 +264,14 @@ def default_backend(task: str, root: str | Path | None = None) -> Any:
     (strength, advice, certainty) follows its own default. The rules when nothing is stored."""
     if task not in store.TASKS:
         raise ModelError(f"unknown task {task!r}; choose one of {', '.join(store.TASKS)}")
-    if task in ("claim", "evidence"):
-        name = store.default_backend(task, root)
-        if name == "rules":
-            return RulesBackend()
-        return learned_backend(name, task, root=root)
+    wanted = ("strength", "advice", "certainty") if task == "strength" else (task,)
     fields: dict[str, FieldModel | None] = {}
-    for field_name in ("strength", "advice", "certainty"):
+    for field_name in wanted:
         name = store.default_backend(field_name, root)
-        use = field_name == task or task == "strength"
-        fields[field_name] = (_try_load(store.resolve_model_dir(name, field_name, None, root),
-                                        field_name, name, root, False)
-                              if use and name != "rules" else None)
-    if all(m is None for m in fields.values()):
-        return RulesBackend()
-    return LearnedStrengthBackend(fields["strength"], fields["advice"], fields["certainty"])
+        fields[field_name] = None if name == "rules" else field_model(name, field_name,
+                                                                       root=root)
+    backend = _backend_for(task if task in ("claim", "evidence") else "strength", fields)
+    return backend if backend is not None else RulesBackend()
 
 
 __all__ = ["LearnedClaimBackend", "LearnedEvidenceBackend", "LearnedStrengthBackend",

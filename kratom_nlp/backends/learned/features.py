@@ -44,12 +44,20 @@ def rules_of(span: Span) -> dict[str, Any]:
     return sentence_of(span)._.rules
 
 
+def features_of(sent: Span | None) -> dict[str, float | str]:
+    """What a learned model sees of a sentence besides its text: the rules' decisions and cue
+    counts (``kratom_sentences``) and the study and discourse features (``kratom_studies``).
+    Training and inference both read them through this function."""
+    if sent is None:
+        return {}
+    return {**sent._.rules.get("features", {}), **(sent._.discourse or {})}
+
+
 def examples_for_spans(spans: Sequence[Span]) -> list[Example]:
     """One :class:`Example` per span (a sentence span or a claim span)."""
     out = []
     for span in spans:
         sent = sentence_of(span)
         out.append(Example(text=sent._.text or sent.text, context=sent._.context or "",
-                           rules=dict(sent._.rules.get("features", {})),
-                           claim_type=span._.claim_type or None))
+                           rules=features_of(sent), claim_type=span._.claim_type or None))
     return out

@@ -204,6 +204,59 @@ class TransformerFieldModel(FieldModel):
         return e / e.sum(axis=1, keepdims=True)
 
 
+class EnsembleFieldModel(FieldModel):
+    """A weighted average of field models of one task (e.g. scikit-learn + transformer).
+
+    Members with the same labels are averaged directly. A member that only separates "none"
+    from the rest (a binary claim model: ``none`` / ``claim``) contributes to ``none`` and
+    shares the rest in proportion to the other members' distribution over the finer labels.
+    """
+
+    def __init__(self, members: Sequence[tuple[FieldModel, float]]) -> None:
+        if not members:
+            raise ModelError("an ensemble needs at least one member")
+        first = max(members, key=lambda m: len(m[0].labels))[0]
+        super().__init__(first.folder, {**first.meta, "backend": "ensemble"})
+        self.members = [(m, float(w)) for m, w in members]
+        total = sum(w for _, w in self.members)
+        if total <= 0:
+            raise ModelError("ensemble weights must be positive")
+        self.members = [(m, w / total) for m, w in self.members]
+        for m, _ in self.members:
+            if m.task != self.task:
+                raise ModelError(f"ensemble members disagree on the task: {m.task} vs "
+                                 f"{self.task}")
+        self.backend = "+".join(sorted({m.backend for m, _ in self.members}))
+
+    def predict(self, examples: Sequence[Example], cache: FeatureCache | None = None) -> Any:
+        if not examples:
+            return np.zeros((0, len(self.labels))) if self.labels else np.zeros(0)
+        outs = [(m, w, m.predict(examples, cache)) for m, w in self.members]
+        if not self.labels:
+            return sum(w * out for _, w, out in outs)
+        full = [(w, out) for m, w, out in outs if list(m.labels) == self.labels]
+        if not full:
+            raise ModelError("an ensemble needs a member with the finest labels")
+        fine = sum(w * out for w, out in full) / sum(w for w, _ in full)
+        result = np.zeros_like(fine)
+        for m, w, out in outs:
+            if list(m.labels) == self.labels:
+                result += w * out
+                continue
+            if set(m.labels) != {"none", "claim"} or "none" not in self.labels:
+                raise ModelError(f"cannot combine labels {m.labels} with {self.labels}")
+            j_none = self.labels.index("none")
+            p_none = out[:, list(m.labels).index("none")]
+            rest = fine.copy()
+            rest[:, j_none] = 0.0
+            norm = rest.sum(axis=1, keepdims=True)
+            norm[norm == 0] = 1.0
+            part = rest / norm * (1.0 - p_none)[:, None]
+            part[:, j_none] = p_none
+            result += w * part
+        return result
+
+
 @lru_cache(maxsize=32)
 def _load_cached(folder: str, root: str | None) -> FieldModel:
     path = Path(folder)

@@ -30,7 +30,7 @@ MODELS_ENV = "KRATOM_NLP_MODELS"
 MANIFEST_NAME = "manifest.json"
 METADATA_NAME = "metadata.json"
 TASKS: tuple[str, ...] = ("claim", "evidence", "strength", "advice", "certainty")
-LEARNED_BACKENDS: tuple[str, ...] = ("sklearn", "transformer")
+LEARNED_BACKENDS: tuple[str, ...] = ("sklearn", "transformer", "ensemble")
 
 
 def models_dir(path: str | Path | None = None) -> Path:
@@ -89,6 +89,28 @@ def default_backend(task: str, root: str | Path | None = None) -> str:
     return name
 
 
+def ensemble_weights(task: str, root: str | Path | None = None) -> dict[str, float] | None:
+    """The members of a task's ensemble and their weights (``{"sklearn": 0.7, ...}``)."""
+    entry = read_manifest(root).get(task) or {}
+    value = entry.get("ensemble") if isinstance(entry, dict) else None
+    if not isinstance(value, dict) or not value:
+        return None
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def set_default(task: str, backend: str, root: str | Path | None = None, *,
+                ensemble: dict[str, float] | None = None) -> Path:
+    """Name a task's default backend (and an ensemble's weights) in the manifest."""
+    data = read_manifest(root)
+    entry = data.setdefault(task, {})
+    if ensemble is not None:
+        entry["ensemble"] = {k: float(v) for k, v in ensemble.items()}
+    if backend != "rules" and backend not in entry:
+        raise ModelError(f"the manifest has no {backend!r} model for {task!r}")
+    entry["default"] = backend
+    return write_manifest(data, root)
+
+
 def resolve_model_dir(backend: str, task: str, model: str | Path | None = None,
                       root: str | Path | None = None) -> Path | None:
     """The model folder for ``task`` and ``backend``: ``model`` (a path, or a folder name in
@@ -102,7 +124,7 @@ def resolve_model_dir(backend: str, task: str, model: str | Path | None = None,
         return None
     entry = read_manifest(base).get(task) or {}
     folder = entry.get(backend) if isinstance(entry, dict) else None
-    if not folder:
+    if not folder or not isinstance(folder, str):
         return None
     cand = base / folder
     return cand if (cand / METADATA_NAME).is_file() else None
