@@ -1,8 +1,9 @@
 """End-to-end evaluation of the analyzer on gold articles, the way users run it.
 
 The pipeline reads each gold article's text the way ``kratom-nlp analyze`` does
-(:func:`kratom_nlp.api.analyze_many`: normalised view, long texts in pieces); predicted claims are aligned to gold sentences by
-character overlap; every field is then scored against the gold labels:
+(:func:`kratom_nlp.api.analyze_many`: normalised view, long texts in pieces); predicted claims
+are aligned to gold sentences by character overlap; every field is then scored against the gold
+labels:
 
 * claim detection: precision / recall / F1 over all sentences;
 * evidence level: accuracy and macro-F1 over the sentences both sides call claims;
