@@ -268,7 +268,8 @@ a:focus-visible,mark.claim:focus-visible{outline:3px solid #1d4ed8;outline-offse
 .warnings{background:#fff7e0;border:1px solid #e9c46a;border-radius:8px;padding:.6rem 1rem;
  margin:1rem 0}
 .warnings ul{margin:.2rem 0 0;padding-left:1.2rem}
-.article{unicode-bidi:isolate;font-family:Charter,"Bitstream Charter","Iowan Old Style",Georgia,"Times New Roman",serif;
+.article{unicode-bidi:isolate;
+ font-family:Charter,"Bitstream Charter","Iowan Old Style",Georgia,"Times New Roman",serif;
  font-size:1.1rem;line-height:2;background:#fff;border:1px solid var(--line);border-radius:10px;
  padding:1.25rem 1.5rem;overflow-wrap:anywhere}
 /*LEVELS*/
