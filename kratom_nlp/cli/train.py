@@ -291,6 +291,11 @@ def models_list(models_dir: Path | None = typer.Option(None, "--models-dir")) ->
     manifest = store.read_manifest(models_dir)
     for task in store.TASKS:
         entry = manifest.get(task) or {}
+        weights = entry.get("ensemble")
+        if isinstance(weights, dict):
+            mark = " (default)" if entry.get("default") == "ensemble" else ""
+            members = " + ".join(f"{b} {w:g}" for b, w in weights.items())
+            typer.echo(f"{task:10} {'ensemble':12} {members}{mark}")
         for backend, folder in entry.items():
             if backend == "default" or not isinstance(folder, str):
                 continue

@@ -452,6 +452,34 @@ def _lang(value: object) -> str:
     return s if re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", s) else "und"
 
 
+def _studies(analysis: dict) -> str:
+    """Each study the article describes, once, with the claims that lean on it."""
+    studies = analysis.get("studies") or []
+    if not studies:
+        return ""
+    number = {c.get("id"): i for i, c in enumerate(analysis.get("claims") or [], 1)}
+    rows = []
+    for st in studies:
+        facts = [str(st.get("kind") or "").replace("_", " ")]
+        if st.get("population") not in (None, "unknown"):
+            facts.append(str(st["population"]))
+        if isinstance(st.get("n"), int):
+            facts.append(f"n = {st['n']:,}")
+        if st.get("body"):
+            facts.append(str(st["body"]))
+        leans = [f"#{number[c]}" for c in st.get("claims") or [] if c in number]
+        design = _key(st.get("design"))
+        rows.append(
+            f'<tr><td>{_esc(st.get("id"))}</td><td class="quote">\u201c{_esc(st.get("text"))}'
+            f'\u201d</td><td><span class="chip lvl-{design}">{_esc(level_label(design))}'
+            f'</span></td><td>{_esc(" · ".join(f for f in facts if f))}</td>'
+            f'<td>{_esc(", ".join(leans) or "none")}</td></tr>')
+    return ('<section aria-labelledby="studies-h"><h2 id="studies-h">Studies described</h2>'
+            '<table class="claims"><thead><tr><th>id</th><th>Description</th><th>Design</th>'
+            '<th>Details</th><th>Claims that lean on it</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table></section>\n")
+
+
 def render_html(analysis: dict) -> str:
     """Render ``analysis`` as one self-contained, script-free HTML page."""
     body, placed = highlight_text(analysis)
@@ -474,7 +502,7 @@ def render_html(analysis: dict) -> str:
         f"<title>{_esc(title)}</title>\n<style>{_css()}</style>\n</head>\n<body>\n"
         '<div class="wrap">\n<header class="top"><p class="eyebrow">kratom_nlp report</p>'
         f"<h1>Health-claim analysis</h1>{_source(source)}</header>\n<main>\n"
-        f"{_summary(analysis)}\n{warn_html}{_legend()}\n"
+        f"{_summary(analysis)}\n{warn_html}{_studies(analysis)}{_legend()}\n"
         '<section aria-labelledby="text-h"><h2 id="text-h">Article text</h2>'
         f'<div class="article" lang="{_lang(analysis.get("language"))}">{body}</div>'
         "</section>\n"

@@ -12,6 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from kratom_nlp.outputs import level_label
+
 DEFAULT_WIDTH = 110
 CLAIM_MAX_CHARS = 160
 NARROW_WIDTH = 96
@@ -157,13 +159,40 @@ def _claims_stacked(analysis: dict) -> Group:
     return Group(*parts)
 
 
+def _studies(analysis: dict) -> RenderableType | None:
+    """Each study the article describes, once, with the claims that lean on it."""
+    studies = analysis.get("studies") or []
+    if not studies:
+        return None
+    number = {c.get("id"): i for i, c in enumerate(analysis.get("claims") or [], 1)}
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for st in studies:
+        facts = [level_label(st.get("design")), str(st.get("kind") or "").replace("_", " ")]
+        if st.get("population") not in (None, "unknown"):
+            facts.append(str(st["population"]))
+        if st.get("n"):
+            facts.append(f"n = {st['n']:,}")
+        if st.get("body"):
+            facts.append(_clean(st["body"]))
+        leans = [f"#{number[c]}" for c in st.get("claims") or [] if c in number]
+        line = Text(f"\u201c{_trim(_clean(st.get('text')), 120)}\u201d  ", style="italic")
+        line.append(" · ".join(f for f in facts if f), style=_style(str(st.get("design"))))
+        line.append("  claims: " + (", ".join(leans) if leans else "none"), style="dim")
+        grid.add_row(str(st.get("id", "")), line)
+    return Panel(grid, title="Studies described", title_align="left", expand=True)
+
+
 def build_renderable(analysis: dict, width: int = DEFAULT_WIDTH) -> RenderableType:
-    """The rich renderable for ``analysis``: header panel plus claims table (stacked if narrow)."""
+    """The rich renderable for ``analysis``: header panel, the studies described, and the
+    claims table (stacked if narrow)."""
     if width < NARROW_WIDTH:
         claims: RenderableType = _claims_stacked(analysis)
     else:
         claims = _claims_table(analysis, width)
-    return Group(_header(analysis), claims)
+    studies = _studies(analysis)
+    return Group(_header(analysis), *([studies] if studies else []), claims)
 
 
 def render_text(analysis: dict, *, width: int | None = None, color: bool = False) -> str:

