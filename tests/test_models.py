@@ -412,3 +412,27 @@ def test_train_cli_refuses_a_wrong_data_source(tmp_path):
     assert res.exit_code == 2
     assert "cannot train 'claim'" in res.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_the_plain_torch_minilm_matches_transformers():
+    """Stored transformer models run without `transformers` at inference; the logits agree
+    with Hugging Face's BertForSequenceClassification on the same weights."""
+    import torch
+
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.backends.learned.minilm import MiniLMClassifier
+    from kratom_nlp.backends.learned.models import base_model_path, load_transformer
+
+    folder = store.resolve_model_dir("transformer", "evidence")
+    if folder is None:
+        pytest.skip("no stored transformer model")
+    texts = ["Kratom cures depression.", "In a randomized trial of 412 adults, the drug cut "
+             "pain by a third compared with placebo, the researchers said."]
+    pairs = ["", "A new study was published today."]
+    net = MiniLMClassifier(folder / "encoder", base_model_path() / "model.safetensors", 128)
+    hf, tok = load_transformer(folder / "encoder")
+    with torch.inference_mode():
+        ours = net.logits(texts, pairs)
+        theirs = hf(**tok(texts, pairs, truncation=True, max_length=128, padding=True,
+                          return_tensors="pt")).logits
+    assert float((ours - theirs).abs().max()) < 1e-4

@@ -160,7 +160,9 @@ def test_multiprocessing_keeps_extensions(nlp):
 def test_config_override_changes_behaviour():
     from kratom_nlp.pipeline import build_pipeline
 
-    strict = build_pipeline(overrides={"components.kratom_claims.threshold": 1.01})
+    strict = build_pipeline(overrides={"components.kratom_claims.threshold": 1.01,
+                                       "components.kratom_claims.keep_promotional_advice":
+                                           False})
     doc = strict((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     assert len(doc.spans["claims"]) == 0
 

@@ -174,13 +174,14 @@ def _versions() -> dict[str, str]:
 
 
 def _benchmark_row(task: str, backend: str) -> dict[str, Any] | None:
-    """The benchmark's cross-validation figures for this task and backend, when present."""
-    path = Path("eval") / "results" / "models.json"
+    """The strength benchmark's PubMed cross-validation for this backend, when present
+    (``eval/results/strength.json``, ``python eval/benchmark_strength.py``)."""
+    path = Path("eval") / "results" / "strength.json"
     if task != "strength" or not path.is_file():
         return None
     try:
         res = json.loads(path.read_text(encoding="utf-8"))
-        return res["claim_strength_cv"]["results"][backend]
+        return res["recipes"][backend]["pubmed_cv"]
     except (KeyError, ValueError):
         return None
 
@@ -250,7 +251,7 @@ def model_card(config: dict[str, Any], meta: dict[str, Any], evaluation: dict[st
     bench = _benchmark_row(task, backend)
     if bench:
         lines += ["Claim strength on the PubMed conclusions, 5-fold stratified CV, from "
-                  "`eval/results/models.json` (a model of the same recipe trained per fold): "
+                  "`eval/results/strength.json` (a model of the same recipe trained per fold): "
                   f"macro-F1 {fmt(bench.get('macro_f1'))}, accuracy "
                   f"{fmt(bench.get('accuracy'))}.", ""]
     lines += ["## Configuration", "", "```json", json.dumps(config, indent=1), "```", "",

