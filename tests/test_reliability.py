@@ -421,9 +421,9 @@ ROUND_TRIP = [ROOT / "corpora" / "examples", FIXTURES / "articles",
 
 
 @pytest.fixture(scope="module")
-def unlabelled(nlp) -> tuple[list, dict]:
-    """Every example article, test article and gold article, as unlabelled sources, with the
-    pipeline's prediction for each (what the annotator is shown)."""
+def unlabelled(nlp) -> tuple[list, list, dict]:
+    """Every example article, test article and gold article, as unlabelled sources, with their
+    Docs and the pipeline's prediction for each (what the annotator is shown)."""
     from kratom_nlp.annotate.predict import doc_to_task
     from kratom_nlp.annotate.sources import collect_sources
 
@@ -433,9 +433,10 @@ def unlabelled(nlp) -> tuple[list, dict]:
             src.gold = None  # predictions only: an article nobody has labelled yet
             sources.append(src)
     assert len({s.article_id for s in sources}) == len(sources) == 7 + 66
+    docs = list(nlp.pipe(s.text for s in sources))
     predicted = {s.article_id: doc_to_task(doc, s.article_id)
-                 for s, doc in zip(sources, nlp.pipe(s.text for s in sources), strict=True)}
-    return sources, predicted
+                 for s, doc in zip(sources, docs, strict=True)}
+    return sources, docs, predicted
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
@@ -451,8 +452,8 @@ def test_predictions_accepted_unchanged_import_back(nlp, unlabelled, tmp_path, f
     from kratom_nlp.annotate.exporting import build_tasks, render
     from kratom_nlp.annotate.importing import import_file
 
-    sources, predicted = unlabelled
-    tasks = build_tasks(sources, nlp, fmt)
+    sources, docs, predicted = unlabelled
+    tasks = build_tasks(sources, nlp, fmt, docs=docs)
     for task in tasks:  # the annotator accepts every prediction as it is
         if fmt == "labelstudio":
             task["annotations"] = [{"result": task["predictions"][0]["result"],

@@ -4,10 +4,12 @@ by the pipeline."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from kratom_nlp.annotate.errors import FormatError
 from kratom_nlp.annotate.sources import Source
@@ -22,9 +24,10 @@ def _task_meta(src: Source, base: list[tuple[int, int, str]]) -> dict[str, Any]:
 
 
 def build_tasks(sources: list[Source], nlp: Language, fmt: str,
-                batch_size: int = 16) -> list[dict[str, Any]]:
+                batch_size: int = 16, docs: Iterable[Doc] | None = None) -> list[dict[str, Any]]:
     """Tasks for ``sources`` in ``fmt`` (labelstudio or prodigy): the pipeline's analysis as
-    predictions; gold records' labels as annotations."""
+    predictions; gold records' labels as annotations. ``docs``: the sources already analysed by
+    ``nlp`` (one per source, in order), so that one analysis serves several formats."""
     from kratom_nlp.annotate import labelstudio, prodigy
     from kratom_nlp.annotate.active import sentence_items
     from kratom_nlp.annotate.core import gold_to_task
@@ -34,7 +37,8 @@ def build_tasks(sources: list[Source], nlp: Language, fmt: str,
         raise FormatError(f"unknown export format {fmt!r}; choose one of {FORMATS}")
     version = model_version(nlp)
     tasks: list[dict[str, Any]] = []
-    docs = nlp.pipe((s.text for s in sources), batch_size=batch_size)
+    if docs is None:
+        docs = nlp.pipe((s.text for s in sources), batch_size=batch_size)
     for i, (src, doc) in enumerate(zip(sources, docs, strict=True), 1):
         pred = doc_to_task(doc, src.article_id, src.meta)
         gold = gold_to_task(src.gold) if src.gold is not None else None

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from kratom_nlp.cli import app
-from kratom_nlp.cli.common import fail, warn
+from kratom_nlp.cli.common import fail, load_pipeline_or_fail, warn
 
 
 class Format(StrEnum):
@@ -33,7 +33,7 @@ def analyze(
     url: str | None = typer.Option(None, help="The article's http(s) URL (for ClaimReview)."),
 ) -> None:
     """Analyse one article and print (or write) the report."""
-    from kratom_nlp.errors import ConfigError, KratomError, OutputError
+    from kratom_nlp.errors import KratomError, OutputError
     from kratom_nlp.fileio import check_output_file, write_atomic
     from kratom_nlp.ingest import read_path, read_stdin
     from kratom_nlp.outputs.claimreview import NO_URL_NOTE, check_url
@@ -56,14 +56,9 @@ def analyze(
     if fmt is Format.claimreview and url is None:
         warn(NO_URL_NOTE)
 
-    from kratom_nlp.api import analyze_document, load
+    from kratom_nlp.api import analyze_document
 
-    try:
-        nlp = load(config)
-    except KratomError as exc:
-        fail(exc)
-    except (OSError, ValueError) as exc:
-        fail(ConfigError(f"cannot load the pipeline config {config}: {exc}"))
+    nlp = load_pipeline_or_fail(config)
     analysis = analyze_document(doc, nlp)
     if fmt is Format.claimreview:
         from kratom_nlp.outputs.claimreview import render_claimreview

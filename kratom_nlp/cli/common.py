@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 TASKS: tuple[str, ...] = ("claim", "evidence", "strength", "advice", "certainty")
 
@@ -53,3 +57,16 @@ def fail(exc: BaseException, *, details: Sequence[object] = ()) -> NoReturn:
     message = " ".join(str(exc).split()) or type(exc).__name__
     typer.secho(f"error: {message}", err=True, fg="red")
     raise typer.Exit(exit_code_of(exc))
+
+
+def load_pipeline_or_fail(config: Path | None) -> Language:
+    """The pipeline of ``config`` (default: the bundled one), or exit with the config error."""
+    from kratom_nlp.api import load
+    from kratom_nlp.errors import ConfigError, KratomError
+
+    try:
+        return load(config)
+    except KratomError as exc:
+        fail(exc)
+    except (OSError, ValueError) as exc:
+        fail(ConfigError(f"cannot load the pipeline config {config}: {exc}"))

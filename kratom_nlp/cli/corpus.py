@@ -84,19 +84,18 @@ def corpus_build(
                + ", ".join(f"{k} {v}" for k, v in per_split.items()) + ")")
 
 
-def _stats_table(stats: dict[str, Any]) -> str:
-    """Per-split counts as aligned plain-text tables (rich), one row per label."""
+Rows = list[tuple[str, list[int]]]
+
+
+def _render_tables(splits: list[str], tables: list[tuple[str, Rows]]) -> str:
+    """Aligned plain-text tables (rich): one column per split and a total."""
     import io
 
     from rich.console import Console
     from rich.table import Table
 
-    from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, GENRES, STRENGTHS
-
-    splits = list(stats)
     console = Console(record=True, width=110, file=io.StringIO())
-
-    def table(title: str, rows: list[tuple[str, list[int]]]) -> None:
+    for title, rows in tables:
         t = Table(title=title, title_justify="left")
         t.add_column("")
         for s in [*splits, "total"]:
@@ -104,62 +103,52 @@ def _stats_table(stats: dict[str, Any]) -> str:
         for name, vals in rows:
             t.add_row(name, *[str(v) for v in vals], str(sum(vals)))
         console.print(t)
-
-    table("Totals", [(k, [stats[s][k] for s in splits])
-                     for k in ("articles", "sentences", "claims", "overclaims", "advice")])
-    table("Evidence level (all sentences)",
-          [(lev, [stats[s]["evidence"].get(lev, 0) for s in splits]) for lev in EVIDENCE_LEVELS])
-    table("Strength (claims)",
-          [(lev, [stats[s]["strength"].get(lev, 0) for s in splits]) for lev in STRENGTHS])
-    table("Claim type (claims)",
-          [(lev, [stats[s]["claim_type"].get(lev, 0) for s in splits]) for lev in CLAIM_TYPES])
-    table("Genre (articles)",
-          [(g, [stats[s]["genres"].get(g, 0) for s in splits]) for g in GENRES])
-    subs = sorted({x for s in splits for x in stats[s]["substances"]})
-    table("Substance (articles)",
-          [(x, [stats[s]["substances"].get(x, 0) for s in splits]) for x in subs])
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+
+
+def _label_rows(stats: dict[str, Any], key: str, labels: list[str] | tuple[str, ...]) -> Rows:
+    """One row per label: its count under ``stats[split][key]`` in each split."""
+    return [(lab, [stats[s][key].get(lab, 0) for s in stats]) for lab in labels]
+
+
+def _total_rows(stats: dict[str, Any], keys: tuple[str, ...]) -> Rows:
+    return [(k, [stats[s][k] for s in stats]) for k in keys]
+
+
+def _stats_table(stats: dict[str, Any]) -> str:
+    """Per-split counts of the written corpus, one row per label."""
+    from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, GENRES, STRENGTHS
+
+    subs = sorted({x for s in stats for x in stats[s]["substances"]})
+    return _render_tables(list(stats), [
+        ("Totals", _total_rows(stats, ("articles", "sentences", "claims", "overclaims",
+                                       "advice"))),
+        ("Evidence level (all sentences)", _label_rows(stats, "evidence", EVIDENCE_LEVELS)),
+        ("Strength (claims)", _label_rows(stats, "strength", STRENGTHS)),
+        ("Claim type (claims)", _label_rows(stats, "claim_type", CLAIM_TYPES)),
+        ("Genre (articles)", _label_rows(stats, "genres", GENRES)),
+        ("Substance (articles)", _label_rows(stats, "substances", subs)),
+    ])
 
 
 def _real_stats_table(stats: dict[str, Any]) -> str:
-    """Per-split counts of the real corpus as plain-text tables (rich)."""
-    import io
-
-    from rich.console import Console
-    from rich.table import Table
-
+    """Per-split counts of the real corpus, one row per label."""
     from kratom_nlp.corpora.real import STUDY_KINDS
     from kratom_nlp.taxonomy import CLAIM_TYPES, EVIDENCE_LEVELS, STRENGTHS
 
-    splits = list(stats)
-    console = Console(record=True, width=110, file=io.StringIO())
-
-    def table(title: str, rows: list[tuple[str, list[int]]]) -> None:
-        t = Table(title=title, title_justify="left")
-        t.add_column("")
-        for s in [*splits, "total"]:
-            t.add_column(s, justify="right")
-        for name, vals in rows:
-            t.add_row(name, *[str(v) for v in vals], str(sum(vals)))
-        console.print(t)
-
-    table("Totals", [(k, [stats[s][k] for s in splits]) for k in (
-        "articles", "press_releases", "news_stories", "sentences", "headings", "boilerplate",
-        "claims", "overclaims", "advice", "studies", "claims_linked_to_a_study",
-        "cues_from_context")])
-    table("Evidence level (claims)",
-          [(lev, [stats[s]["evidence"].get(lev, 0) for s in splits]) for lev in EVIDENCE_LEVELS])
-    table("Strength (claims)",
-          [(lev, [stats[s]["strength"].get(lev, 0) for s in splits]) for lev in STRENGTHS])
-    table("Claim type (claims)",
-          [(lev, [stats[s]["claim_type"].get(lev, 0) for s in splits]) for lev in CLAIM_TYPES])
-    table("Study design (study mentions)",
-          [(lev, [stats[s]["study_design"].get(lev, 0) for s in splits])
-           for lev in EVIDENCE_LEVELS if lev != "none"])
-    kinds = [k for k in STUDY_KINDS if any(stats[s]["study_kind"].get(k) for s in splits)]
-    table("Study kind (study mentions)",
-          [(k, [stats[s]["study_kind"].get(k, 0) for s in splits]) for k in kinds])
-    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+    kinds = [k for k in STUDY_KINDS if any(stats[s]["study_kind"].get(k) for s in stats)]
+    return _render_tables(list(stats), [
+        ("Totals", _total_rows(stats, (
+            "articles", "press_releases", "news_stories", "sentences", "headings",
+            "boilerplate", "claims", "overclaims", "advice", "studies",
+            "claims_linked_to_a_study", "cues_from_context"))),
+        ("Evidence level (claims)", _label_rows(stats, "evidence", EVIDENCE_LEVELS)),
+        ("Strength (claims)", _label_rows(stats, "strength", STRENGTHS)),
+        ("Claim type (claims)", _label_rows(stats, "claim_type", CLAIM_TYPES)),
+        ("Study design (study mentions)",
+         _label_rows(stats, "study_design", [lev for lev in EVIDENCE_LEVELS if lev != "none"])),
+        ("Study kind (study mentions)", _label_rows(stats, "study_kind", kinds)),
+    ])
 
 
 @corpus_app.command("stats")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from kratom_nlp.cli import app
-from kratom_nlp.cli.common import fail, warn
+from kratom_nlp.cli.common import fail, load_pipeline_or_fail, warn
 
 _EPILOG = (
     "Exit codes: 0 stopped normally; 2 usage (or the serve extra is missing); 20 the pipeline "
@@ -66,15 +66,7 @@ def serve(
                              config=config)
     if reviewer:
         settings.reviewer = reviewer
-    from kratom_nlp.api import load
-    from kratom_nlp.errors import ConfigError, KratomError
-
-    try:
-        nlp = load(config)
-    except KratomError as exc:
-        fail(exc)
-    except (OSError, ValueError) as exc:
-        fail(ConfigError(f"cannot load the pipeline config {config}: {exc}"))
+    nlp = load_pipeline_or_fail(config)
     try:
         application = create_app(settings, nlp=nlp)
     except StoreError as exc:  # exit code 22, as an output that cannot be written

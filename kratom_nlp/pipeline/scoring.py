@@ -39,21 +39,25 @@ def score_sentences(nlp: Language, texts: Iterable[str], *, batch_size: int = 16
     return docs
 
 
+def doc_with_sentence_starts(nlp: Language, text: str, starts: Iterable[int]) -> Doc:
+    """``nlp.make_doc(text)`` with sentences starting exactly at the tokens that hold the
+    character offsets ``starts`` (and at the first token)."""
+    doc = nlp.make_doc(text)
+    tok_starts = set()
+    for off in starts:
+        span = doc.char_span(off, min(len(text), off + 1), alignment_mode="expand")
+        if span is not None:
+            tok_starts.add(span.start)
+    for tok in doc:
+        tok.is_sent_start = tok.i == 0 or tok.i in tok_starts
+    return doc
+
+
 def docs_with_sentences(nlp: Language, items: Iterable[tuple[str, Sequence[int]]],
                         batch_size: int = 32) -> list[Doc]:
     """Docs for ``(text, sentence start offsets)`` with those boundaries fixed, run through the
     pipeline up to the claim detector (the segmenter and the downstream components are off)."""
-    docs = []
-    for text, starts in items:
-        doc = nlp.make_doc(text)
-        tok_starts = set()
-        for off in starts:
-            span = doc.char_span(off, min(len(text), off + 1), alignment_mode="expand")
-            if span is not None:
-                tok_starts.add(span.start)
-        for tok in doc:
-            tok.is_sent_start = tok.i == 0 or tok.i in tok_starts
-        docs.append(doc)
+    docs = [doc_with_sentence_starts(nlp, text, starts) for text, starts in items]
     off = [n for n in ("kratom_segmenter", *DOWNSTREAM) if n in nlp.pipe_names]
     return list(nlp.pipe(docs, disable=off, batch_size=batch_size))
 

@@ -39,17 +39,9 @@ def prefix_disable(nlp: Language) -> list[str]:
 def annotate(nlp: Language, items: Iterable[tuple[str, Sequence[int]]],
              batch_size: int = 64) -> list[Doc]:
     """Docs for ``(text, sentence start offsets)`` pairs, annotated up to ``kratom_sentences``."""
-    docs: list[Doc] = []
-    for text, starts in items:
-        doc = nlp.make_doc(text)
-        start_tokens = set()
-        for off in starts:
-            span = doc.char_span(off, min(len(text), off + 1), alignment_mode="expand")
-            if span is not None:
-                start_tokens.add(span.start)
-        for tok in doc:
-            tok.is_sent_start = tok.i == 0 or tok.i in start_tokens
-        docs.append(doc)
+    from kratom_nlp.pipeline.scoring import doc_with_sentence_starts
+
+    docs = [doc_with_sentence_starts(nlp, text, starts) for text, starts in items]
     return list(nlp.pipe(docs, disable=prefix_disable(nlp), batch_size=batch_size))
 
 
