@@ -160,7 +160,13 @@ def encoder_alone(texts: list[str]) -> dict[str, Any]:
     model = AutoModel.from_pretrained(base, local_files_only=True).eval()
     order = sorted(range(len(sents)), key=lambda i: len(sents[i]))
     best = float("inf")
-    with torch.inference_mode():
+    # the same precision as the backends (bf16 autocast where the CPU has native units)
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.backends.learned.minilm import resolve_precision
+
+    precision = resolve_precision(store.inference_precision())
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                                enabled=precision == "bf16"):
         for _ in range(2):
             t = time.perf_counter()
             for s in range(0, len(order), 64):
@@ -169,7 +175,7 @@ def encoder_alone(texts: list[str]) -> dict[str, Any]:
                             return_tensors="pt"))
             best = min(best, time.perf_counter() - t)
     return {"sentences": len(sents), "sentences_per_s": round(len(sents) / best, 1),
-            "load": load()}
+            "precision": precision, "load": load()}
 
 
 # --------------------------------------------------------------------------- 5, 7

@@ -414,6 +414,42 @@ def test_train_cli_refuses_a_wrong_data_source(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_bfloat16_inference_agrees_with_float32(monkeypatch):
+    """The bf16 path (chosen automatically on CPUs with native bfloat16 units) gives the same
+    decisions as float32 and probabilities within 0.03; an unknown precision is refused."""
+    import torch
+
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.backends.learned.minilm import (
+        PRECISION_ENV,
+        MiniLMClassifier,
+        resolve_precision,
+    )
+    from kratom_nlp.backends.learned.models import base_model_path
+
+    folder = store.resolve_model_dir("transformer", "claim")
+    if folder is None:
+        pytest.skip("no stored transformer model")
+    texts = ["Kratom cures depression.", "The FDA warned consumers not to use kratom.",
+             "In mice, mitragynine reduced withdrawal signs.", "Subscribe to our newsletter.",
+             "A survey of 2,798 users found that most took kratom for pain."]
+    nets = {p: MiniLMClassifier(folder / "encoder", base_model_path() / "model.safetensors",
+                                96, p) for p in ("fp32", "bf16")}
+    with torch.inference_mode():
+        probs = {p: net.logits(texts).softmax(-1) for p, net in nets.items()}
+    assert probs["bf16"].dtype == torch.float32
+    assert float((probs["bf16"] - probs["fp32"]).abs().max()) < 0.03
+    assert probs["bf16"].argmax(-1).tolist() == probs["fp32"].argmax(-1).tolist()
+    monkeypatch.setenv(PRECISION_ENV, "fp32")
+    assert resolve_precision("auto") == "fp32"
+    monkeypatch.setenv(PRECISION_ENV, "fp64")
+    with pytest.raises(ValueError, match="fp64"):
+        resolve_precision("auto")
+    monkeypatch.delenv(PRECISION_ENV)
+    assert resolve_precision("auto") in ("fp32", "bf16")
+    assert store.inference_precision() in ("auto", "fp32", "bf16")
+
+
 def test_the_plain_torch_minilm_matches_transformers():
     """Stored transformer models run without `transformers` at inference; the logits agree
     with Hugging Face's BertForSequenceClassification on the same weights."""

@@ -253,8 +253,13 @@ def test_studies_and_their_links_survive_a_docbin_round_trip(nlp):
 def test_the_example_analysis_matches_the_stored_one(nlp):
     """The example article's analysis is what it was when the models were last chosen
     (`python eval/store_example_analysis.py` rewrites the stored copy after a deliberate
-    change); only float noise is allowed."""
+    change); only float noise is allowed: 1e-3 in float32, 0.03 where the transformer models
+    run in bfloat16 (``KRATOM_NLP_PRECISION``, models/README.md), decisions equal in both."""
     from kratom_nlp.api import analyze
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.backends.learned.minilm import resolve_precision
+
+    tol = 1e-3 if resolve_precision(store.inference_precision()) == "fp32" else 0.03
 
     stored = json.loads((FIXTURES / "example_analysis.json").read_text("utf-8"))
     path = Path(__file__).resolve().parents[1] / "corpora" / "examples" / "kratom_mood_guide.txt"
@@ -262,7 +267,7 @@ def test_the_example_analysis_matches_the_stored_one(nlp):
 
     def same(a, b, where="$"):
         if isinstance(a, float) or isinstance(b, float):
-            assert abs(float(a) - float(b)) < 1e-3, where
+            assert abs(float(a) - float(b)) < tol, where
         elif isinstance(a, dict):
             assert set(a) == set(b), where
             for k in a:

@@ -241,14 +241,13 @@ class Featurizer:
 def sparse_dot(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, weights_t: np.ndarray,
                n: int) -> np.ndarray:
     """``X @ W`` for ``X`` (n × F) in coordinate form and a dense ``W`` (F × C)."""
+    from scipy.sparse import coo_matrix  # scikit-learn's own dependency
+
     n_out = weights_t.shape[1]
-    out = np.zeros((n, n_out), dtype=np.float64)
     if not len(cols):
-        return out
-    contrib = weights_t[cols] * vals[:, None]
-    for c in range(n_out):
-        out[:, c] = np.bincount(rows, weights=contrib[:, c], minlength=n)
-    return out
+        return np.zeros((n, n_out), dtype=np.float64)
+    x = coo_matrix((vals, (rows, cols)), shape=(n, weights_t.shape[0])).tocsr()
+    return np.asarray(x @ weights_t, dtype=np.float64)
 
 
 def _expit(x: np.ndarray) -> np.ndarray:

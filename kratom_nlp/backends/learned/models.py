@@ -172,7 +172,7 @@ class TransformerFieldModel(FieldModel):
 
     def __init__(self, folder: Path, meta: dict[str, Any], model: Any | None = None,
                  tokenizer: Any | None = None, batch_size: int | None = None,
-                 threads: int = 0) -> None:
+                 threads: int = 0, precision: str = "fp32") -> None:
         super().__init__(folder, meta)
         self.max_length = int(meta.get("max_length", 96))
         self.batch_size = int(batch_size or meta.get("inference_batch_size", 64))
@@ -186,7 +186,8 @@ class TransformerFieldModel(FieldModel):
             from kratom_nlp.backends.learned.minilm import MiniLMClassifier
 
             self.net = MiniLMClassifier(folder / "encoder", base_model_path() / "model.safetensors",
-                                        self.max_length)
+                                        self.max_length, precision)
+        self.precision = precision if self.net is not None else "fp32"
 
     def _forward(self, texts: list[str], pairs: list[str] | None) -> Any:
         if self.net is not None:
@@ -300,7 +301,10 @@ def _load_cached(folder: str, root: str | None) -> FieldModel:
     store.verify_files(path, meta, root)
     if fmt == LINEAR_FORMAT:
         return LinearFieldModel(path, meta)
-    return TransformerFieldModel(path, meta)
+    from kratom_nlp.backends.learned.minilm import resolve_precision
+
+    return TransformerFieldModel(path, meta,
+                                 precision=resolve_precision(store.inference_precision(root)))
 
 
 def load_field_model(folder: str | Path, root: str | Path | None = None) -> FieldModel:

@@ -89,6 +89,14 @@ def default_backend(task: str, root: str | Path | None = None) -> str:
     return name
 
 
+def inference_precision(root: str | Path | None = None) -> str:
+    """The manifest's ``inference.precision`` for the transformer models (``auto`` when
+    unset): ``auto``, ``fp32`` or ``bf16`` (see :mod:`kratom_nlp.backends.learned.minilm`)."""
+    entry = read_manifest(root).get("inference") or {}
+    value = entry.get("precision", "auto") if isinstance(entry, dict) else "auto"
+    return str(value)
+
+
 def ensemble_weights(task: str, root: str | Path | None = None) -> dict[str, float] | None:
     """The members of a task's ensemble and their weights (``{"sklearn": 0.7, ...}``)."""
     entry = read_manifest(root).get(task) or {}
