@@ -111,25 +111,28 @@ class ClaimDetector(_Batched):
             claims: list[Span] = []
             for index, sent in enumerate(sents):
                 pred = next(preds)
-                sent._.claim_score = float(pred.score)
-                sent._.claim_type = pred.claim_type
-                sent._.claim_scores = dict(pred.scores)
-                sent._.is_claim = bool(pred.is_claim and pred.score >= self.threshold)
-                rules = sent._.rules
-                if not sent._.is_claim and self.keep_promotional_advice and \
-                        rules.get("is_claim") and rules.get("advice_kind") == "promotional":
-                    sent._.is_claim = True
-                    pred.claim_type = "advice"
-                if not sent._.is_claim:
+                su = sent._  # one accessor per span (each ``._`` builds a new one)
+                su.claim_score = float(pred.score)
+                su.claim_type = pred.claim_type
+                su.claim_scores = dict(pred.scores)
+                is_claim = bool(pred.is_claim and pred.score >= self.threshold)
+                if not is_claim and self.keep_promotional_advice:
+                    rules = su.rules
+                    if rules.get("is_claim") and rules.get("advice_kind") == "promotional":
+                        is_claim = True
+                        pred.claim_type = "advice"
+                su.is_claim = is_claim
+                if not is_claim:
                     continue
                 ctype = pred.claim_type or "efficacy"
                 claim = Span(doc, sent.start, sent.end, label=ctype)
-                claim._.claim_type = ctype
-                claim._.claim_score = float(pred.score)
-                claim._.sentence_index = index
+                cu = claim._
+                cu.claim_type = ctype
+                cu.claim_score = float(pred.score)
+                cu.sentence_index = index
                 names = list(dict.fromkeys(subs.labels_in(sent.start, sent.end)))
-                claim._.substances = names or topic[:1]
-                claim._.outcomes = list(dict.fromkeys(conds.labels_in(sent.start, sent.end)))
+                cu.substances = names or topic[:1]
+                cu.outcomes = list(dict.fromkeys(conds.labels_in(sent.start, sent.end)))
                 claims.append(claim)
             doc.spans["claims"] = claims
 
@@ -147,11 +150,12 @@ class EvidenceAttributor(_Batched):
             cue_spans: list[Span] = []
             for claim in claims:
                 pred = next(preds)
-                claim._.evidence_level = pred.level
-                claim._.evidence_cues = pred.cues
-                claim._.evidence_from_context = pred.from_context
-                claim._.evidence_scores = pred.scores
-                claim._.evidence_study = pred.study
+                cu = claim._
+                cu.evidence_level = pred.level
+                cu.evidence_cues = pred.cues
+                cu.evidence_from_context = pred.from_context
+                cu.evidence_scores = pred.scores
+                cu.evidence_study = pred.study
                 for cue in pred.cues:
                     span = doc.char_span(cue["start"], cue["end"], label=cue["level"],
                                          alignment_mode="expand")
@@ -169,11 +173,12 @@ class StrengthGrader(_Batched):
     def process(self, docs: Sequence[Doc]) -> None:
         claims = [c for doc in docs for c in _claims(doc)]
         for claim, pred in zip(claims, self.backend.predict_strength(claims), strict=True):
-            claim._.strength = pred.strength
-            claim._.strength_scores = pred.scores
-            claim._.advice = bool(pred.advice)
-            claim._.advice_kind = pred.advice_kind
-            claim._.certainty = pred.certainty
+            cu = claim._
+            cu.strength = pred.strength
+            cu.strength_scores = pred.scores
+            cu.advice = bool(pred.advice)
+            cu.advice_kind = pred.advice_kind
+            cu.certainty = pred.certainty
 
 
 class OverclaimGrader:

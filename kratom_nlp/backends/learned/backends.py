@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from spacy.tokens import Span
 
 from kratom_nlp.backends.base import ClaimPrediction, EvidencePrediction, StrengthPrediction
@@ -27,10 +28,16 @@ class ModelFallbackWarning(UserWarning):
     """A learned model was asked for but is not available; the rules answer instead."""
 
 
-def _top(probs: Any, labels: Sequence[str]) -> tuple[str, dict[str, float]]:
-    scores = dict(zip(labels, probs.round(4).tolist(), strict=True))
-    best = max(scores, key=scores.__getitem__)
-    return best, scores
+def _tops(probs: Any, labels: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
+    """For each row of ``probs``: the best label and the scores rounded to 4 decimals (the
+    first label wins a tie of the rounded scores)."""
+    rounded = np.round(np.asarray(probs, dtype=np.float64), 4)
+    if not len(rounded):
+        return []
+    best = rounded.argmax(axis=1).tolist()
+    labels = list(labels)
+    return [(labels[b], dict(zip(labels, row, strict=True)))
+            for b, row in zip(best, rounded.tolist(), strict=True)]
 
 
 class LearnedClaimBackend:
@@ -45,8 +52,7 @@ class LearnedClaimBackend:
             return []
         probs = self.model.predict(examples_for_spans(sents), {})
         out = []
-        for row in probs:
-            _, scores = _top(row, self.model.labels)
+        for _, scores in _tops(probs, self.model.labels):
             p_claim = 1.0 - scores.get("none", 0.0)
             types = {k: v for k, v in scores.items() if k != "none"}
             ctype = max(types, key=lambda k: types[k]) if types else None
@@ -79,8 +85,7 @@ class LearnedEvidenceBackend:
         if self.target == "source":
             return self._from_sources(claims, probs)
         out: list[EvidencePrediction] = []
-        for span, row in zip(claims, probs, strict=True):
-            level, scores = _top(row, self.model.labels)
+        for span, (level, scores) in zip(claims, _tops(probs, self.model.labels), strict=True):
             r = rules_of(span)
             own = r.get("candidates", [])
             if level == "none" and own:
@@ -103,8 +108,7 @@ class LearnedEvidenceBackend:
 
         out = []
         studies: dict[int, dict[str, Any]] = {}
-        for span, row in zip(claims, probs, strict=True):
-            _, scores = _top(row, self.model.labels)
+        for span, (_, scores) in zip(claims, _tops(probs, self.model.labels), strict=True):
             sent = sentence_of(span)
             doc_studies = studies.setdefault(id(span.doc), study_spans(span.doc))
             pred, study = resolve(sent, choose_source(sent, scores), scores, doc_studies,
@@ -148,8 +152,8 @@ class LearnedStrengthBackend:
         cache: dict = {}
         if self.strength_model is not None:
             probs = self.strength_model.predict(examples, cache)
-            for p, row in zip(preds, probs, strict=True):
-                p.strength, p.scores = _top(row, self.strength_model.labels)
+            for p, top in zip(preds, _tops(probs, self.strength_model.labels), strict=True):
+                p.strength, p.scores = top
         if self.advice_model is not None:
             labels = self.advice_model.labels
             for p, ex, row in zip(preds, examples, self.advice_model.predict(examples, cache),

@@ -30,9 +30,10 @@ class Example:
 
 def sentence_of(span: Span) -> Span:
     """The ``sentences`` span of a span: itself, or the claim's sentence."""
-    if span._.rules:
+    u = span._
+    if u.rules:
         return span
-    index = span._.sentence_index
+    index = u.sentence_index
     if index is None or index < 0:
         raise ValueError(f"span {span.start_char}:{span.end_char} is neither a sentence span "
                          "nor a claim with a sentence index; run the kratom_sentences component")
@@ -50,7 +51,12 @@ def features_of(sent: Span | None) -> dict[str, float | str]:
     Training and inference both read them through this function."""
     if sent is None:
         return {}
-    return {**sent._.rules.get("features", {}), **(sent._.discourse or {})}
+    return _features(sent._)
+
+
+def _features(u: Any) -> dict[str, float | str]:
+    """:func:`features_of` from a sentence's extension accessor (``span._``)."""
+    return {**u.rules.get("features", {}), **(u.discourse or {})}
 
 
 def examples_for_spans(spans: Sequence[Span]) -> list[Example]:
@@ -58,6 +64,8 @@ def examples_for_spans(spans: Sequence[Span]) -> list[Example]:
     out = []
     for span in spans:
         sent = sentence_of(span)
-        out.append(Example(text=sent._.text or sent.text, context=sent._.context or "",
-                           rules=features_of(sent), claim_type=span._.claim_type or None))
+        u = sent._
+        out.append(Example(text=u.text or sent.text, context=u.context or "",
+                           rules=_features(u),
+                           claim_type=span._.claim_type or None))
     return out

@@ -10,8 +10,14 @@ Feature blocks reproduce scikit-learn's vectorizers exactly (``TfidfVectorizer``
 ``word`` and ``char_wb`` analyzers, sublinear tf, idf and l2 norm; ``DictVectorizer``), so a
 model trained with scikit-learn predicts the same probabilities here. A whole batch is
 featurised at once: the only Python loop is over the n-grams of each text; counting, weighting,
-normalising and the dot product are array operations, and a word's character n-grams are
-looked up once per model (they never cross a word boundary).
+normalising and the dot product are array operations.
+
+Blocks whose analyzers agree (analyzer, n-gram range, case, token pattern) share one
+:class:`TermSpace`: the union of their vocabularies. A text's terms are looked up once per space
+(a word's character n-grams once per process, since they never cross a word boundary, and a
+sentence's terms once even when several models and components see it), and the term counts of
+a batch are computed once per space and column and shared by every model that sees the same
+rows; each block then keeps the terms of its own vocabulary with one array lookup.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ METADATA_FILE = "metadata.json"
 VOCAB_DIR = "vocab"
 
 _WHITE_SPACES = re.compile(r"\s\s+")
-FeatureCache = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
+FeatureCache = dict[Any, Any]  # per batch of rows: feature matrices and term counts
 OUTPUTS = ("calibrated_sigmoid", "softmax", "logistic", "identity")
 
 
@@ -68,6 +74,161 @@ def char_wb_ngrams(text: str, lowercase: bool, ngram_range: tuple[int, int]) -> 
     return out
 
 
+# --------------------------------------------------------------------------- term spaces
+class TermSpace:
+    """The terms of every block with the same analyzer settings, numbered once.
+
+    ``index`` maps a term to its id in the space; a block maps those ids to its own columns
+    (:meth:`TextBlock.local_ids`). Looked-up texts and words are memoised (bounded); the memos
+    are cleared whenever a new vocabulary extends the space."""
+
+    MAX_TEXTS = 10_000  # a batch of documents, seen by every component
+    MAX_WORDS = 200_000
+
+    def __init__(self, analyzer: str, ngram_range: tuple[int, int], lowercase: bool,
+                 token_pattern: str | None) -> None:
+        self.analyzer = analyzer
+        self.ngram_range = ngram_range
+        self.lowercase = lowercase
+        self.pattern = re.compile(token_pattern) if token_pattern else None
+        self.index: dict[str, int] = {}
+        self._texts: dict[str, np.ndarray] = {}
+        self._words: dict[str, list[int]] = {}
+
+    def add(self, vocabulary: dict[str, int]) -> np.ndarray:
+        """Add a block's vocabulary; returns the space id of each of its columns."""
+        index = self.index
+        before = len(index)
+        for term in vocabulary:
+            if term not in index:
+                index[term] = len(index)
+        if len(index) != before:
+            self._texts.clear()
+            self._words.clear()
+        out = np.empty(len(vocabulary), dtype=np.int64)
+        for term, j in vocabulary.items():
+            out[j] = index[term]
+        return out
+
+    def ids(self, text: str) -> np.ndarray:
+        """Space ids of the terms of ``text`` that some block knows (repeats kept)."""
+        got = self._texts.get(text)
+        if got is not None:
+            return got
+        if len(self._texts) >= self.MAX_TEXTS:
+            self._texts.clear()
+        get = self.index.get
+        if self.analyzer != "char_wb":
+            assert self.pattern is not None
+            terms = word_ngrams(text, self.pattern, self.lowercase, self.ngram_range)
+            found = [j for j in map(get, terms) if j is not None]
+        else:
+            memo = self._words
+            if len(memo) >= self.MAX_WORDS:
+                memo.clear()
+            lo, hi = self.ngram_range
+            parts: list[int] = []
+            for word in (text.lower() if self.lowercase else text).split():
+                w_ids = memo.get(word)
+                if w_ids is None:
+                    w = f" {word} "
+                    w_len = len(w)
+                    grams: list[str] = []
+                    for n in range(lo, hi + 1):
+                        if w_len <= n:
+                            grams.append(w)  # a short word counts once
+                            break
+                        grams += [w[i:i + n] for i in range(w_len - n + 1)]
+                    w_ids = memo[word] = [j for j in map(get, grams) if j is not None]
+                parts += w_ids
+            found = parts
+        got = self._texts[text] = np.array(found, dtype=np.int32)
+        return got
+
+    def counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Term counts of a batch of texts: row, space id, count (sorted by row, then id)."""
+        found = [self.ids(text) for text in texts]
+        lens = [len(a) for a in found]
+        if not sum(lens):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        size = max(len(self.index), 1)
+        row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lens)
+        flat, counts = np.unique(row_of * size + np.concatenate(found), return_counts=True)
+        return flat // size, flat % size, counts.astype(np.float64)
+
+
+class KeySpace:
+    """The feature names of every ``DictVectorizer`` block, numbered once (see
+    :class:`TermSpace`): ``key=value`` for strings, ``key`` for numbers."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def add(self, vocabulary: dict[str, int]) -> np.ndarray:
+        index = self.index
+        for term in vocabulary:
+            if term not in index:
+                index[term] = len(index)
+        out = np.empty(len(vocabulary), dtype=np.int64)
+        for term, j in vocabulary.items():
+            out[j] = index[term]
+        return out
+
+    def entries(self, dicts: Sequence[dict[str, Any] | None]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row, space id and value of every known, non-zero entry of ``dicts``."""
+        get = self.index.get
+        r_idx: list[int] = []
+        g_idx: list[int] = []
+        vals: list[float] = []
+        for i, row in enumerate(dicts):
+            if not row:
+                continue
+            for key, value in row.items():
+                if value.__class__ is str or isinstance(value, str):
+                    j = get(f"{key}={value}")
+                    val = 1.0
+                elif not value:  # zeros are not stored
+                    continue
+                else:
+                    j = get(key)
+                    val = float(value)
+                if j is not None:
+                    r_idx.append(i)
+                    g_idx.append(j)
+                    vals.append(val)
+        return (np.asarray(r_idx, np.int64), np.asarray(g_idx, np.int64),
+                np.asarray(vals, np.float64))
+
+
+def _column_map(n: int, space_of_column: np.ndarray) -> np.ndarray:
+    out = np.full(n, -1, dtype=np.int64)
+    out[space_of_column] = np.arange(len(space_of_column))
+    return out
+
+
+_SPACES: dict[tuple[Any, ...], TermSpace] = {}
+KEYS = KeySpace()
+
+
+def clear_text_memos() -> None:
+    """Forget the memoised texts of every term space (word memos stay): what a batch of texts
+    never seen before costs, as benchmarks measure it."""
+    for space in _SPACES.values():
+        space._texts.clear()
+
+
+def term_space(analyzer: str, ngram_range: tuple[int, int], lowercase: bool,
+               token_pattern: str | None) -> TermSpace:
+    """The process's term space for these analyzer settings."""
+    key = (analyzer, tuple(ngram_range), bool(lowercase), token_pattern)
+    space = _SPACES.get(key)
+    if space is None:
+        space = _SPACES[key] = TermSpace(analyzer, tuple(ngram_range), bool(lowercase),
+                                         token_pattern)
+    return space
+
+
 # --------------------------------------------------------------------------- blocks
 @dataclass
 class TextBlock:
@@ -86,33 +247,23 @@ class TextBlock:
 
     def __post_init__(self) -> None:
         self._pattern = re.compile(self.token_pattern) if self.token_pattern else None
-        self._word_ids: dict[str, tuple[int, ...]] = {}  # char_wb: a word's n-gram ids
+        self.space = term_space(self.analyzer, self.ngram_range, self.lowercase,
+                                self.token_pattern)
+        self._space_of_column = self.space.add(self.vocabulary)
+        self._column_of: np.ndarray | None = None  # space id -> column (-1: not this block's)
 
     def ids(self, text: str) -> list[int]:
         """Vocabulary indices of the terms of ``text`` (repeats kept: they are counts)."""
-        get = self.vocabulary.get
-        if self.analyzer != "char_wb":
-            return [j for j in map(get, self.terms(text)) if j is not None]
-        # char n-grams never cross a word boundary: a word's ids are computed once
-        memo = self._word_ids
-        if len(memo) > 500_000:
-            memo.clear()
-        out: list[int] = []
-        lo, hi = self.ngram_range
-        for word in (text.lower() if self.lowercase else text).split():
-            got = memo.get(word)
-            if got is None:
-                w = f" {word} "
-                w_len = len(w)
-                grams: list[str] = []
-                for n in range(lo, hi + 1):
-                    if w_len <= n:
-                        grams.append(w)
-                        break
-                    grams += [w[i:i + n] for i in range(w_len - n + 1)]
-                got = memo[word] = tuple(j for j in map(get, grams) if j is not None)
-            out += got
-        return out
+        space = np.asarray(self.space.ids(text), dtype=np.int64)
+        local = self.column_of()[space]
+        return local[local >= 0].tolist()
+
+    def column_of(self) -> np.ndarray:
+        """The block's column for each id of its term space (-1 where it has none)."""
+        n = len(self.space.index)
+        if self._column_of is None or len(self._column_of) != n:
+            self._column_of = _column_map(n, self._space_of_column)
+        return self._column_of
 
     @property
     def size(self) -> int:
@@ -145,6 +296,17 @@ class DictBlock:
     column: str
     vocabulary: dict[str, int]
 
+    def __post_init__(self) -> None:
+        self._space_of_column = KEYS.add(self.vocabulary)
+        self._column_of: np.ndarray | None = None
+
+    def column_of(self) -> np.ndarray:
+        """The block's column for each id of the key space (-1 where it has none)."""
+        n = len(KEYS.index)
+        if self._column_of is None or len(self._column_of) != n:
+            self._column_of = _column_map(n, self._space_of_column)
+        return self._column_of
+
     @property
     def size(self) -> int:
         return len(self.vocabulary)
@@ -168,15 +330,16 @@ class Featurizer:
             off += b.size
         self.n_features = off
 
-    def transform(self, rows: Sequence[dict[str, Any]]
+    def transform(self, rows: Sequence[dict[str, Any]], cache: FeatureCache | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The feature matrix of ``rows`` (dicts with the columns ``text``, ``context`` and
-        ``rules``) in coordinate form: row indices, column indices, values."""
+        ``rules``) in coordinate form: row indices, column indices, values. ``cache`` shares
+        term counts between featurizers that see the same rows."""
         parts_rows: list[np.ndarray] = []
         parts_cols: list[np.ndarray] = []
         parts_vals: list[np.ndarray] = []
         for block, off in zip(self.blocks, self.offsets, strict=True):
-            r, c, v = self._block(block, rows)
+            r, c, v = self._block(block, rows, cache)
             parts_rows.append(r)
             parts_cols.append(c + off)
             parts_vals.append(v)
@@ -185,43 +348,35 @@ class Featurizer:
         return np.concatenate(parts_rows), np.concatenate(parts_cols), np.concatenate(parts_vals)
 
     @staticmethod
-    def _block(block: Block, rows: Sequence[dict[str, Any]]
+    def _block(block: Block, rows: Sequence[dict[str, Any]], cache: FeatureCache | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        vocab = block.vocabulary
-        get = vocab.get
         if isinstance(block, DictBlock):
-            r_idx: list[int] = []
-            c_idx: list[int] = []
-            vals: list[float] = []
-            for i, row in enumerate(rows):
-                for key, value in (row.get(block.column) or {}).items():
-                    if isinstance(value, str):
-                        j = get(f"{key}={value}")
-                        val = 1.0
-                    else:
-                        j = get(key)
-                        val = float(value)
-                    if j is not None and val != 0.0:
-                        r_idx.append(i)
-                        c_idx.append(j)
-                        vals.append(val)
-            return (np.asarray(r_idx, np.int64), np.asarray(c_idx, np.int64),
-                    np.asarray(vals, np.float64))
-        ids: list[int] = []
-        lens: list[int] = []
-        for row in rows:
-            found = block.ids(row.get(block.column) or "")
-            ids += found
-            lens.append(len(found))
-        if not ids:
+            dicts = [row.get(block.column) for row in rows]
+            key = ("entries", tuple(map(id, dicts)), len(KEYS.index))
+            found = cache.get(key) if cache is not None else None
+            if found is None:
+                found = KEYS.entries(dicts)
+                if cache is not None:
+                    cache[key] = found
+            r, g, v = found
+            local = block.column_of()[g]
+            keep = local >= 0
+            return r[keep], local[keep], v[keep]
+        texts = [row.get(block.column) or "" for row in rows]
+        space = block.space
+        key = ("counts", id(space), tuple(map(id, texts)), len(space.index))
+        counted = cache.get(key) if cache is not None else None
+        if counted is None:
+            counted = space.counts(texts)
+            if cache is not None:
+                cache[key] = counted
+        r, g, counts = counted
+        if not len(g):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        row_of = np.repeat(np.arange(len(rows), dtype=np.int64), lens)
-        col = np.asarray(ids, dtype=np.int64)
-        size = max(block.size, 1)
-        flat, counts = np.unique(row_of * size + col, return_counts=True)
-        r = flat // size
-        c = flat % size
-        v = counts.astype(np.float64)
+        local = block.column_of()[g]
+        keep = local >= 0
+        r, c = r[keep], local[keep]
+        v = counts[keep]
         if block.sublinear_tf:
             v = np.log(v) + 1.0
         if block.idf is not None:
@@ -280,7 +435,7 @@ class LinearModel:
         key = id(self.featurizer)
         coo = features.get(key) if features is not None else None
         if coo is None:
-            coo = self.featurizer.transform(rows)
+            coo = self.featurizer.transform(rows, features)
             if features is not None:
                 features[key] = coo
         r, c, v = coo

