@@ -283,9 +283,10 @@ def markdown(r: dict[str, Any]) -> str:
                      f"{li['ratio']} ({li[big]['us_per_word']} vs {li['5kb']['us_per_word']} "
                      "µs/word)", li["goal"], li["met"]))
     rs = r["rss"]
-    lines.append(row("peak RSS of `batch`", ", ".join(f"{k} docs: {v['peak_rss_mb']} MB"
-                                                      for k, v in rs["runs"].items()),
-                     rs["goal"], rs["met"]))
+    again = r.get("remeasured", {}).get("rss")
+    label = "peak RSS of `batch`" + (f" (re-measured {again}, after a fix)" if again else "")
+    runs = ", ".join(f"{k} docs: {v['peak_rss_mb']} MB" for k, v in rs["runs"].items())
+    lines.append(row(label, runs, rs["goal"], rs["met"]))
     if "pytest" in r:
         p = r["pytest"]
         lines.append(row("`python -m pytest` wall time", f"{p['seconds']} s ({p['summary']})",
@@ -293,13 +294,35 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def remeasure(figure: str, quick: bool) -> int:
+    """Re-measure ``figure`` and merge it into the stored results of the last full run."""
+    name = "speed_quick" if quick else "speed"
+    path = RESULTS / f"{name}.json"
+    r = json.loads(path.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp_name:
+        log("7. peak RSS (re-measured)")
+        r["rss"] = peak_rss(Path(tmp_name), [200, 1000] if quick else [1000, 10000])
+        log(json.dumps(r["rss"]))
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    r.setdefault("remeasured", {})[figure] = when
+    path.write_text(json.dumps(r, indent=1), encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(markdown(r), encoding="utf-8")
+    print(markdown(r))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--pytest", action="store_true")
     ap.add_argument("--no-transformer", action="store_true")
+    ap.add_argument("--only", choices=["rss"], default=None,
+                    help="re-measure one figure after a fix and merge it into the stored results "
+                         "(the table says which row was re-measured, and when)")
     args = ap.parse_args(argv)
     q = args.quick
+    if args.only:
+        return remeasure(args.only, q)
     r: dict[str, Any] = {"quick": q, "machine": {
         "python": platform.python_version(), "cpus": len(os.sched_getaffinity(0)),
         "load_at_start": load()}}

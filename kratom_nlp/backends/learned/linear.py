@@ -75,6 +75,27 @@ def char_wb_ngrams(text: str, lowercase: bool, ngram_range: tuple[int, int]) -> 
 
 
 # --------------------------------------------------------------------------- term spaces
+def _extend(index: dict[str, int], vocabulary: dict[str, int]) -> np.ndarray:
+    """Number the new terms of ``vocabulary`` in ``index``; the index id of each column."""
+    for term in vocabulary:
+        if term not in index:
+            index[term] = len(index)
+    out = np.empty(len(vocabulary), dtype=np.int64)
+    for term, j in vocabulary.items():
+        out[j] = index[term]
+    return out
+
+
+def _cached(cache: FeatureCache | None, key: tuple[Any, ...], compute: Any) -> Any:
+    """``compute()``, shared through ``cache`` by the models that see the same rows."""
+    if cache is None:
+        return compute()
+    got = cache.get(key)
+    if got is None:
+        got = cache[key] = compute()
+    return got
+
+
 class TermSpace:
     """The terms of every block with the same analyzer settings, numbered once.
 
@@ -97,17 +118,11 @@ class TermSpace:
 
     def add(self, vocabulary: dict[str, int]) -> np.ndarray:
         """Add a block's vocabulary; returns the space id of each of its columns."""
-        index = self.index
-        before = len(index)
-        for term in vocabulary:
-            if term not in index:
-                index[term] = len(index)
-        if len(index) != before:
+        before = len(self.index)
+        out = _extend(self.index, vocabulary)
+        if len(self.index) != before:
             self._texts.clear()
             self._words.clear()
-        out = np.empty(len(vocabulary), dtype=np.int64)
-        for term, j in vocabulary.items():
-            out[j] = index[term]
         return out
 
     def ids(self, text: str) -> np.ndarray:
@@ -165,14 +180,7 @@ class KeySpace:
         self.index: dict[str, int] = {}
 
     def add(self, vocabulary: dict[str, int]) -> np.ndarray:
-        index = self.index
-        for term in vocabulary:
-            if term not in index:
-                index[term] = len(index)
-        out = np.empty(len(vocabulary), dtype=np.int64)
-        for term, j in vocabulary.items():
-            out[j] = index[term]
-        return out
+        return _extend(self.index, vocabulary)
 
     def entries(self, dicts: Sequence[dict[str, Any] | None]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -352,25 +360,15 @@ class Featurizer:
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if isinstance(block, DictBlock):
             dicts = [row.get(block.column) for row in rows]
-            key = ("entries", tuple(map(id, dicts)), len(KEYS.index))
-            found = cache.get(key) if cache is not None else None
-            if found is None:
-                found = KEYS.entries(dicts)
-                if cache is not None:
-                    cache[key] = found
-            r, g, v = found
+            r, g, v = _cached(cache, ("entries", tuple(map(id, dicts)), len(KEYS.index)),
+                              lambda: KEYS.entries(dicts))
             local = block.column_of()[g]
             keep = local >= 0
             return r[keep], local[keep], v[keep]
         texts = [row.get(block.column) or "" for row in rows]
         space = block.space
-        key = ("counts", id(space), tuple(map(id, texts)), len(space.index))
-        counted = cache.get(key) if cache is not None else None
-        if counted is None:
-            counted = space.counts(texts)
-            if cache is not None:
-                cache[key] = counted
-        r, g, counts = counted
+        r, g, counts = _cached(cache, ("counts", id(space), tuple(map(id, texts)),
+                                       len(space.index)), lambda: space.counts(texts))
         if not len(g):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         local = block.column_of()[g]

@@ -36,15 +36,21 @@ PRECISIONS = ("auto", "fp32", "bf16")
 
 @lru_cache(maxsize=1)
 def _malloc_trim() -> Any:
-    """glibc's ``malloc_trim`` (None elsewhere)."""
+    """glibc's ``malloc_trim`` (None elsewhere). Looked up by name, never through
+    ``ctypes.util.find_library``, which forks the (large) process to run ``ldconfig``."""
     import ctypes
-    import ctypes.util
+    import sys
 
-    name = ctypes.util.find_library("c")
-    try:
-        fn = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except OSError:
+    if not sys.platform.startswith("linux"):
         return None
+    fn = None
+    for name in ("libc.so.6", None):
+        try:
+            fn = getattr(ctypes.CDLL(name), "malloc_trim", None)
+        except OSError:
+            continue
+        if fn is not None:
+            break
     if fn is not None:
         fn.argtypes = [ctypes.c_size_t]
         fn.restype = ctypes.c_int
