@@ -30,6 +30,25 @@ def level_label(level: object) -> str:
     return LEVEL_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
+def study_details(study: dict) -> list[str]:
+    """What the renderers show of a study besides its text and design: kind, population
+    (when known), sample size and the journal or body."""
+    facts = [str(study.get("kind") or "").replace("_", " ")]
+    if study.get("population") not in (None, "unknown"):
+        facts.append(str(study["population"]))
+    if isinstance(study.get("n"), int) and study["n"]:
+        facts.append(f"n = {study['n']:,}")
+    if study.get("body"):
+        facts.append(str(study["body"]))
+    return [f for f in facts if f]
+
+
+def leaning_claims(analysis: dict, study: dict) -> list[str]:
+    """The claims that lean on ``study``, as their numbers in the report (``#3``)."""
+    number = {c.get("id"): i for i, c in enumerate(analysis.get("claims") or [], 1)}
+    return [f"#{number[c]}" for c in study.get("claims") or [] if c in number]
+
+
 def render(analysis: dict, fmt: str) -> str:
     """Render ``analysis`` in one of :data:`FORMATS`; unknown formats raise ``ValueError``."""
     if fmt == "json":
@@ -49,4 +68,5 @@ def render(analysis: dict, fmt: str) -> str:
     raise ValueError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-__all__ = ["FORMATS", "LEVEL_LABELS", "level_label", "render"]
+__all__ = ["FORMATS", "LEVEL_LABELS", "leaning_claims", "level_label", "render",
+           "study_details"]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from kratom_nlp.outputs import level_label
+from kratom_nlp.outputs import leaning_claims, level_label, study_details
 from kratom_nlp.taxonomy import EVIDENCE_LEVELS
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -457,22 +457,14 @@ def _studies(analysis: dict) -> str:
     studies = analysis.get("studies") or []
     if not studies:
         return ""
-    number = {c.get("id"): i for i, c in enumerate(analysis.get("claims") or [], 1)}
     rows = []
     for st in studies:
-        facts = [str(st.get("kind") or "").replace("_", " ")]
-        if st.get("population") not in (None, "unknown"):
-            facts.append(str(st["population"]))
-        if isinstance(st.get("n"), int):
-            facts.append(f"n = {st['n']:,}")
-        if st.get("body"):
-            facts.append(str(st["body"]))
-        leans = [f"#{number[c]}" for c in st.get("claims") or [] if c in number]
+        leans = leaning_claims(analysis, st)
         design = _key(st.get("design"))
         rows.append(
             f'<tr><td>{_esc(st.get("id"))}</td><td class="quote">\u201c{_esc(st.get("text"))}'
             f'\u201d</td><td><span class="chip lvl-{design}">{_esc(level_label(design))}'
-            f'</span></td><td>{_esc(" · ".join(f for f in facts if f))}</td>'
+            f'</span></td><td>{_esc(" · ".join(study_details(st)))}</td>'
             f'<td>{_esc(", ".join(leans) or "none")}</td></tr>')
     return ('<section aria-labelledby="studies-h"><h2 id="studies-h">Studies described</h2>'
             '<table class="claims"><thead><tr><th>id</th><th>Description</th><th>Design</th>'

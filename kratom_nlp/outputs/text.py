@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from kratom_nlp.outputs import level_label
+from kratom_nlp.outputs import leaning_claims, level_label, study_details
 
 DEFAULT_WIDTH = 110
 CLAIM_MAX_CHARS = 160
@@ -164,21 +164,14 @@ def _studies(analysis: dict) -> RenderableType | None:
     studies = analysis.get("studies") or []
     if not studies:
         return None
-    number = {c.get("id"): i for i, c in enumerate(analysis.get("claims") or [], 1)}
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for st in studies:
-        facts = [level_label(st.get("design")), str(st.get("kind") or "").replace("_", " ")]
-        if st.get("population") not in (None, "unknown"):
-            facts.append(str(st["population"]))
-        if st.get("n"):
-            facts.append(f"n = {st['n']:,}")
-        if st.get("body"):
-            facts.append(_clean(st["body"]))
-        leans = [f"#{number[c]}" for c in st.get("claims") or [] if c in number]
+        facts = [level_label(st.get("design")), *map(_clean, study_details(st))]
+        leans = leaning_claims(analysis, st)
         line = Text(f"\u201c{_trim(_clean(st.get('text')), 120)}\u201d  ", style="italic")
-        line.append(" · ".join(f for f in facts if f), style=_style(str(st.get("design"))))
+        line.append(" · ".join(facts), style=_style(str(st.get("design"))))
         line.append("  claims: " + (", ".join(leans) if leans else "none"), style="dim")
         grid.add_row(str(st.get("id", "")), line)
     return Panel(grid, title="Studies described", title_align="left", expand=True)

@@ -100,7 +100,7 @@ class TermSpace:
     """The terms of every block with the same analyzer settings, numbered once.
 
     ``index`` maps a term to its id in the space; a block maps those ids to its own columns
-    (:meth:`TextBlock.local_ids`). Looked-up texts and words are memoised (bounded); the memos
+    (``column_of`` of each block). Looked-up texts and words are memoised (bounded); the memos
     are cleared whenever a new vocabulary extends the space."""
 
     MAX_TEXTS = 10_000  # a batch of documents, seen by every component
@@ -141,19 +141,11 @@ class TermSpace:
             memo = self._words
             if len(memo) >= self.MAX_WORDS:
                 memo.clear()
-            lo, hi = self.ngram_range
             parts: list[int] = []
             for word in (text.lower() if self.lowercase else text).split():
                 w_ids = memo.get(word)
                 if w_ids is None:
-                    w = f" {word} "
-                    w_len = len(w)
-                    grams: list[str] = []
-                    for n in range(lo, hi + 1):
-                        if w_len <= n:
-                            grams.append(w)  # a short word counts once
-                            break
-                        grams += [w[i:i + n] for i in range(w_len - n + 1)]
+                    grams = char_wb_ngrams(word, False, self.ngram_range)
                     w_ids = memo[word] = [j for j in map(get, grams) if j is not None]
                 parts += w_ids
             found = parts
@@ -193,7 +185,7 @@ class KeySpace:
             if not row:
                 continue
             for key, value in row.items():
-                if value.__class__ is str or isinstance(value, str):
+                if isinstance(value, str):
                     j = get(f"{key}={value}")
                     val = 1.0
                 elif not value:  # zeros are not stored
@@ -209,10 +201,26 @@ class KeySpace:
                 np.asarray(vals, np.float64))
 
 
-def _column_map(n: int, space_of_column: np.ndarray) -> np.ndarray:
-    out = np.full(n, -1, dtype=np.int64)
-    out[space_of_column] = np.arange(len(space_of_column))
-    return out
+class _SpaceColumns:
+    """A block's columns inside a shared space (a :class:`TermSpace` or :class:`KeySpace`)."""
+
+    _index: dict[str, int]
+    _space_of_column: np.ndarray
+    _column_of: np.ndarray | None
+
+    def _join(self, space: TermSpace | KeySpace, vocabulary: dict[str, int]) -> None:
+        self._index = space.index
+        self._space_of_column = space.add(vocabulary)
+        self._column_of = None
+
+    def column_of(self) -> np.ndarray:
+        """The block's column for each id of its space (-1 where it has none)."""
+        n = len(self._index)
+        if self._column_of is None or len(self._column_of) != n:
+            out = np.full(n, -1, dtype=np.int64)
+            out[self._space_of_column] = np.arange(len(self._space_of_column))
+            self._column_of = out
+        return self._column_of
 
 
 _SPACES: dict[tuple[Any, ...], TermSpace] = {}
@@ -239,7 +247,7 @@ def term_space(analyzer: str, ngram_range: tuple[int, int], lowercase: bool,
 
 # --------------------------------------------------------------------------- blocks
 @dataclass
-class TextBlock:
+class TextBlock(_SpaceColumns):
     """A TF-IDF block over one text column (``text`` or ``context``)."""
 
     name: str
@@ -254,39 +262,13 @@ class TextBlock:
     idf: np.ndarray | None
 
     def __post_init__(self) -> None:
-        self._pattern = re.compile(self.token_pattern) if self.token_pattern else None
         self.space = term_space(self.analyzer, self.ngram_range, self.lowercase,
                                 self.token_pattern)
-        self._space_of_column = self.space.add(self.vocabulary)
-        self._column_of: np.ndarray | None = None  # space id -> column (-1: not this block's)
-
-    def ids(self, text: str) -> list[int]:
-        """Vocabulary indices of the terms of ``text`` (repeats kept: they are counts)."""
-        space = np.asarray(self.space.ids(text), dtype=np.int64)
-        local = self.column_of()[space]
-        return local[local >= 0].tolist()
-
-    def column_of(self) -> np.ndarray:
-        """The block's column for each id of its term space (-1 where it has none)."""
-        n = len(self.space.index)
-        if self._column_of is None or len(self._column_of) != n:
-            self._column_of = _column_map(n, self._space_of_column)
-        return self._column_of
+        self._join(self.space, self.vocabulary)
 
     @property
     def size(self) -> int:
         return len(self.vocabulary)
-
-    @property
-    def key(self) -> tuple[Any, ...]:
-        """Blocks with equal keys produce the same terms (so n-grams can be shared)."""
-        return (self.column, self.analyzer, self.ngram_range, self.lowercase, self.token_pattern)
-
-    def terms(self, text: str) -> list[str]:
-        if self.analyzer == "char_wb":
-            return char_wb_ngrams(text, self.lowercase, self.ngram_range)
-        assert self._pattern is not None
-        return word_ngrams(text, self._pattern, self.lowercase, self.ngram_range)
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "type": "tfidf", "column": self.column,
@@ -297,7 +279,7 @@ class TextBlock:
 
 
 @dataclass
-class DictBlock:
+class DictBlock(_SpaceColumns):
     """scikit-learn's ``DictVectorizer``: ``key=value`` for strings, ``key`` for numbers."""
 
     name: str
@@ -305,15 +287,7 @@ class DictBlock:
     vocabulary: dict[str, int]
 
     def __post_init__(self) -> None:
-        self._space_of_column = KEYS.add(self.vocabulary)
-        self._column_of: np.ndarray | None = None
-
-    def column_of(self) -> np.ndarray:
-        """The block's column for each id of the key space (-1 where it has none)."""
-        n = len(KEYS.index)
-        if self._column_of is None or len(self._column_of) != n:
-            self._column_of = _column_map(n, self._space_of_column)
-        return self._column_of
+        self._join(KEYS, self.vocabulary)
 
     @property
     def size(self) -> int:

