@@ -129,19 +129,30 @@ def same_results(a: Path, b: Path) -> bool:
 # --------------------------------------------------------------------------- 4. RSS
 
 
+# A child's ru_maxrss starts from its parent's size at fork (Linux keeps the high-water mark
+# across exec): a benchmark that has loaded pipelines would count itself. A small launcher
+# process starts the batch and reports the peak of that child alone.
+_LAUNCH = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def rss_run(corpus: Path, out: Path, n_process: int) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "kratom_nlp", "batch", str(corpus), "-o", str(out), "-q",
            "-f", "parquet", "--n-process", str(n_process)]
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    res = subprocess.run([sys.executable, "-c", _LAUNCH, *cmd], cwd=ROOT, capture_output=True,
+                         text=True)
     wall = time.perf_counter() - t
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 3):
-        raise SystemExit(f"batch failed ({code}): {err[-2000:]}")
-    return {"exit_code": code, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    code_s, maxrss_kb = res.stdout.split()
+    code = int(code_s)
+    if res.returncode or code not in (0, 3):
+        raise SystemExit(f"batch failed ({code}): {res.stderr[-2000:]}")
+    return {"exit_code": code, "peak_rss_mb": round(int(maxrss_kb) / 1024, 1),
             "wall_s": round(wall, 1)}
 
 

@@ -284,18 +284,21 @@ def markdown(r: dict[str, Any]) -> str:
                      "µs/word)", li["goal"], li["met"]))
     rs = r["rss"]
     again = r.get("remeasured", {}).get("rss")
-    label = "peak RSS of `batch`" + (f" (re-measured {again}, after a fix)" if again else "")
+    label = "peak RSS of `batch`" + (f" (re-measured {again})" if again else "")
     runs = ", ".join(f"{k} docs: {v['peak_rss_mb']} MB" for k, v in rs["runs"].items())
     lines.append(row(label, runs, rs["goal"], rs["met"]))
     if "pytest" in r:
         p = r["pytest"]
         lines.append(row("`python -m pytest` wall time", f"{p['seconds']} s ({p['summary']})",
                          p["goal"], p["met"]))
+    for figure, why in r.get("notes", {}).items():
+        lines += ["", f"Re-measured {figure}: {why}"]
     return "\n".join(lines) + "\n"
 
 
-def remeasure(figure: str, quick: bool) -> int:
-    """Re-measure ``figure`` and merge it into the stored results of the last full run."""
+def remeasure(figure: str, quick: bool, why: str | None = None) -> int:
+    """Re-measure ``figure`` and merge it into the stored results of the last full run
+    (``why``: a line for the table saying what changed)."""
     name = "speed_quick" if quick else "speed"
     path = RESULTS / f"{name}.json"
     r = json.loads(path.read_text(encoding="utf-8"))
@@ -305,6 +308,8 @@ def remeasure(figure: str, quick: bool) -> int:
         log(json.dumps(r["rss"]))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     r.setdefault("remeasured", {})[figure] = when
+    if why:
+        r.setdefault("notes", {})[figure] = why
     path.write_text(json.dumps(r, indent=1), encoding="utf-8")
     (RESULTS / f"{name}.md").write_text(markdown(r), encoding="utf-8")
     print(markdown(r))
@@ -319,10 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=["rss"], default=None,
                     help="re-measure one figure after a fix and merge it into the stored results "
                          "(the table says which row was re-measured, and when)")
+    ap.add_argument("--why", default=None, help="with --only: what changed, for the table")
     args = ap.parse_args(argv)
     q = args.quick
     if args.only:
-        return remeasure(args.only, q)
+        return remeasure(args.only, q, args.why)
     r: dict[str, Any] = {"quick": q, "machine": {
         "python": platform.python_version(), "cpus": len(os.sched_getaffinity(0)),
         "load_at_start": load()}}

@@ -30,6 +30,21 @@ def analyze_text(nlp):
 
 
 @pytest.fixture(scope="session")
+def docs_of(nlp):
+    """``docs_of(texts)``: the session pipeline's Docs for ``texts``, each text analysed once
+    per test session (several tests export or round-trip the same gold articles). The Docs
+    are shared: read them, never change them."""
+    cache: dict[str, object] = {}
+
+    def run(texts: list[str]) -> list:
+        todo = list(dict.fromkeys(t for t in texts if t not in cache))
+        cache.update(zip(todo, nlp.pipe(todo, batch_size=16), strict=True))
+        return [cache[t] for t in texts]
+
+    return run
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = SHARED / "data"
     if not path.exists():

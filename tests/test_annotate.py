@@ -39,11 +39,14 @@ def runner():
     return lambda *a: CliRunner().invoke(app, list(a), catch_exceptions=False)
 
 
-def export(nlp, src: Path, fmt: str) -> list[dict]:
+def export(nlp, src: Path, fmt: str, docs_of=None) -> list[dict]:
+    """Tasks for ``src``; with ``docs_of`` (the session's Doc cache), Docs analysed once."""
     from kratom_nlp.annotate.exporting import build_tasks
     from kratom_nlp.annotate.sources import collect_sources
 
-    return build_tasks(collect_sources(src), nlp, fmt)
+    sources = collect_sources(src)
+    docs = docs_of([s.text for s in sources]) if docs_of else None
+    return build_tasks(sources, nlp, fmt, docs=docs)
 
 
 def write_tasks(tasks: list[dict], path: Path, fmt: str = "labelstudio") -> Path:
@@ -82,10 +85,10 @@ def test_round_trip_fixture(nlp, mini_file, tmp_path, fmt, suffix):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt,suffix", [("labelstudio", "json"), ("prodigy", "jsonl")])
-def test_round_trip_real_test_split(nlp, tmp_path, fmt, suffix):
+def test_round_trip_real_test_split(nlp, docs_of, tmp_path, fmt, suffix):
     gold = read_jsonl(GOLD_TEST)
-    back = import_records(write_tasks(export(nlp, GOLD_TEST, fmt), tmp_path / f"t.{suffix}",
-                                      fmt))
+    back = import_records(write_tasks(export(nlp, GOLD_TEST, fmt, docs_of), tmp_path /
+                                      f"t.{suffix}", fmt))
     assert back == gold
 
 

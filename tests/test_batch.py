@@ -272,7 +272,7 @@ def test_truncate_torn_line(tmp_path):
 
 @pytest.mark.slow
 def test_sigkill_then_resume_is_exactly_once(nlp, tmp_path):
-    rows = [{"id": f"k{i:02d}", "text": article(i, n_sentences=10)} for i in range(40)]
+    rows = [{"id": f"k{i:02d}", "text": article(i, n_sentences=6)} for i in range(24)]
     rows[5]["text"] = "   "  # one error among them
     src = write_jsonl(tmp_path / "in.jsonl", rows)
     out = tmp_path / "out"
@@ -290,9 +290,9 @@ def test_sigkill_then_resume_is_exactly_once(nlp, tmp_path):
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     done_before = len(analyses.read_bytes().splitlines())
-    assert 0 < done_before < 40
+    assert 0 < done_before < len(rows)
     with analyses.open("ab") as fh:  # what a kill in the middle of a write leaves
-        fh.write(b'{"id": "k39", "schema_version": "1.0.0", "text": "Health')
+        fh.write(b'{"id": "k23", "schema_version": "1.0.0", "text": "Health')
     result = run(nlp, src, out, resume=True, batch_size=2)
     assert result.exit_code == 3
     assert any("torn" in n for n in result.notes)
@@ -369,15 +369,16 @@ def test_ray_engine_matches_local_and_resumes(nlp, local_ray, messy_folder, reco
     # resume on Ray after losing the second half of the results
     kept = (tmp_path / "ray" / "analyses.jsonl").read_text(encoding="utf-8").splitlines(True)
     (tmp_path / "ray" / "analyses.jsonl").write_text("".join(kept[:4]), encoding="utf-8")
-    again = run(nlp, src, tmp_path / "ray", engine="ray", n_process=2, batch_size=4,
+    again = run(nlp, src, tmp_path / "ray", engine="ray", n_process=1, batch_size=4,
                 resume=True)
     assert again.skipped == 5 and again.run.documents == len(kept) - 4
     assert by_id(tmp_path / "ray" / "analyses.jsonl") == by_id(tmp_path / "local" /
                                                               "analyses.jsonl")
 
-    # a folder with bad files, through the file iterator
+    # a folder with bad files, and the native readers; one actor is enough to check each
+    # reader (the order across actors is checked above)
     run(nlp, messy_folder, tmp_path / "flocal")
-    run(nlp, messy_folder, tmp_path / "fray", engine="ray", n_process=2)
+    run(nlp, messy_folder, tmp_path / "fray", engine="ray", n_process=1)
     for name in ("analyses.jsonl", "errors.jsonl"):
         assert by_id(tmp_path / "fray" / name) == by_id(tmp_path / "flocal" / name), name
 
@@ -385,6 +386,6 @@ def test_ray_engine_matches_local_and_resumes(nlp, local_ray, messy_folder, reco
     for kind in ("parquet", "hf"):
         run(nlp, record_inputs[kind], tmp_path / f"{kind}-local")
         assert run(nlp, record_inputs[kind], tmp_path / f"{kind}-ray", engine="ray",
-                   n_process=2).exit_code == 0
+                   n_process=1).exit_code == 0
         assert lines(tmp_path / f"{kind}-ray" / "analyses.jsonl") == lines(
             tmp_path / f"{kind}-local" / "analyses.jsonl"), kind

@@ -111,10 +111,10 @@ def test_latin1_with_encoding_option(runner, tmp_path):
     assert res.exit_code == 0 and "Café" in json.loads(res.output)["text"]
 
 
-def test_non_english_is_a_warning(tmp_path):
-    res = run("analyze", str(FIXTURES / "articles" / "german.txt"), "-f", "json")
-    assert res.returncode == 0
-    assert "warning:" in res.stderr.decode() and "German" in res.stderr.decode()
+def test_non_english_is_a_warning(runner):
+    res = runner("analyze", str(FIXTURES / "articles" / "german.txt"), "-f", "json")
+    assert res.exit_code == 0
+    assert "warning:" in res.stderr and "German" in res.stderr
     analysis = json.loads(res.stdout)
     assert analysis["language"] == "de" and analysis["warnings"]
 

@@ -5,8 +5,9 @@ For every generated article the analyzer either returns an analysis or refuses t
 any other exception; every claim's ``text[start:end]`` is its ``text`` (and so is every cue's);
 and the JSON it prints validates against ``kratom_nlp/resources/analysis.schema.json``.
 
-Deterministic (``derandomize``: the same examples on every run) and bounded: about 20-40 s on a
-laptop CPU. Lone surrogates are left out: no decoded file or stdin can contain them.
+Deterministic (``derandomize``: the same examples on every run) and bounded: 105 examples, about
+17 s on two cores (most of it the MiniLM models). Lone surrogates are left out: no decoded file or
+stdin can contain them.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ ARTICLE = st.one_of(
     # long ones: up to ~5,000 characters of claim sentences, with odd characters mixed in
     st.builds(lambda base, n, odd: (base + odd) * n,
               st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=6).map("".join),
-              st.integers(5, 40), st.sampled_from(["", "\u200b", "\n", "\u00ad", " - "])),
+              st.integers(3, 12), st.sampled_from(["", "\u200b", "\n", "\u00ad", " - "])),
 )
 HTML_TAGS = st.sampled_from(["<p>", "</p>", "<div>", "</div>", "<b>", "</b>", "<br/>",
                              "<h1>", "</h1>", "<li>", "<script>alert(1)</script>",
@@ -93,7 +94,7 @@ def analyse(nlp: Any, make: Any) -> dict[str, Any] | None:
     return analyze_document(document, nlp)
 
 
-@fuzz(100)
+@fuzz(50)
 @given(text=ARTICLE, media_type=st.sampled_from(["text/plain", "text/markdown"]))
 def test_plain_text_and_markdown(nlp, schema, text: str, media_type: str) -> None:
     analysis = analyse(nlp, lambda: read_text(text, source="<fuzz>", media_type=media_type))
@@ -104,7 +105,7 @@ def test_plain_text_and_markdown(nlp, schema, text: str, media_type: str) -> Non
     check(analysis, schema)
 
 
-@fuzz(60)
+@fuzz(35)
 @given(page=HTML)
 def test_html(nlp, schema, page: str) -> None:
     analysis = analyse(nlp, lambda: read_text(page, source="<fuzz>", media_type="text/html"))
@@ -112,7 +113,7 @@ def test_html(nlp, schema, page: str) -> None:
         check(analysis, schema)
 
 
-@fuzz(40)
+@fuzz(20)
 @given(text=ARTICLE, encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1"]))
 def test_bytes_in_any_encoding(nlp, schema, text: str, encoding: str) -> None:
     data = text.encode(encoding, errors="replace")

@@ -14,11 +14,26 @@ def test_round_trips():
         ("evidence_cues.json", resources.load_evidence_cues, resources.EvidenceCues),
         ("claim_cues.json", resources.load_claim_cues, resources.ClaimCues),
         ("overclaim_rules.json", resources.load_overclaim_rules, resources.OverclaimRules),
+        ("study_cues.json", resources.load_study_cues, resources.StudyCues),
     ):
         obj = load()
         assert cls.from_dict(obj.to_dict()) == obj, name
         raw = json.loads((resources.RESOURCE_DIR / name).read_text("utf-8"))
         assert raw["version"] == obj.version and obj.version.count(".") == 2
+
+
+def test_cue_files_of_the_previous_minor_version_still_load():
+    """Lists added in 1.1.0 (discouraging advice, researchers' interventions, phrases that name
+    no design) are optional: a copy of a 1.0.0 file keeps working, without them."""
+    study = json.loads((resources.RESOURCE_DIR / "study_cues.json").read_text("utf-8"))
+    for key in ("researcher_words", "intervention_verbs", "not_design_phrases"):
+        del study[key]
+    old = resources.StudyCues.from_dict(study)
+    assert old.researcher_words == frozenset() and old.not_design_phrases == ()
+    claim = json.loads((resources.RESOURCE_DIR / "claim_cues.json").read_text("utf-8"))
+    for key in ("discouraging_advice_lemmas", "negations", "avoidance_lemmas"):
+        del claim["rule_words"][key]
+    assert resources.ClaimCues.from_dict(claim).rule_words.negations == frozenset()
 
 
 def test_evidence_cues_cover_every_level():

@@ -849,14 +849,14 @@ def test_concurrent_analyses_equal_serial_ones(tmp_path, nlp):
     from kratom_nlp.serve.server import background_server
 
     texts = [json.loads(line)["text"] for line in
-             (ROOT / "corpora" / "gold" / "test.jsonl").read_text("utf-8").splitlines()[:6]]
+             (ROOT / "corpora" / "gold" / "test.jsonl").read_text("utf-8").splitlines()[:4]]
     expected = [analyze(t, nlp=nlp)["claims"] for t in texts]
     app = create_app(ServeSettings(db=tmp_path / "p.sqlite3", workers=3), nlp=nlp)
     with background_server(app) as base, httpx.Client(base_url=base, timeout=120) as http, \
             ThreadPoolExecutor(6) as pool:
         responses = list(pool.map(lambda t: http.post("/api/analyses", json={"text": t}),
                                   texts * 2))
-    assert [r.status_code for r in responses] == [201] * 12
+    assert [r.status_code for r in responses] == [201] * len(texts) * 2
     assert [r.json()["analysis"]["claims"] for r in responses] == expected * 2
 
 
@@ -921,12 +921,12 @@ def test_benchmark_script_runs(tmp_path):
 
     out = tmp_path / "serve"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "eval" / "benchmark_serve.py"), "--requests", "8",
-         "--concurrency", "4", "--out", str(out)],
+        [sys.executable, str(ROOT / "eval" / "benchmark_serve.py"), "--requests", "4",
+         "--concurrency", "2", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"p50 latency: [\d.]+ ms", result.stdout)
     figures = json.loads(out.with_suffix(".json").read_text("utf-8"))
-    assert figures["requests"] == 8 and figures["errors"] == 0
+    assert figures["requests"] == 4 and figures["errors"] == 0
     assert figures["requests_per_s"] > 0 and figures["p95_ms"] >= figures["p50_ms"] > 0
     assert "| p95 latency |" in out.with_suffix(".md").read_text("utf-8")

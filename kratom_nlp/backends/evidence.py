@@ -54,6 +54,20 @@ def rule_source(sent: Span) -> str:
     return "none"
 
 
+def _mentioned_study(sent: Span, cues: list[dict[str, Any]], studies: dict[str, Span]
+                     ) -> str | None:
+    """The study whose mention is the claim's own cue ("The trial found ..."): the study in
+    scope when it is mentioned in the sentence and a cue overlaps one of its mentions."""
+    st = studies.get(sent._.study) if sent._.study_relation == "mention" else None
+    if st is None:
+        return None
+    spans = st._.mentions or [[st.start_char, st.end_char]]
+    for c in cues:
+        if any(c["start"] < b and a < c["end"] for a, b in spans):
+            return st._.study_id
+    return None
+
+
 def _attribution_cue(sent: Span, words: frozenset[str], level: str) -> list[dict[str, Any]]:
     for t in sent:
         if t.lower_ in words:
@@ -86,8 +100,9 @@ def resolve(sent: Span, source: str, scores: dict[str, float], studies: dict[str
     if source in ("cue", "study"):
         level = r.get("evidence", "none")
         if level != "none":
-            return EvidencePrediction(level, [dict(c) for c in r.get("evidence_cues", [])],
-                                      bool(r.get("from_context")), scores), None
+            cues = [dict(c) for c in r.get("evidence_cues", [])]
+            return EvidencePrediction(level, cues, bool(r.get("from_context")), scores), \
+                _mentioned_study(sent, cues, studies)
         if source == "cue":
             return EvidencePrediction("none", [], False, scores), None
     if source == "expert":

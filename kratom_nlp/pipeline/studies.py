@@ -98,6 +98,7 @@ class StudyFinder:
         self.matcher.add("MODEL", docs(self.c.model_phrases))
         self.matcher.add("REF", docs(self.c.reference_phrases))
         self.matcher.add("VENUE", docs(self.c.venue_openers))
+        self.matcher.add("NOT_DESIGN", docs(self.c.not_design_phrases))
         for design, phrases in self.c.design_cues.items():
             self.matcher.add(f"D|{design}", docs(phrases))
         for kind, phrases in self.c.kind_cues.items():
@@ -116,6 +117,11 @@ class StudyFinder:
             matches.setdefault(doc.vocab.strings[m_id], []).append((s, e))
         for _, s, e in self.journals(doc):
             matches.setdefault("JOURNAL", []).append((s, e))
+        # design and kind cues inside a phrase that names no design ("peer-reviewed") go
+        blocked = {j for s, e in matches.pop("NOT_DESIGN", ()) for j in range(s, e)}
+        if blocked:
+            matches = {k: [(s, e) for s, e in v if not (k[:2] in ("D|", "K|") and s in blocked)]
+                       for k, v in matches.items()}
         for key in matches:
             matches[key].sort()
         mentions: list[list[Mention]] = []
@@ -135,8 +141,24 @@ class StudyFinder:
         c = self.c
         start, end = sent.start, sent.end
         words = set(lower[start:end])
-        future = bool(words & c.future_words) and not any(
-            w in words for w in ("found", "showed", "shows", "finds", "reported", "suggests"))
+        reports = any(w in words for w in ("found", "showed", "shows", "finds", "reported",
+                                           "suggests"))
+
+        def future(a: int, b: int) -> bool:
+            """Planned or called-for research: a future word within a few tokens of the
+            mention ("will launch a trial", "more trials are needed"), not anywhere in the
+            sentence ("they ran a trial that will change care" describes a study)."""
+            if reports:
+                return False
+            if any(lower[j] in c.future_words for j in range(max(start, a - 4), a)):
+                return True
+            for j in range(b, min(end, b + 4)):  # "trials are needed", not "a trial that will"
+                if lower[j] in ("that", "which", "who", ",", ";", ":", "(", "and"):
+                    return False
+                if lower[j] in c.future_words:
+                    return True
+            return False
+
         out: list[Mention] = []
         taken: set[int] = set()
         for t in range(start, end):
@@ -146,13 +168,24 @@ class StudyFinder:
                     not self._research_like(t, start, lower):
                 continue
             a = t
-            while a > start and (pos[a - 1] in ("ADJ", "NUM", "PROPN", "NOUN", "ADV", "DET",
-                                                "PRON") or lower[a - 1] in ("-", "'s"))\
-                    and t - a < 7 and lower[a - 1] not in c.study_nouns:
+
+            def modifier(j: int) -> bool:
+                """An adjective, a participle ("placebo-controlled") or a hyphenated
+                compound ("multi-site")."""
+                return pos[j] == "ADJ" or (pos[j] == "VERB" and lower[j].endswith("ed")) or (
+                    j > start and lower[j - 1] == "-") or (j + 1 < end and lower[j + 1] == "-")
+
+            while a > start and t - a < 9 and lower[a - 1] not in c.study_nouns and (
+                    pos[a - 1] in ("ADJ", "NUM", "PROPN", "NOUN", "ADV", "DET", "PRON")
+                    or lower[a - 1] in ("-", "'s") or (pos[a - 1] == "VERB" and pos[a] != "DET"
+                                                       and lower[a - 1].endswith("ed"))
+                    # a comma between modifiers: "a randomized, placebo-controlled trial"
+                    or (lower[a - 1] == "," and a - 1 > start and a < t
+                        and modifier(a - 2) and modifier(a))):
                 a -= 1
             left = lower[a:t]
             plural = lower[t] in c.generic_plural
-            if future or (plural and any(w in c.not_a_mention_before for w in left)):
+            if future(a, t + 1) or (plural and any(w in c.not_a_mention_before for w in left)):
                 continue
             if plural and not any(
                     w in ("the", "these", "those", "two", "three", "both", "our", "their",
@@ -162,18 +195,22 @@ class StudyFinder:
             role = "ref" if any(w in ("the", "this", "that", "our", "their", "its", "his",
                                       "her", "these") for w in left) else "new"
             m = Mention(a, b, i, role)
-            m.marked_other = any(w in ("another", "second", "separate", "one", "earlier",
-                                       "previous", "prior", "past", "other", "larger",
-                                       "landmark", "older") or re.fullmatch(r"(19|20)\d\d", w)
+            # "the larger trial" picks one of the studies named; "a larger trial" is another
+            markers = ("another", "second", "separate", "earlier", "previous", "prior",
+                       "other") if role == "ref" else (
+                "another", "second", "separate", "one", "earlier", "previous", "prior", "past",
+                "other", "larger", "landmark", "older")
+            m.marked_other = any(w in markers or re.fullmatch(r"(19|20)\d\d", w)
                                  for w in left)
             self._describe(doc, m, sent, lower, matches)
             taken.update(range(a, b))
             out.append(m)
         for key, role in (("DESC", "new"), ("MODEL", "model")):
             for s, e in self._in(matches, key, start, end):
-                if s in taken or future:
+                if s in taken or future(s, e):
                     continue
-                if key == "DESC" and not self._has_count(s, min(end, e + 8), lower, pos):
+                if key == "DESC" and not (self._has_count(s, min(end, e + 8), lower, pos)
+                                          or self._by_researchers(s, e, start, end, lower)):
                     continue
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
@@ -181,6 +218,11 @@ class StudyFinder:
                     self._extend_object(e, end, lower)
                 m = Mention(s, min(end, b), i, role)
                 self._describe(doc, m, sent, lower, matches)
+                if key == "DESC" and m.design in ("unspecified", "observational") and \
+                        m.population == "human" and lower[s] in c.intervention_verbs and \
+                        self._by_researchers(s, e, start, end, lower):
+                    # researchers giving people something: an intervention study
+                    m.design, m.kind = "clinical_trial", "trial"
                 if key == "MODEL":
                     m.design = "preclinical"
                 taken.update(range(m.start, m.end))
@@ -193,6 +235,13 @@ class StudyFinder:
         prev = lower[t - 1] if t > start else ""
         return prev in ("the", "this", "new", "a", "an", "recent", "our", "their", "his",
                         "her", "case", "systematic", "its", "latest", "published")
+
+    def _by_researchers(self, s: int, e: int, start: int, end: int, lower: list[str]) -> bool:
+        """"The researchers gave older participants a drink": researchers doing something to
+        people, without a number."""
+        c = self.c
+        return any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)) and \
+            any(lower[k] in c.count_nouns for k in range(e, min(end, e + 20)))
 
     def _has_count(self, s: int, e: int, lower: list[str], pos: list[str]) -> bool:
         return any((_NUM_RE.match(lower[j]) or lower[j] in self.c.number_words)

@@ -7,7 +7,7 @@ path so a user can point a pipeline (``config.cfg``) at their own copy.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources as _res
 from pathlib import Path
@@ -131,6 +131,9 @@ class RuleWords:
     harm_denial_lemmas: frozenset[str] = frozenset()
     cautionary_starts: tuple[str, ...] = ()
     promotional_first_words: frozenset[str] = frozenset()
+    discouraging_advice_lemmas: frozenset[str] = frozenset()
+    negations: frozenset[str] = frozenset()
+    avoidance_lemmas: frozenset[str] = frozenset()
     clause_openers: frozenset[str] = frozenset()
     dose_words: frozenset[str] = frozenset()
     specific_caution_substrings: tuple[str, ...] = ()
@@ -319,12 +322,15 @@ class StudyCues:
     attribution_words: frozenset[str]
     expert_words: frozenset[str]
     patient_words: frozenset[str]
+    researcher_words: frozenset[str] = frozenset()  # "the researchers gave participants ..."
+    intervention_verbs: frozenset[str] = frozenset()  # ... an intervention they administer
+    not_design_phrases: tuple[str, ...] = ()  # phrases whose design words name no design
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
         kw: dict[str, Any] = {"version": d["version"]}
         for name, f in cls.__dataclass_fields__.items():
-            if name == "version":
+            if name == "version" or (name not in d and f.default is not MISSING):
                 continue
             value = d[name]
             if name in ("design_cues", "kind_cues"):

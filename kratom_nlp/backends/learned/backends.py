@@ -118,13 +118,17 @@ class LearnedEvidenceBackend:
         return out
 
 
-def advice_kind(advice: bool, rules_kind: str | None, claim_type: str | None) -> str | None:
-    """The advice kind of a learned advice decision: the rules' kind when they saw advice too,
-    else promotional for an advice-type claim and cautionary otherwise."""
+def advice_kind(advice: bool, rules_kind: str | None, claim_type: str | None,
+                discourages: bool = False) -> str | None:
+    """The advice kind of a learned advice decision: the rules' kind when they saw advice too;
+    else cautionary when the sentence advises against something ("doesn't recommend",
+    "should not"), promotional for an advice-type claim, cautionary otherwise."""
     if not advice:
         return None
     if rules_kind in ("promotional", "cautionary"):
         return rules_kind
+    if discourages:
+        return "cautionary"
     return "promotional" if claim_type == "advice" else "cautionary"
 
 
@@ -156,12 +160,13 @@ class LearnedStrengthBackend:
                 p.strength, p.scores = top
         if self.advice_model is not None:
             labels = self.advice_model.labels
-            for p, ex, row in zip(preds, examples, self.advice_model.predict(examples, cache),
-                                  strict=True):
+            for p, ex, claim, row in zip(preds, examples, claims,
+                                         self.advice_model.predict(examples, cache), strict=True):
                 p_adv = float(row[labels.index("advice")])
                 p.scores = {**p.scores, "advice": round(p_adv, 4)}
                 p.advice = p_adv >= 0.5
-                p.advice_kind = advice_kind(p.advice, p.advice_kind, ex.claim_type)
+                p.advice_kind = advice_kind(p.advice, p.advice_kind, ex.claim_type,
+                                            bool(rules_of(claim).get("discourages")))
         if self.certainty_model is not None:
             values = self.certainty_model.predict(examples, cache)
             for p, value in zip(preds, values, strict=True):

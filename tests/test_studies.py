@@ -1,0 +1,109 @@
+"""The study component (``kratom_studies``) and what the claims take from it: mentions,
+descriptions, references, ambiguity, and advice that discourages. Texts written for the test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+
+def studies(nlp, text: str) -> list:
+    doc = nlp(text)  # held while the span group is read; each Span keeps its Doc alive
+    return list(doc.spans["studies"])
+
+
+def claim(analysis: dict, start: str) -> dict:
+    found = [c for c in analysis["claims"] if c["text"].startswith(start)]
+    assert len(found) == 1, (start, [c["text"] for c in analysis["claims"]])
+    return found[0]
+
+
+def test_a_description_with_modifiers_is_one_study(nlp):
+    text = ("A randomized, placebo-controlled trial of 412 adults tested magnesium for migraine. "
+            "The trial found that magnesium cut the number of attacks by a third.")
+    (st,) = studies(nlp, text)
+    assert st.text.startswith("A randomized, placebo-controlled trial of 412 adults")
+    assert (st._.design, st._.study_kind, st._.population, st._.study_n) == (
+        "clinical_trial", "randomised_trial", "human", 412)
+    assert len(st._.mentions) == 2  # the description and "The trial"
+
+
+def test_called_for_research_is_no_study_but_a_study_with_a_future_clause_is(nlp):
+    assert studies(nlp, "More trials are needed before doctors can recommend turmeric. "
+                        "The team will launch a trial next year.") == []
+    (st,) = studies(nlp, "Together the doctors led an international, multi-site, randomized "
+                         "trial of 300 patients that will change migraine care.")
+    assert st.text.startswith("an international, multi-site, randomized trial")
+    assert st._.design == "clinical_trial"
+
+
+def test_researchers_giving_people_something_is_an_intervention_study(nlp):
+    text = ("The researchers gave young and older volunteers a glucose drink or a sweetened "
+            "placebo before memory tasks. The results appeared in a peer-reviewed journal.")
+    (st,) = studies(nlp, text)
+    # "peer-reviewed" names no design: the study is not a review
+    assert (st._.design, st._.population) == ("clinical_trial", "human")
+
+
+@pytest.fixture(scope="module")
+def two_studies(analyze_text) -> dict:
+    return analyze_text(
+        "An online survey of 2,798 kratom users appeared in a pain journal. Most respondents "
+        "said kratom eased their pain. In a separate study in mice, mitragynine reduced nerve "
+        "inflammation. The mice also slept longer. The study found that kratom relieves "
+        "anxiety.")
+
+
+def test_references_go_to_the_right_study(nlp, two_studies):
+    survey, mice = two_studies["studies"]
+    assert (survey["design"], survey["kind"], survey["n"]) == ("observational", "survey", 2798)
+    assert (mice["design"], mice["population"]) == ("preclinical", "animal")
+    doc = nlp(two_studies["text"])
+    scope = [s._.study for s in doc.spans["sentences"]]
+    # the respondents belong to the survey, the mice to the mouse study
+    assert scope[:4] == [survey["id"], survey["id"], mice["id"], mice["id"]]
+    assert claim(two_studies, "In a separate study in mice")["evidence"]["study"] == mice["id"]
+
+
+def test_an_ambiguous_reference_goes_to_the_nearest_study_before_it(two_studies):
+    """"The study found ..." after a survey and a mouse study could be either: it goes to the
+    study mentioned last before it (here the mouse study), never to one named after it."""
+    _, mice = two_studies["studies"]
+    assert claim(two_studies, "The study found")["evidence"]["study"] == mice["id"]
+
+
+def test_a_claim_whose_own_cue_names_the_study_links_it(analyze_text):
+    got = analyze_text("A randomized, placebo-controlled trial of 412 adults tested magnesium "
+                       "for migraine. The trial found that magnesium cut the number of attacks "
+                       "by a third.")
+    (st,) = got["studies"]
+    c = claim(got, "The trial found")
+    assert c["evidence"]["level"] == "clinical_trial" and c["evidence"]["study"] == st["id"]
+
+
+def test_advice_against_something_is_cautionary_and_no_overclaim(analyze_text):
+    got = analyze_text("Kratom is a plant from Southeast Asia. Doctors don't recommend kratom "
+                       "for pain relief. Patients should no longer take kratom for anxiety. "
+                       "Experts recommend that readers try kratom for pain.")
+    for start in ("Doctors don't recommend", "Patients should no longer"):
+        c = claim(got, start)
+        assert c["advice"] and c["advice_kind"] == "cautionary", c
+        assert not c["overclaim"]["flag"]
+    promo = claim(got, "Experts recommend that readers try")
+    assert promo["advice_kind"] == "promotional" and promo["overclaim"]["flag"]
+
+
+def test_openmp_threads_do_not_spin_for_long_unless_the_user_says_so():
+    code = "import os, kratom_nlp; print(os.environ['GOMP_SPINCOUNT'])"
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "10000"
+    env["GOMP_SPINCOUNT"] = "123"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "123"
