@@ -35,15 +35,15 @@ def test_a_description_with_modifiers_is_one_study(nlp):
 def test_called_for_research_is_no_study_but_a_study_with_a_future_clause_is(nlp):
     assert studies(nlp, "More trials are needed before doctors can recommend turmeric. "
                         "The team will launch a trial next year.") == []
-    (st,) = studies(nlp, "Together the doctors led an international, multi-site, randomized "
-                         "trial of 300 patients that will change migraine care.")
-    assert st.text.startswith("an international, multi-site, randomized trial")
+    (st,) = studies(nlp, "Last year the clinic ran a large, multi-centre, randomized trial "
+                         "of 300 patients that will shape migraine care.")
+    assert st.text.startswith("a large, multi-centre, randomized trial")
     assert st._.design == "clinical_trial"
 
 
 def test_researchers_giving_people_something_is_an_intervention_study(nlp):
-    text = ("The researchers gave young and older volunteers a glucose drink or a sweetened "
-            "placebo before memory tasks. The results appeared in a peer-reviewed journal.")
+    text = ("The scientists gave office workers a ginseng capsule or a sugar pill before each "
+            "attention test. The results appeared in a peer-reviewed journal.")
     (st,) = studies(nlp, text)
     # "peer-reviewed" names no design: the study is not a review
     assert (st._.design, st._.population) == ("clinical_trial", "human")

@@ -237,7 +237,7 @@ class StudyFinder:
                         "her", "case", "systematic", "its", "latest", "published")
 
     def _by_researchers(self, s: int, e: int, start: int, end: int, lower: list[str]) -> bool:
-        """"The researchers gave older participants a drink": researchers doing something to
+        """"The scientists gave office workers a ginseng capsule": researchers doing something to
         people, without a number."""
         c = self.c
         return any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)) and \

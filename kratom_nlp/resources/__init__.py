@@ -322,7 +322,7 @@ class StudyCues:
     attribution_words: frozenset[str]
     expert_words: frozenset[str]
     patient_words: frozenset[str]
-    researcher_words: frozenset[str] = frozenset()  # "the researchers gave participants ..."
+    researcher_words: frozenset[str] = frozenset()  # "the scientists gave office workers ..."
     intervention_verbs: frozenset[str] = frozenset()  # ... an intervention they administer
     not_design_phrases: tuple[str, ...] = ()  # phrases whose design words name no design
 
