@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -448,6 +451,18 @@ def test_bfloat16_inference_agrees_with_float32(monkeypatch):
     monkeypatch.delenv(PRECISION_ENV)
     assert resolve_precision("auto") in ("fp32", "bf16")
     assert store.inference_precision() in ("auto", "fp32", "bf16")
+
+
+def test_openmp_threads_do_not_spin_for_long_unless_the_user_says_so():
+    code = "import os, kratom_nlp; print(os.environ['GOMP_SPINCOUNT'])"
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "10000"
+    env["GOMP_SPINCOUNT"] = "123"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "123"
 
 
 def test_the_plain_torch_minilm_matches_transformers():

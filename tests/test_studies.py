@@ -3,12 +3,7 @@ descriptions, references, ambiguity, and advice that discourages. Texts written 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from conftest import ROOT
 
 
 def studies(nlp, text: str) -> list:
@@ -95,15 +90,3 @@ def test_advice_against_something_is_cautionary_and_no_overclaim(analyze_text):
         assert not c["overclaim"]["flag"]
     promo = claim(got, "Experts recommend that readers try")
     assert promo["advice_kind"] == "promotional" and promo["overclaim"]["flag"]
-
-
-def test_openmp_threads_do_not_spin_for_long_unless_the_user_says_so():
-    code = "import os, kratom_nlp; print(os.environ['GOMP_SPINCOUNT'])"
-    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                         text=True, check=True).stdout.strip()
-    assert out == "10000"
-    env["GOMP_SPINCOUNT"] = "123"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                         text=True, check=True).stdout.strip()
-    assert out == "123"

@@ -159,6 +159,15 @@ class StudyFinder:
                     return True
             return False
 
+        def participle(j: int) -> bool:
+            return pos[j] == "VERB" and lower[j].endswith("ed")
+
+        def modifier(j: int) -> bool:
+            """An adjective, a participle ("placebo-controlled") or a hyphenated compound
+            ("multi-site")."""
+            return pos[j] == "ADJ" or participle(j) or (j > start and lower[j - 1] == "-") or (
+                j + 1 < end and lower[j + 1] == "-")
+
         out: list[Mention] = []
         taken: set[int] = set()
         for t in range(start, end):
@@ -168,17 +177,9 @@ class StudyFinder:
                     not self._research_like(t, start, lower):
                 continue
             a = t
-
-            def modifier(j: int) -> bool:
-                """An adjective, a participle ("placebo-controlled") or a hyphenated
-                compound ("multi-site")."""
-                return pos[j] == "ADJ" or (pos[j] == "VERB" and lower[j].endswith("ed")) or (
-                    j > start and lower[j - 1] == "-") or (j + 1 < end and lower[j + 1] == "-")
-
             while a > start and t - a < 9 and lower[a - 1] not in c.study_nouns and (
                     pos[a - 1] in ("ADJ", "NUM", "PROPN", "NOUN", "ADV", "DET", "PRON")
-                    or lower[a - 1] in ("-", "'s") or (pos[a - 1] == "VERB" and pos[a] != "DET"
-                                                       and lower[a - 1].endswith("ed"))
+                    or lower[a - 1] in ("-", "'s") or (participle(a - 1) and pos[a] != "DET")
                     # a comma between modifiers: "a randomized, placebo-controlled trial"
                     or (lower[a - 1] == "," and a - 1 > start and a < t
                         and modifier(a - 2) and modifier(a))):
@@ -209,8 +210,9 @@ class StudyFinder:
             for s, e in self._in(matches, key, start, end):
                 if s in taken or future(s, e):
                     continue
-                if key == "DESC" and not (self._has_count(s, min(end, e + 8), lower, pos)
-                                          or self._by_researchers(s, e, start, end, lower)):
+                by_researchers = key == "DESC" and self._by_researchers(s, e, start, end, lower)
+                if key == "DESC" and not (by_researchers or
+                                          self._has_count(s, min(end, e + 8), lower, pos)):
                     continue
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
@@ -218,9 +220,8 @@ class StudyFinder:
                     self._extend_object(e, end, lower)
                 m = Mention(s, min(end, b), i, role)
                 self._describe(doc, m, sent, lower, matches)
-                if key == "DESC" and m.design in ("unspecified", "observational") and \
-                        m.population == "human" and lower[s] in c.intervention_verbs and \
-                        self._by_researchers(s, e, start, end, lower):
+                if by_researchers and m.design in ("unspecified", "observational") and \
+                        m.population == "human" and lower[s] in c.intervention_verbs:
                     # researchers giving people something: an intervention study
                     m.design, m.kind = "clinical_trial", "trial"
                 if key == "MODEL":
