@@ -14,10 +14,10 @@ from typing import Any
 
 # torch's OpenMP threads (GNU libgomp, loaded with spaCy's thinc) spin for 300,000 iterations
 # after each parallel region by default. With two processes on two cores (a batch beside a
-# desk, two commands at once) each spins on the core the other needs: measured here, two cold
-# `analyze` runs side by side took 7.9 s instead of 3.8 s. A short spin keeps the single-process
-# speed (2,750 vs 2,760 words/s on the real dev split) and frees the cores. It must be set
-# before libgomp is loaded; a value the user set is kept.
+# desk, two commands at once) each spins on the core the other needs. `eval/benchmark_openmp.py`
+# measured two cold `analyze` runs at once: 7.09 s with the default, 3.92 s with this value; one
+# process pays about 3% of its words/s for it (2,583 vs 2,645 on the real dev split). It must
+# be set before libgomp is loaded; a value the user set is kept.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 __version__ = "0.1.0"
