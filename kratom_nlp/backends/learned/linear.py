@@ -367,13 +367,19 @@ class Featurizer:
 
 def sparse_dot(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, weights_t: np.ndarray,
                n: int) -> np.ndarray:
-    """``X @ W`` for ``X`` (n × F) in coordinate form and a dense ``W`` (F × C)."""
-    from scipy.sparse import coo_matrix  # scikit-learn's own dependency
+    """``X @ W`` for ``X`` (n × F) in coordinate form, without repeated entries (what
+    :meth:`Featurizer.transform` returns), and a dense ``W`` (F × C)."""
+    from scipy.sparse import csr_matrix  # scikit-learn's own dependency
 
     n_out = weights_t.shape[1]
     if not len(cols):
         return np.zeros((n, n_out), dtype=np.float64)
-    x = coo_matrix((vals, (rows, cols)), shape=(n, weights_t.shape[0])).tocsr()
+    # each block's entries are sorted by row already: a stable sort merges the runs, and the
+    # row counts give the CSR row pointers directly (no duplicate summing, no index sorting)
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    x = csr_matrix((vals[order], cols[order], indptr), shape=(n, weights_t.shape[0]))
     return np.asarray(x @ weights_t, dtype=np.float64)
 
 
