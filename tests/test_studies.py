@@ -44,6 +44,32 @@ def test_researchers_giving_people_something_is_an_intervention_study(nlp):
     assert (st._.design, st._.population) == ("clinical_trial", "human")
 
 
+@pytest.mark.parametrize("text, design, kind", [
+    # spaCy splits "meta-analysis" into three tokens
+    ("A large meta-analysis found that daily walking lowers the risk of a stroke.",
+     "systematic_review", "meta_analysis"),
+    # the tagger reads "I study" as a pronoun and a verb
+    ("The figures come from a phase I study of the nasal spray in healthy volunteers.",
+     "clinical_trial", "trial"),
+    # the verb of randomisation names a trial without a number of people
+    ("Nurses were randomly assigned to a yoga class or to a waiting list.",
+     "clinical_trial", "randomised_trial"),
+    ("Earlier work showed that the leaf extract reversed liver damage in lab rats.",
+     "preclinical", "animal"),
+])
+def test_descriptions_the_tokenizer_and_tagger_split(nlp, text, design, kind):
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_kind) == (design, kind)
+
+
+@pytest.mark.parametrize("text", [
+    "The farm keeps lab rats and chickens behind the barn.",  # a model phrase, no result
+    "No randomized controlled trials of ashwagandha for insomnia exist so far.",  # no study
+])
+def test_words_of_study_design_without_a_study(nlp, text):
+    assert studies(nlp, text) == []
+
+
 @pytest.fixture(scope="module")
 def two_studies(analyze_text) -> dict:
     return analyze_text(

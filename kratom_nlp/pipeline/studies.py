@@ -171,7 +171,8 @@ class StudyFinder:
         out: list[Mention] = []
         taken: set[int] = set()
         for t in range(start, end):
-            if lower[t] not in c.study_nouns or pos[t] == "VERB" or t in taken:
+            if lower[t] not in c.study_nouns or t in taken or (
+                    pos[t] == "VERB" and not self._phase_numeral(t, start, lower)):
                 continue
             if lower[t] in ("research", "report", "review", "analysis", "series") and \
                     not self._research_like(t, start, lower):
@@ -211,7 +212,11 @@ class StudyFinder:
                 if s in taken or future(s, e):
                     continue
                 by_researchers = key == "DESC" and self._by_researchers(s, e, start, end, lower)
-                if key == "DESC" and not (by_researchers or
+                # "Women were randomized to ...", "randomly assigned": the verb itself names
+                # the design (the participle of "no randomized trials" does not)
+                randomised = key == "DESC" and bool(self._in(matches, "D|clinical_trial", s, e)) \
+                    and (e - s >= 2 or (e < end and lower[e] == "to"))
+                if key == "DESC" and not (by_researchers or randomised or
                                           self._has_count(s, min(end, e + 8), lower, pos)):
                     continue
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
@@ -234,8 +239,16 @@ class StudyFinder:
     def _research_like(t: int, start: int, lower: list[str]) -> bool:
         """"the research", "new research", "a review of" — not "research shows" alone."""
         prev = lower[t - 1] if t > start else ""
+        if prev == "meta" or (prev == "-" and t - 2 >= start and lower[t - 2] == "meta"):
+            return True  # "meta-analysis" is three tokens
         return prev in ("the", "this", "new", "a", "an", "recent", "our", "their", "his",
                         "her", "case", "systematic", "its", "latest", "published")
+
+    @staticmethod
+    def _phase_numeral(t: int, start: int, lower: list[str]) -> bool:
+        """"a phase I study": the tagger reads "I study" as a pronoun and a verb."""
+        return t - 2 >= start and lower[t - 2] == "phase" and lower[t - 1] in (
+            "i", "ii", "iii", "iv", "1", "2", "3", "4", "i/ii", "ii/iii")
 
     def _by_researchers(self, s: int, e: int, start: int, end: int, lower: list[str]) -> bool:
         """"The scientists gave office workers a ginseng capsule": researchers doing something to
