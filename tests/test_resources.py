@@ -23,17 +23,27 @@ def test_round_trips():
 
 
 def test_cue_files_of_the_previous_minor_version_still_load():
-    """Lists added in 1.1.0 (discouraging advice, researchers' interventions, phrases that name
-    no design) are optional: a copy of a 1.0.0 file keeps working, without them."""
+    """Lists added in 1.1.0 and 1.2.0 (discouraging advice, researchers' interventions, phrases
+    that name no design, study aims) are optional: an older copy keeps working without them;
+    an overclaim rule without the 1.2.0 ``asserted`` condition does not check it."""
     study = json.loads((resources.RESOURCE_DIR / "study_cues.json").read_text("utf-8"))
     for key in ("researcher_words", "intervention_verbs", "not_design_phrases"):
         del study[key]
     old = resources.StudyCues.from_dict(study)
     assert old.researcher_words == frozenset() and old.not_design_phrases == ()
     claim = json.loads((resources.RESOURCE_DIR / "claim_cues.json").read_text("utf-8"))
-    for key in ("discouraging_advice_lemmas", "negations", "avoidance_lemmas"):
+    for key in ("discouraging_advice_lemmas", "negations", "avoidance_lemmas", "aim_lemmas",
+                "embedded_question_words"):
         del claim["rule_words"][key]
-    assert resources.ClaimCues.from_dict(claim).rule_words.negations == frozenset()
+    words = resources.ClaimCues.from_dict(claim).rule_words
+    assert words.negations == frozenset() and words.aim_lemmas == frozenset()
+    from kratom_nlp.grading import ClaimFacts, OverclaimEngine
+
+    rules = json.loads((resources.RESOURCE_DIR / "overclaim_rules.json").read_text("utf-8"))
+    for rule in rules["rules"]:
+        rule["when"].pop("asserted", None)
+    engine = OverclaimEngine(resources.OverclaimRules.from_dict(rules))
+    assert engine.decide(ClaimFacts("efficacy", "direct_causal", "none", asserted=False)).flag
 
 
 def test_evidence_cues_cover_every_level():

@@ -1,5 +1,6 @@
 """The study component (``kratom_studies``) and what the claims take from it: mentions,
-descriptions, references, ambiguity, and advice that discourages. Texts written for the test."""
+descriptions, references, ambiguity, advice that discourages, and questions or study aims
+that assert nothing. Texts written for the test."""
 
 from __future__ import annotations
 
@@ -116,3 +117,28 @@ def test_advice_against_something_is_cautionary_and_no_overclaim(analyze_text):
         assert not c["overclaim"]["flag"]
     promo = claim(got, "Experts recommend that readers try")
     assert promo["advice_kind"] == "promotional" and promo["overclaim"]["flag"]
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("The researchers tested whether ginseng improved memory in older adults.", True),
+    ("The team set out to see if turmeric eases knee pain.", True),
+    ("Is valerian safe to take every night?", True),
+    ("The researchers found that ginseng improved memory in older adults.", False),
+    ("Surveys showing that if you stretch daily, it eases back pain keep appearing.", False),
+    ("She advised people to see a doctor if the rash spreads.", False),
+])
+def test_a_question_or_a_study_aim_asserts_nothing(nlp, text, asks):
+    doc = nlp(text)
+    (sent,) = doc.spans["sentences"]
+    assert sent._.rules["asks"] is asks
+
+
+def test_an_aim_is_no_overclaim_where_the_same_effect_stated_is_one():
+    from kratom_nlp.grading import ClaimFacts, OverclaimEngine
+
+    engine = OverclaimEngine()
+    stated = ClaimFacts("efficacy", "direct_causal", "none", substances=["ginseng"])
+    assert engine.decide(stated).rule == "benefit_as_fact"
+    aim = ClaimFacts("efficacy", "direct_causal", "none", substances=["ginseng"],
+                     asserted=False)
+    assert not engine.decide(aim).flag

@@ -24,6 +24,7 @@ class ClaimFacts:
     cues: list[str] = field(default_factory=list)
     human_outcome: bool = True
     benefit: bool = True
+    asserted: bool = True  # False for a question or a study's aim (nothing stated as fact)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class OverclaimEngine:
             "promotional": lambda v: (f.advice_kind == "promotional") == bool(v),
             "human_outcome": lambda v: f.human_outcome == bool(v),
             "benefit": lambda v: f.benefit == bool(v),
+            "asserted": lambda v: f.asserted == bool(v),
         }
         for key, value in w.items():
             if key not in checks:

@@ -200,6 +200,7 @@ class OverclaimGrader:
                 cues=[c["text"] for c in claim._.evidence_cues],
                 human_outcome=self.outcomes.human_outcome(claim, claim._.evidence_cues),
                 benefit=bool(rules_of(claim).get("benefit", True)),
+                asserted=not rules_of(claim).get("asks", False),
             )
             d = self.engine.decide(facts)
             claim._.overclaim = d.flag

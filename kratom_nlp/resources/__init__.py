@@ -134,6 +134,8 @@ class RuleWords:
     discouraging_advice_lemmas: frozenset[str] = frozenset()
     negations: frozenset[str] = frozenset()
     avoidance_lemmas: frozenset[str] = frozenset()
+    aim_lemmas: frozenset[str] = frozenset()
+    embedded_question_words: frozenset[str] = frozenset()
     clause_openers: frozenset[str] = frozenset()
     dose_words: frozenset[str] = frozenset()
     specific_caution_substrings: tuple[str, ...] = ()
