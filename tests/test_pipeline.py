@@ -162,7 +162,8 @@ def test_config_override_changes_behaviour():
 
     strict = build_pipeline(overrides={"components.kratom_claims.threshold": 1.01,
                                        "components.kratom_claims.keep_promotional_advice":
-                                           False})
+                                           False,
+                                       "components.kratom_claims.keep_health_verdicts": False})
     doc = strict((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     assert len(doc.spans["claims"]) == 0
 
@@ -282,3 +283,20 @@ def test_the_example_analysis_matches_the_stored_one(nlp):
     stored.pop("source", None)
     got.pop("source", None)
     same(got, stored)
+
+
+@pytest.mark.parametrize("last, verdict, claim_type", [
+    ("It's safe.", "safety", "safety"),
+    ("It is very healthy.", "efficacy", "efficacy"),
+    ("It isn't safe for children.", "risk", None),  # the learned type may say safety
+    ("The gardener was healthy.", None, None),  # not about the substance
+    ("That is good news for farmers.", None, None),
+])
+def test_a_short_health_verdict_stays_a_claim(nlp, last, verdict, claim_type):
+    doc = nlp(f"Moringa is a tree grown in India. {last}")
+    sent = doc.spans["sentences"][-1]
+    assert sent._.rules["verdict"] == verdict
+    if verdict is not None:
+        assert sent._.is_claim
+        if claim_type is not None:
+            assert sent._.claim_type == claim_type

@@ -93,13 +93,19 @@ class ClaimDetector(_Batched):
     ``keep_promotional_advice``: a sentence the labelling rules read as promotional advice to
     use the substance ("Readers are encouraged to explore kratom-based therapies") stays a
     claim even when the backend's score is below the threshold — the advice an overclaim
-    flag exists for (rule 2) is rare in news and the learned models miss it."""
+    flag exists for (rule 2) is rare in news and the learned models miss it.
+
+    ``keep_health_verdicts``: a short verdict on the substance ("It's safe.", "It is very
+    healthy.", see ``SentenceView.verdict``) stays a claim of the verdict's type below the
+    threshold; the learned models score such sentences low."""
 
     def __init__(self, backend: ClaimBackend, threshold: float,
-                 keep_promotional_advice: bool = True) -> None:
+                 keep_promotional_advice: bool = True,
+                 keep_health_verdicts: bool = True) -> None:
         self.backend = backend
         self.threshold = threshold
         self.keep_promotional_advice = keep_promotional_advice
+        self.keep_health_verdicts = keep_health_verdicts
 
     def process(self, docs: Sequence[Doc]) -> None:
         per_doc = [list(doc.spans.get("sentences", [])) for doc in docs]
@@ -113,7 +119,6 @@ class ClaimDetector(_Batched):
                 pred = next(preds)
                 su = sent._  # one accessor per span (each ``._`` builds a new one)
                 su.claim_score = float(pred.score)
-                su.claim_type = pred.claim_type
                 su.claim_scores = dict(pred.scores)
                 is_claim = bool(pred.is_claim and pred.score >= self.threshold)
                 if not is_claim and self.keep_promotional_advice:
@@ -121,6 +126,10 @@ class ClaimDetector(_Batched):
                     if rules.get("is_claim") and rules.get("advice_kind") == "promotional":
                         is_claim = True
                         pred.claim_type = "advice"
+                if not is_claim and self.keep_health_verdicts and su.rules.get("verdict"):
+                    is_claim = True
+                    pred.claim_type = su.rules["verdict"]
+                su.claim_type = pred.claim_type
                 su.is_claim = is_claim
                 if not is_claim:
                     continue
@@ -223,10 +232,10 @@ def make_sentences(nlp: Language, name: str, cues: CueResources) -> SentenceAnal
 
 @Language.factory("kratom_claims", default_config={
     "backend": {"@kratom_backends": "kratom.default.v1", "task": "claim"}, "threshold": 0.5,
-    "keep_promotional_advice": True})
+    "keep_promotional_advice": True, "keep_health_verdicts": True})
 def make_claims(nlp: Language, name: str, backend: ClaimBackend, threshold: float,
-                keep_promotional_advice: bool) -> ClaimDetector:
-    return ClaimDetector(backend, threshold, keep_promotional_advice)
+                keep_promotional_advice: bool, keep_health_verdicts: bool) -> ClaimDetector:
+    return ClaimDetector(backend, threshold, keep_promotional_advice, keep_health_verdicts)
 
 
 @Language.factory("kratom_evidence", default_config={
