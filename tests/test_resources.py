@@ -25,12 +25,18 @@ def test_round_trips():
 def test_cue_files_of_the_previous_minor_version_still_load():
     """Lists added in 1.1.0 and 1.2.0 (discouraging advice, researchers' interventions, phrases
     that name no design, study aims) are optional: an older copy keeps working without them;
-    an overclaim rule without the 1.2.0 ``asserted`` condition does not check it."""
+    the study lists of 1.3.0 come from the bundled file; an overclaim rule without the 1.2.0
+    ``asserted`` condition does not check it."""
     study = json.loads((resources.RESOURCE_DIR / "study_cues.json").read_text("utf-8"))
     for key in ("researcher_words", "intervention_verbs", "not_design_phrases"):
         del study[key]
     old = resources.StudyCues.from_dict(study)
     assert old.researcher_words == frozenset() and old.not_design_phrases == ()
+    # the 1.3.0 lists held in code before: an older file takes them from the bundled one
+    study = json.loads((resources.RESOURCE_DIR / "study_cues.json").read_text("utf-8"))
+    for key in resources.StudyCues.BUNDLED_SINCE_1_3:
+        del study[key]
+    assert resources.StudyCues.from_dict(study) == resources.load_study_cues()
     claim = json.loads((resources.RESOURCE_DIR / "claim_cues.json").read_text("utf-8"))
     for key in ("discouraging_advice_lemmas", "negations", "avoidance_lemmas", "aim_lemmas",
                 "embedded_question_words"):

@@ -141,8 +141,7 @@ class StudyFinder:
         c = self.c
         start, end = sent.start, sent.end
         words = set(lower[start:end])
-        reports = any(w in words for w in ("found", "showed", "shows", "finds", "reported",
-                                           "suggests"))
+        reports = bool(words & c.report_words)
 
         def future(a: int, b: int) -> bool:
             """Planned or called-for research: a future word within a few tokens of the
@@ -174,8 +173,7 @@ class StudyFinder:
             if lower[t] not in c.study_nouns or t in taken or (
                     pos[t] == "VERB" and not self._phase_numeral(t, start, lower)):
                 continue
-            if lower[t] in ("research", "report", "review", "analysis", "series") and \
-                    not self._research_like(t, start, lower):
+            if lower[t] in c.determiner_nouns and not self._research_like(t, start, lower):
                 continue
             a = t
             while a > start and t - a < 9 and lower[a - 1] not in c.study_nouns and (
@@ -190,18 +188,13 @@ class StudyFinder:
             if future(a, t + 1) or (plural and any(w in c.not_a_mention_before for w in left)):
                 continue
             if plural and not any(
-                    w in ("the", "these", "those", "two", "three", "both", "our", "their",
-                          "multiple", "its") or _NUM_RE.match(w) for w in left):
+                    w in c.specific_plural_words or _NUM_RE.match(w) for w in left):
                 continue
-            b = self._extend_right(t + 1, end, lower, pos)
-            role = "ref" if any(w in ("the", "this", "that", "our", "their", "its", "his",
-                                      "her", "these") for w in left) else "new"
+            b = self._extend_right(t + 1, end, lower)
+            role = "ref" if any(w in c.reference_determiners for w in left) else "new"
             m = Mention(a, b, i, role)
             # "the larger trial" picks one of the studies named; "a larger trial" is another
-            markers = ("another", "second", "separate", "earlier", "previous", "prior",
-                       "other") if role == "ref" else (
-                "another", "second", "separate", "one", "earlier", "previous", "prior", "past",
-                "other", "larger", "landmark", "older")
+            markers = c.other_markers_ref if role == "ref" else c.other_markers_new
             m.marked_other = any(w in markers or re.fullmatch(r"(19|20)\d\d", w)
                                  for w in left)
             self._describe(doc, m, sent, lower, matches)
@@ -221,7 +214,7 @@ class StudyFinder:
                     continue
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
-                b = self._extend_right(e, end, lower, pos) if key == "MODEL" else \
+                b = self._extend_right(e, end, lower) if key == "MODEL" else \
                     self._extend_object(e, end, lower)
                 m = Mention(s, min(end, b), i, role)
                 self._describe(doc, m, sent, lower, matches)
@@ -235,20 +228,17 @@ class StudyFinder:
                 out.append(m)
         return out
 
-    @staticmethod
-    def _research_like(t: int, start: int, lower: list[str]) -> bool:
+    def _research_like(self, t: int, start: int, lower: list[str]) -> bool:
         """"the research", "new research", "a review of" — not "research shows" alone."""
         prev = lower[t - 1] if t > start else ""
         if prev == "meta" or (prev == "-" and t - 2 >= start and lower[t - 2] == "meta"):
             return True  # "meta-analysis" is three tokens
-        return prev in ("the", "this", "new", "a", "an", "recent", "our", "their", "his",
-                        "her", "case", "systematic", "its", "latest", "published")
+        return prev in self.c.study_determiners
 
-    @staticmethod
-    def _phase_numeral(t: int, start: int, lower: list[str]) -> bool:
+    def _phase_numeral(self, t: int, start: int, lower: list[str]) -> bool:
         """"a phase I study": the tagger reads "I study" as a pronoun and a verb."""
-        return t - 2 >= start and lower[t - 2] == "phase" and lower[t - 1] in (
-            "i", "ii", "iii", "iv", "1", "2", "3", "4", "i/ii", "ii/iii")
+        return t - 2 >= start and lower[t - 2] == "phase" and \
+            lower[t - 1] in self.c.phase_numerals
 
     def _by_researchers(self, s: int, e: int, start: int, end: int, lower: list[str]) -> bool:
         """"The scientists gave office workers a ginseng capsule": researchers doing something to
@@ -271,11 +261,9 @@ class StudyFinder:
             k += 1
         return k
 
-    @staticmethod
-    def _extend_right(b: int, end: int, lower: list[str], pos: list[str]) -> int:
+    def _extend_right(self, b: int, end: int, lower: list[str]) -> int:
         """Over "of 412 adults", "in mice", "involving 90 children aged 6 to 11"."""
-        if b < end and lower[b] in ("of", "in", "involving", "among", "with", "including",
-                                    "on", "that", "which", "who", "followed", "enrolled"):
+        if b < end and lower[b] in self.c.description_openers:
             k = b + 1
             while k < end and k - b < 12 and lower[k] not in (",", ";", ".", ":", "(", ")",
                                                              "\"", "“", "”"):
@@ -484,11 +472,9 @@ class StudyFinder:
             attrs.append({
                 "any": bool(verbs),
                 "name": any(pos[k] == "PROPN" for k in near),
-                "pron": any(lower[k] in ("he", "she", "they") for k in near),
+                "pron": any(lower[k] in c.speaker_pronouns for k in near),
                 "expert": bool({lower[k] for k in range(a, b)} & c.expert_words),
-                "patient": any(lower[k] in ("patient", "retiree", "mother", "father",
-                                            "husband", "wife", "daughter", "son")
-                               for k in range(a, b)),
+                "patient": any(lower[k] in c.person_words for k in range(a, b)),
             })
         out: list[dict[str, float | str]] = []
         for i, sent in enumerate(sents):

@@ -11,7 +11,7 @@ from dataclasses import MISSING, asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources as _res
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 RESOURCE_DIR = Path(str(_res.files(__name__)))
 
@@ -332,11 +332,33 @@ class StudyCues:
     researcher_words: frozenset[str] = frozenset()  # "the scientists gave office workers ..."
     intervention_verbs: frozenset[str] = frozenset()  # ... an intervention they administer
     not_design_phrases: tuple[str, ...] = ()  # phrases whose design words name no design
+    # 1.3.0: the words the mention finder used to hold in code. A file without them (an older
+    # copy) takes them from the bundled file, so it keeps its behaviour.
+    report_words: frozenset[str] = frozenset()  # "found" cancels a future word near a study
+    determiner_nouns: frozenset[str] = frozenset()  # "research" names a study only after ...
+    study_determiners: frozenset[str] = frozenset()  # ... "the", "new", "a recent" ...
+    specific_plural_words: frozenset[str] = frozenset()  # "the trials", "two studies"
+    reference_determiners: frozenset[str] = frozenset()  # "the study" refers back
+    other_markers_ref: frozenset[str] = frozenset()  # "the earlier trial" is not the last one
+    other_markers_new: frozenset[str] = frozenset()  # "a larger trial" is another one
+    description_openers: frozenset[str] = frozenset()  # "a trial of / in / involving ..."
+    phase_numerals: frozenset[str] = frozenset()  # "phase I study" (tagged pronoun + verb)
+    speaker_pronouns: frozenset[str] = frozenset()  # "he said"
+    person_words: frozenset[str] = frozenset()  # a patient or relative quoted
+
+    BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
+        "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
+        "reference_determiners", "other_markers_ref", "other_markers_new",
+        "description_openers", "phase_numerals", "speaker_pronouns", "person_words")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
         kw: dict[str, Any] = {"version": d["version"]}
+        bundled: dict[str, Any] | None = None
         for name, f in cls.__dataclass_fields__.items():
+            if name in cls.BUNDLED_SINCE_1_3 and name not in d:
+                bundled = bundled or _read_json(None, "study_cues.json")
+                d = {**d, name: bundled[name]}
             if name == "version" or (name not in d and f.default is not MISSING):
                 continue
             value = d[name]
