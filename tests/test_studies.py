@@ -126,6 +126,7 @@ def test_advice_against_something_is_cautionary_and_no_overclaim(analyze_text):
     ("The researchers found that ginseng improved memory in older adults.", False),
     ("Surveys showing that if you stretch daily, it eases back pain keep appearing.", False),
     ("She advised people to see a doctor if the rash spreads.", False),
+    ("Ginseng sharpens memory, no matter whether it is taken as tea or as capsules.", False),
 ])
 def test_a_question_or_a_study_aim_asserts_nothing(nlp, text, asks):
     doc = nlp(text)

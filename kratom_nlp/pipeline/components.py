@@ -202,14 +202,15 @@ class OverclaimGrader:
     def __call__(self, doc: Doc) -> Doc:
         claims = _claims(doc)
         for claim in claims:
+            rules = rules_of(claim)
             facts = ClaimFacts(
                 claim_type=claim._.claim_type or "efficacy", strength=claim._.strength,
                 level=claim._.evidence_level, advice=bool(claim._.advice),
                 advice_kind=claim._.advice_kind, substances=list(claim._.substances),
                 cues=[c["text"] for c in claim._.evidence_cues],
                 human_outcome=self.outcomes.human_outcome(claim, claim._.evidence_cues),
-                benefit=bool(rules_of(claim).get("benefit", True)),
-                asserted=not rules_of(claim).get("asks", False),
+                benefit=bool(rules.get("benefit", True)),
+                asserted=not rules.get("asks", False),
             )
             d = self.engine.decide(facts)
             claim._.overclaim = d.flag
