@@ -229,10 +229,15 @@ class StudyFinder:
         return out
 
     def _research_like(self, t: int, start: int, lower: list[str]) -> bool:
-        """"the research", "new research", "a review of" — not "research shows" alone."""
+        """"the research", "new research", "a review of" — not "research shows" alone; "a
+        larger review of 31 studies" and "a review by the FDA" name theirs after the noun."""
         prev = lower[t - 1] if t > start else ""
         if prev == "meta" or (prev == "-" and t - 2 >= start and lower[t - 2] == "meta"):
             return True  # "meta-analysis" is three tokens
+        nxt = lower[t + 1:t + 3]
+        if nxt[:1] == ["by"] or (len(nxt) == 2 and nxt[0] == "of" and (
+                _NUM_RE.match(nxt[1]) or nxt[1] in self.c.number_words)):
+            return True
         return prev in self.c.study_determiners
 
     def _phase_numeral(self, t: int, start: int, lower: list[str]) -> bool:
