@@ -70,6 +70,19 @@ def test_descriptions_the_simple_patterns_missed(nlp, text, design, kind):
     assert (st._.design, st._.study_kind) == (design, kind)
 
 
+def test_a_head_count_or_a_share_after_a_study_describes_that_study(nlp):
+    (trial,) = studies(nlp, "A randomized trial tested the inhaler in adults with asthma. It "
+                            "included 240 patients at 30 clinics. The trial found fewer "
+                            "attacks in the treated group.")
+    assert (trial.text, trial._.design, trial._.study_n) == ("A randomized trial",
+                                                              "clinical_trial", 240)
+    assert len(trial._.mentions) == 3
+    (survey,) = studies(nlp, "A survey of 1,200 adults asked about naps and mood. Compared "
+                             "with the 20% of people who never nap, those who napped daily "
+                             "reported better mood.")
+    assert survey._.study_n == 1200  # "20% of people" is a share, not a head count
+
+
 @pytest.mark.parametrize("text", [
     "The farm keeps lab rats and chickens behind the barn.",  # a model phrase, no result
     "No randomized controlled trials of ashwagandha for insomnia exist so far.",  # no study

@@ -60,10 +60,17 @@ class Mention:
     n: int | None = None
     body: str | None = None
     marked_other: bool = False  # "another", "a previous", "one earlier" ...
+    inferred: bool = False  # design guessed from people counted, not named by a cue
+
+    @property
+    def named_design(self) -> str:
+        """The design the text names ("unspecified" when it was only inferred)."""
+        return "unspecified" if self.inferred else self.design
 
     @property
     def informative(self) -> int:
-        return (self.design != "unspecified") * 4 + (self.n is not None) * 2 + bool(self.body)
+        return (self.named_design != "unspecified") * 4 + (self.n is not None) * 2 + \
+            bool(self.body)
 
 
 @dataclass
@@ -254,8 +261,14 @@ class StudyFinder:
 
     def _has_count(self, s: int, e: int, lower: list[str], pos: list[str]) -> bool:
         return any((_NUM_RE.match(lower[j]) or lower[j] in self.c.number_words)
+                   and not self._percent(j, e, lower)
                    and any(lower[k] in self.c.count_nouns for k in range(j + 1, min(e, j + 4)))
                    for j in range(s, e))
+
+    @staticmethod
+    def _percent(j: int, end: int, lower: list[str]) -> bool:
+        """"16% of people", "40 percent of patients": a share, not a head count."""
+        return j + 1 < end and lower[j + 1] in ("%", "percent", "per")
 
     @staticmethod
     def _extend_object(b: int, end: int, lower: list[str]) -> int:
@@ -307,6 +320,7 @@ class StudyFinder:
             # people counted and studied without a comparison the text names: observational
             m.design = "observational"
             m.kind = "single_arm" if "single_arm" in kinds else "other"
+            m.inferred = True
 
     def _designs(self, matches: dict[str, list[tuple[int, int]]], a: int,
                  b: int) -> dict[str, bool]:
@@ -336,7 +350,8 @@ class StudyFinder:
                 value = int(w.replace(",", ""))
             elif w in self.c.number_words:
                 value = self.c.number_words[w]
-            if value is None or value <= 0 or value in range(1900, 2100):
+            if value is None or value <= 0 or value in range(1900, 2100) or self._percent(j, end,
+                                                                                     lower):
                 continue
             if any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
                 return value
@@ -386,19 +401,20 @@ class StudyFinder:
     @staticmethod
     def _compatible(study: Study, m: Mention) -> bool:
         design = study.design
-        if m.design == "unspecified" or design == "unspecified":
+        named = m.named_design  # "included 821 patients" names no design of its own
+        if named == "unspecified" or design == "unspecified":
             return not (m.population == "animal" and design not in ("preclinical",
                                                                      "unspecified"))
-        if (m.design == "preclinical") != (design == "preclinical"):
+        if (named == "preclinical") != (design == "preclinical"):
             return False
-        return m.design == design or m.role == "ref"
+        return named == design or m.role == "ref"
 
     def _continues(self, study: Study, m: Mention) -> bool:
         last = study.mentions[-1]
         if m.sentence - last.sentence > self.max_gap or not self._compatible(study, m):
             return False
-        if m.design != "unspecified" and study.design != "unspecified" and \
-                m.design != study.design:
+        if m.named_design != "unspecified" and study.design != "unspecified" and \
+                m.named_design != study.design:
             return False
         ns = {x.n for x in study.mentions if x.n is not None}
         return not (m.n is not None and ns and m.n not in ns)
