@@ -83,6 +83,15 @@ def test_a_head_count_or_a_share_after_a_study_describes_that_study(nlp):
     assert survey._.study_n == 1200  # "20% of people" is a share, not a head count
 
 
+def test_lab_work_inside_a_human_study_is_its_method(nlp):
+    (st,) = studies(nlp, "The trial enrolled 11 patients; doctors grew each patient's immune "
+                         "cells in the lab and infused them back.")
+    assert st._.design == "clinical_trial"
+    (lab,) = studies(nlp, "In the lab, the leaf extract reduced the growth of liver cancer "
+                          "cells.")
+    assert (lab._.design, lab._.population) == ("preclinical", "cell")
+
+
 @pytest.mark.parametrize("text", [
     "The farm keeps lab rats and chickens behind the barn.",  # a model phrase, no result
     "No randomized controlled trials of ashwagandha for insomnia exist so far.",  # no study

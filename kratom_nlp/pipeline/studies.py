@@ -221,6 +221,9 @@ class StudyFinder:
                     continue
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
+                if key == "MODEL" and not set(lower[s:e]) & c.animal_words and \
+                        words & c.human_words:
+                    continue  # "the patients' cells, grown in the lab": a method, not a study
                 b = self._extend_right(e, end, lower) if key == "MODEL" else \
                     self._extend_object(e, end, lower)
                 m = Mention(s, min(end, b), i, role)
