@@ -83,6 +83,12 @@ def test_a_head_count_or_a_share_after_a_study_describes_that_study(nlp):
     assert survey._.study_n == 1200  # "20% of people" is a share, not a head count
 
 
+def test_trials_pooled_by_a_review_belong_to_it(nlp):
+    (review,) = studies(nlp, "A meta-analysis of seven trials compared two forms of zinc. "
+                             "Three trials used zinc acetate and found colds ended sooner.")
+    assert review._.design == "systematic_review" and len(review._.mentions) == 2
+
+
 def test_lab_work_inside_a_human_study_is_its_method(nlp):
     (st,) = studies(nlp, "The trial enrolled 11 patients; doctors grew each patient's immune "
                          "cells in the lab and infused them back.")

@@ -61,6 +61,7 @@ class Mention:
     body: str | None = None
     marked_other: bool = False  # "another", "a previous", "one earlier" ...
     inferred: bool = False  # design guessed from people counted, not named by a cue
+    plural: bool = False  # "three trials", "the studies"
 
     @property
     def named_design(self) -> str:
@@ -199,7 +200,7 @@ class StudyFinder:
                 continue
             b = self._extend_right(t + 1, end, lower)
             role = "ref" if any(w in c.reference_determiners for w in left) else "new"
-            m = Mention(a, b, i, role)
+            m = Mention(a, b, i, role, plural=plural)
             # "the larger trial" picks one of the studies named; "a larger trial" is another
             markers = c.other_markers_ref if role == "ref" else c.other_markers_new
             m.marked_other = any(w in markers or re.fullmatch(r"(19|20)\d\d", w)
@@ -390,7 +391,7 @@ class StudyFinder:
                 if not m.marked_other:
                     if m.role == "ref":
                         target = next((st for st in recent if self._compatible(st, m)), None)
-                    elif recent and self._continues(recent[0], m):
+                    elif recent and (self._continues(recent[0], m) or self._part_of(recent[0], m)):
                         target = recent[0]
                 if target is None:
                     target = Study(f"s{len(studies) + 1}")
@@ -400,6 +401,11 @@ class StudyFinder:
                     recent.remove(target)
                 recent.insert(0, target)
         return studies
+
+    def _part_of(self, study: Study, m: Mention) -> bool:
+        """"Three trials" after a review or meta-analysis: the studies it pooled."""
+        return m.plural and study.design == "systematic_review" and \
+            m.sentence - study.mentions[-1].sentence <= self.max_gap
 
     @staticmethod
     def _compatible(study: Study, m: Mention) -> bool:
