@@ -83,6 +83,16 @@ def test_a_head_count_or_a_share_after_a_study_describes_that_study(nlp):
     assert survey._.study_n == 1200  # "20% of people" is a share, not a head count
 
 
+def test_a_compound_of_study_nouns_is_one_mention(nlp):
+    (cohort,) = studies(nlp, "A large cohort study of 5,000 nurses found more sleep problems.")
+    assert cohort.text.startswith("A large cohort study of 5,000 nurses")
+    assert (cohort._.design, cohort._.study_kind, cohort._.study_n) == ("observational",
+                                                                        "cohort", 5000)
+    (trials,) = studies(nlp, "The model used data from two key research trials of the device.")
+    assert trials.text.startswith("two key research trials") and \
+        trials._.design == "clinical_trial"
+
+
 def test_trials_pooled_by_a_review_belong_to_it(nlp):
     (review,) = studies(nlp, "A meta-analysis of seven trials compared two forms of zinc. "
                              "Three trials used zinc acetate and found colds ended sooner.")

@@ -181,7 +181,11 @@ class StudyFinder:
             if lower[t] not in c.study_nouns or t in taken or (
                     pos[t] == "VERB" and not self._phase_numeral(t, start, lower)):
                 continue
-            if lower[t] in c.determiner_nouns and not self._research_like(t, start, lower):
+            h = t  # the head: the last of a compound ("cohort study", "research trials")
+            while h + 1 < end and lower[h + 1] in c.study_nouns and pos[h + 1] != "VERB":
+                h += 1
+            if h == t and lower[t] in c.determiner_nouns and \
+                    not self._research_like(t, start, lower):
                 continue
             a = t
             while a > start and t - a < 9 and lower[a - 1] not in c.study_nouns and (
@@ -192,13 +196,13 @@ class StudyFinder:
                         and modifier(a - 2) and modifier(a))):
                 a -= 1
             left = lower[a:t]
-            plural = lower[t] in c.generic_plural
-            if future(a, t + 1) or (plural and any(w in c.not_a_mention_before for w in left)):
+            plural = lower[h] in c.generic_plural
+            if future(a, h + 1) or (plural and any(w in c.not_a_mention_before for w in left)):
                 continue
             if plural and not any(
                     w in c.specific_plural_words or _NUM_RE.match(w) for w in left):
                 continue
-            b = self._extend_right(t + 1, end, lower)
+            b = self._extend_right(h + 1, end, lower)
             role = "ref" if any(w in c.reference_determiners for w in left) else "new"
             m = Mention(a, b, i, role, plural=plural)
             # "the larger trial" picks one of the studies named; "a larger trial" is another
