@@ -64,6 +64,7 @@ def test_researchers_giving_people_something_is_an_intervention_study(nlp):
      "regulatory", "other"),
     ("Recent results from a test of the vaccine in mice were encouraging.",
      "preclinical", "animal"),
+    ("The team recruited 40 healthy controls for comparison.", "observational", "other"),
 ])
 def test_descriptions_the_simple_patterns_missed(nlp, text, design, kind):
     (st,) = studies(nlp, text)
