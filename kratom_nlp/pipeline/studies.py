@@ -222,7 +222,7 @@ class StudyFinder:
                 randomised = key == "DESC" and bool(self._in(matches, "D|clinical_trial", s, e)) \
                     and (e - s >= 2 or (e < end and lower[e] == "to"))
                 if key == "DESC" and not (by_researchers or randomised or
-                                          self._has_count(s, min(end, e + 8), lower, pos)):
+                                          self._has_count(s, min(end, e + 8), lower)):
                     continue
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
@@ -267,16 +267,24 @@ class StudyFinder:
         return any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)) and \
             any(lower[k] in c.count_nouns for k in range(e, min(end, e + 20)))
 
-    def _has_count(self, s: int, e: int, lower: list[str], pos: list[str]) -> bool:
-        return any((_NUM_RE.match(lower[j]) or lower[j] in self.c.number_words)
-                   and not self._percent(j, e, lower)
-                   and any(lower[k] in self.c.count_nouns for k in range(j + 1, min(e, j + 4)))
-                   for j in range(s, e))
+    def _has_count(self, s: int, e: int, lower: list[str]) -> bool:
+        return any(self._head_count(j, e, lower) is not None for j in range(s, e))
 
-    @staticmethod
-    def _percent(j: int, end: int, lower: list[str]) -> bool:
-        """"16% of people", "40 percent of patients": a share, not a head count."""
-        return j + 1 < end and lower[j + 1] in ("%", "percent", "per")
+    def _head_count(self, j: int, end: int, lower: list[str]) -> int | None:
+        """The number at ``j`` when people or animals follow it within three tokens before
+        ``end`` ("412 adults", "twelve mice"); not a share ("16% of people")."""
+        w = lower[j]
+        if _NUM_RE.match(w):
+            value = int(w.replace(",", ""))
+        elif w in self.c.number_words:
+            value = self.c.number_words[w]
+        else:
+            return None
+        if j + 1 < end and lower[j + 1] in ("%", "percent", "per"):
+            return None
+        if not any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
+            return None
+        return value
 
     @staticmethod
     def _extend_object(b: int, end: int, lower: list[str]) -> int:
@@ -352,16 +360,8 @@ class StudyFinder:
     def _count(self, a: int, end: int, lower: list[str]) -> int | None:
         """The first "<number> <people/animals>" after the mention start (same sentence)."""
         for j in range(a, min(end, a + 25)):
-            w = lower[j]
-            value = None
-            if _NUM_RE.match(w):
-                value = int(w.replace(",", ""))
-            elif w in self.c.number_words:
-                value = self.c.number_words[w]
-            if value is None or value <= 0 or value in range(1900, 2100) or self._percent(j, end,
-                                                                                     lower):
-                continue
-            if any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
+            value = self._head_count(j, end, lower)
+            if value is not None and value > 0 and value not in range(1900, 2100):
                 return value
         return None
 

@@ -328,7 +328,6 @@ class StudyCues:
     result_words: frozenset[str]
     attribution_words: frozenset[str]
     expert_words: frozenset[str]
-    patient_words: frozenset[str]
     researcher_words: frozenset[str] = frozenset()  # "the scientists gave office workers ..."
     intervention_verbs: frozenset[str] = frozenset()  # ... an intervention they administer
     not_design_phrases: tuple[str, ...] = ()  # phrases whose design words name no design

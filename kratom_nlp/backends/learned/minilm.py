@@ -64,7 +64,7 @@ def release_memory() -> None:
     Activations of every batch shape are allocated and freed by torch through glibc's malloc,
     which keeps the freed memory: ``batch`` grew to 2.4 GB at 1,000 documents and 3.7 GB at
     10,000. With trimming after each predict call (and the bounded bf16 shapes below) it stays
-    flat: 912 and 969 MB (``eval/benchmark_speed.py``)."""
+    flat: 901 and 944 MB in the last run (``eval/results/speed.md``)."""
     fn = _malloc_trim()
     if fn is not None:
         fn(0)
