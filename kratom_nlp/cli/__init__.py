@@ -51,9 +51,9 @@ def main() -> None:
 
     # Importing spaCy and torch and loading the models allocate millions of long-lived objects;
     # with the default thresholds (700, 10, 10) the collector rescans them again and again.
-    # Collecting less often makes a cold `analyze` about 7% faster (3.37 -> 3.14 s, means of
-    # six alternating runs; `eval/benchmark_speed.py` measures the cold start). Cycles are still
-    # collected, only in larger batches, so a long batch's memory stays bounded.
+    # Collecting less often makes a cold `analyze` about 4% faster (2.90 vs 3.02 s, medians of
+    # six alternating runs: `eval/benchmark_gc.py`). Cycles are still collected, only in larger
+    # batches, so a long batch's memory stays bounded.
     gc.set_threshold(20_000, 20, 20)
     _register()
     try:
