@@ -13,7 +13,6 @@ default is run by the same entry point with ``gc.set_threshold`` made a no-op fo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -22,8 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_io import write_results  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "eval" / "results"
 EXAMPLE = ROOT / "corpora" / "examples" / "kratom_mood_guide.txt"
 _RUN = ("import gc, sys\n"
         "{patch}"
@@ -69,10 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     default, ours = (settings[n]["median_s"] for n in SETTINGS)
     r = {"cpus": len(os.sched_getaffinity(0)), "rounds": args.rounds, "settings": settings,
          "ratio": round(ours / default, 3)}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "gc.json").write_text(json.dumps(r, indent=1), encoding="utf-8")
-    (RESULTS / "gc.md").write_text(markdown(r), encoding="utf-8")
-    print(markdown(r))
+    write_results("gc", r, markdown(r))
     return 0
 
 

@@ -19,7 +19,6 @@ figures are written.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -28,8 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_io import write_results  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "eval" / "results"
 EXAMPLE = ROOT / "corpora" / "examples" / "kratom_mood_guide.txt"
 SPINS = {"libgomp default": "300000", "kratom_nlp": "10000"}
 
@@ -103,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                           "words_per_s": round(statistics.median(runs[name]["wps"])),
                           "raw": runs[name]}
     r = {"cpus": len(os.sched_getaffinity(0)), "rounds": args.rounds, "settings": settings}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "openmp.json").write_text(json.dumps(r, indent=1), encoding="utf-8")
-    (RESULTS / "openmp.md").write_text(markdown(r), encoding="utf-8")
-    print(markdown(r))
+    write_results("openmp", r, markdown(r))
     return 0
 
 
