@@ -189,8 +189,8 @@ def select_ensembles(nlp: Any, args: Any) -> int:
         if not (isinstance(entry.get("sklearn"), str) and isinstance(entry.get("transformer"),
                                                                      str)):
             continue
-        sk = load_field_model(store.models_dir() / entry["sklearn"])
-        tf = load_field_model(store.models_dir() / entry["transformer"])
+        sk = load_field_model(store.models_dir() / entry["sklearn"], task=task)
+        tf = load_field_model(store.models_dir() / entry["transformer"], task=task)
         rows_by = {k: D.task_rows(v, task) for k, v in dev.items()}
         outs = {k: (sk.predict([r.example for r in rows]), tf.predict([r.example for r in rows]))
                 for k, rows in rows_by.items()}

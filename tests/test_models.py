@@ -420,15 +420,12 @@ def test_train_cli_refuses_a_wrong_data_source(tmp_path):
 def test_bfloat16_inference_agrees_with_float32(monkeypatch):
     """The bf16 path (chosen automatically on CPUs with native bfloat16 units) gives the same
     decisions as float32 and probabilities within 0.03; an unknown precision is refused."""
-    import torch
+    import numpy as np
 
     from kratom_nlp.backends.learned import store
-    from kratom_nlp.backends.learned.minilm import (
-        PRECISION_ENV,
-        MiniLMClassifier,
-        resolve_precision,
-    )
-    from kratom_nlp.backends.learned.models import base_model_path
+    from kratom_nlp.backends.learned.features import Example
+    from kratom_nlp.backends.learned.minilm import PRECISION_ENV, resolve_precision
+    from kratom_nlp.backends.learned.models import MultiTaskEncoder, MultiTaskFieldModel
 
     folder = store.resolve_model_dir("transformer", "claim")
     if folder is None:
@@ -436,13 +433,15 @@ def test_bfloat16_inference_agrees_with_float32(monkeypatch):
     texts = ["Kratom cures depression.", "The FDA warned consumers not to use kratom.",
              "In mice, mitragynine reduced withdrawal signs.", "Subscribe to our newsletter.",
              "A survey of 2,798 users found that most took kratom for pain."]
-    nets = {p: MiniLMClassifier(folder / "encoder", base_model_path() / "model.safetensors",
-                                96, p) for p in ("fp32", "bf16")}
-    with torch.inference_mode():
-        probs = {p: net.logits(texts).softmax(-1) for p, net in nets.items()}
-    assert probs["bf16"].dtype == torch.float32
-    assert float((probs["bf16"] - probs["fp32"]).abs().max()) < 0.03
-    assert probs["bf16"].argmax(-1).tolist() == probs["fp32"].argmax(-1).tolist()
+    examples = [Example(t, texts[i - 1] if i else "") for i, t in enumerate(texts)]
+    meta = store.read_metadata(folder)
+    shared = {p: MultiTaskEncoder(folder, meta, p) for p in ("fp32", "bf16")}
+    assert shared["bf16"].vectors(texts).dtype == np.float32
+    for task in ("claim", "evidence", "strength"):
+        probs = {p: MultiTaskFieldModel(enc, task).predict(examples)
+                 for p, enc in shared.items()}
+        assert float(np.abs(probs["bf16"] - probs["fp32"]).max()) < 0.03
+        assert probs["bf16"].argmax(-1).tolist() == probs["fp32"].argmax(-1).tolist()
     monkeypatch.setenv(PRECISION_ENV, "fp32")
     assert resolve_precision("auto") == "fp32"
     monkeypatch.setenv(PRECISION_ENV, "fp64")
@@ -466,24 +465,138 @@ def test_openmp_threads_do_not_spin_for_long_unless_the_user_says_so():
 
 
 def test_the_plain_torch_minilm_matches_transformers():
-    """Stored transformer models run without `transformers` at inference; the logits agree
-    with Hugging Face's BertForSequenceClassification on the same weights."""
+    """Stored transformer models run without `transformers` at inference; the encoder's
+    [CLS] vectors agree with Hugging Face's BertModel on the same weights."""
     import torch
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModel
 
     from kratom_nlp.backends.learned import store
-    from kratom_nlp.backends.learned.minilm import MiniLMClassifier
-    from kratom_nlp.backends.learned.models import base_model_path, load_transformer
+    from kratom_nlp.backends.learned.minilm import MiniLMClassifier, base_word_embeddings
+    from kratom_nlp.backends.learned.models import base_model_path, quiet_transformers
 
     folder = store.resolve_model_dir("transformer", "evidence")
     if folder is None:
         pytest.skip("no stored transformer model")
+    quiet_transformers()
     texts = ["Kratom cures depression.", "In a randomized trial of 412 adults, the drug cut "
              "pain by a third compared with placebo, the researchers said."]
-    pairs = ["", "A new study was published today."]
-    net = MiniLMClassifier(folder / "encoder", base_model_path() / "model.safetensors", 128)
-    hf, tok = load_transformer(folder / "encoder")
+    base = base_model_path() / "model.safetensors"
+    net = MiniLMClassifier(folder / "encoder", base, 128)
+    hf = AutoModel.from_config(AutoConfig.from_pretrained(folder / "encoder",
+                                                          local_files_only=True))
+    state = {k.removeprefix("bert."): v.float()
+             for k, v in load_file(folder / "encoder" / "model.safetensors").items()
+             if k.startswith("bert.")}
+    state["embeddings.word_embeddings.weight"] = base_word_embeddings(str(base))
+    missing = hf.load_state_dict(state, strict=False).missing_keys
+    assert all(k.startswith("pooler.") or k.endswith("position_ids") for k in missing)
+    enc = net.tokenizer.encode_batch(texts)
+    ids = torch.tensor([e.ids for e in enc])
+    mask = torch.tensor([e.attention_mask for e in enc])
     with torch.inference_mode():
-        ours = net.logits(texts, pairs)
-        theirs = hf(**tok(texts, pairs, truncation=True, max_length=128, padding=True,
-                          return_tensors="pt")).logits
+        ours = net.first_token(texts)
+        theirs = hf.eval()(input_ids=ids, attention_mask=mask,
+                           token_type_ids=torch.zeros_like(ids)).last_hidden_state[:, 0]
     assert float((ours - theirs).abs().max()) < 1e-4
+
+
+# --------------------------------------------------------------------------- multi-task model
+@pytest.fixture(scope="module")
+def multitask_model(nlp, tmp_path_factory):
+    """A tiny multi-task MiniLM (one epoch on the fixture gold corpus), fitted and stored."""
+    from kratom_nlp.training import multitask
+    from kratom_nlp.training.data import gold_rows
+
+    items = multitask.items_from_rows(gold_rows(nlp, ("train",), GOLD_FIXTURE))
+    fitted = multitask.fit_multitask(items, params={"epochs": 1, "max_length": 48,
+                                                    "batch_size": 8}, log=None)
+    folder = tmp_path_factory.mktemp("models") / "multitask-transformer"
+    multitask.save_multitask(fitted, folder)
+    return fitted, folder, items
+
+
+@pytest.mark.slow
+def test_multitask_heads_predict_what_the_trained_network_predicts(multitask_model,
+                                                                   monkeypatch):
+    import numpy as np
+    import torch
+
+    from kratom_nlp.backends.learned.features import Example
+    from kratom_nlp.backends.learned.models import load_field_model
+
+    monkeypatch.setenv("KRATOM_NLP_PRECISION", "fp32")
+    fitted, folder, items = multitask_model
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["format"] == "kratom-multitask"
+    assert meta["tasks"]["evidence"]["inputs"] == "sentence+previous"
+    examples = [Example(it.text, it.context) for it in items[:8]]
+    net, tok = fitted["net"], fitted["tokenizer"]
+
+    def first_token(texts):
+        enc = tok([t or "." for t in texts], padding=True, truncation=True, max_length=48,
+                  return_tensors="pt")
+        return net.encoder(**enc).last_hidden_state[:, 0]
+
+    with torch.inference_mode():
+        own = first_token([e.text for e in examples])
+        prev = first_token([e.context for e in examples])
+        has_prev = torch.tensor([bool(e.context) for e in examples], dtype=torch.float32)
+        assert 0 < has_prev.sum() < len(examples)  # both kinds of rows are checked
+        for task in ("claim", "evidence", "strength"):
+            ref = torch.softmax(net.head(task, own, prev, has_prev), -1).numpy()
+            got = load_field_model(folder, task=task).predict(examples)
+            assert got.shape == ref.shape
+            assert np.abs(got - ref).max() < 2e-2  # fp16 storage
+
+
+@pytest.mark.slow
+def test_multitask_backends_share_one_forward_pass_per_sentence(nlp, multitask_model):
+    from kratom_nlp.backends.learned.backends import learned_backend
+    from kratom_nlp.backends.learned.models import clear_memos, load_field_model
+
+    _, folder, _ = multitask_model
+    shared = load_field_model(folder, task="claim").shared
+    clear_memos()
+    calls = []
+    real = shared.net.first_token
+    shared.net.first_token = lambda texts: calls.append(list(texts)) or real(texts)
+    try:
+        doc = nlp("A trial of 80 adults tested kratom. It relieved their back pain. "
+                  "Kratom may ease anxiety.")
+        sents = list(doc.spans["sentences"])
+        claims = learned_backend("transformer", "claim", str(folder), strict=True)
+        evidence = learned_backend("transformer", "evidence", str(folder), strict=True)
+        strength = learned_backend("transformer", "strength", str(folder), strict=True)
+        assert len(claims.predict_claims(sents)) == 3
+        encoded = [t for c in calls for t in c]
+        assert sorted(encoded) == sorted({s._.text for s in sents})
+        assert len(evidence.predict_evidence(sents[1:])) == 2  # previous sentences from the memo
+        assert len(strength.predict_strength(sents[1:])) == 2
+        assert [t for c in calls for t in c] == encoded  # no second pass
+    finally:
+        shared.net.first_token = real
+
+
+def test_train_cli_multitask_needs_the_transformer_backend(tmp_path):
+    res = _run_cli(["train", "multitask", "--backend", "sklearn", "-o", str(tmp_path / "x")])
+    assert res.exit_code == 2
+    assert "--backend transformer" in res.stderr
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_train_cli_stores_a_multitask_model_with_its_card(tmp_path):
+    out = tmp_path / "multitask-transformer"
+    res = _run_cli(["train", "multitask", "--backend", "transformer", "--data", "gold",
+                    "--corpus", str(GOLD_FIXTURE), "--epochs", "1", "--max-length", "32",
+                    "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["format"] == "kratom-multitask"
+    assert set(meta["tasks"]) == {"claim", "evidence", "strength"}
+    assert meta["params"]["epochs"] == 1 and meta["params"]["max_length"] == 32
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["command"].startswith("kratom-nlp train multitask --backend transformer "
+                                     "--data gold ")
+    assert "## Training data" in (out / "README.md").read_text()

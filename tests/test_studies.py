@@ -190,3 +190,22 @@ def test_an_aim_is_no_overclaim_where_the_same_effect_stated_is_one():
     aim = ClaimFacts("efficacy", "direct_causal", "none", substances=["ginseng"],
                      asserted=False)
     assert not engine.decide(aim).flag
+
+
+def test_the_study_source_without_a_study_in_scope_goes_to_the_sentence_cue(nlp):
+    """The evidence model may see research in a sentence that names no study the component
+    found ("some research points towards …"); that probability backs the sentence's own cue,
+    the way ``resolve`` reads a study source without a study, instead of being dropped in
+    favour of the next source."""
+    from kratom_nlp.backends.evidence import choose_source
+
+    doc = nlp("Anecdotal evidence and some research point towards relief of low mood.")
+    sent = doc.spans["sentences"][0]
+    assert sent._.study is None
+    probs = {"none": 0.12, "cue": 0.21, "study": 0.32, "expert": 0.29, "anecdote": 0.06}
+    assert choose_source(sent, probs) == "cue"
+    assert choose_source(sent, {**probs, "expert": 0.6}) == "expert"
+    scoped = nlp("A trial of 300 adults tested the drug. It lifted low mood, the study found.")
+    second = scoped.spans["sentences"][1]
+    assert second._.study is not None
+    assert choose_source(second, probs) == "study"

@@ -51,7 +51,8 @@ def sklearn_backend(task: str, model: str | None = None, models_dir: str | None 
 @registry.kratom_backends("kratom.transformer.v1")
 def transformer_backend(task: str, model: str | None = None, models_dir: str | None = None,
                         strict: bool = False) -> Any:
-    """A fine-tuned MiniLM (``kratom-transformer`` format) for ``task``."""
+    """A fine-tuned MiniLM for ``task``: its own (``kratom-transformer``) or its head of the
+    multi-task model (``kratom-multitask``), as the manifest names it."""
     from kratom_nlp.backends.learned.backends import learned_backend
 
     return learned_backend("transformer", task, model, root=models_dir, strict=strict)

@@ -76,7 +76,12 @@ def _attribution_cue(sent: Span, words: frozenset[str], level: str) -> list[dict
 
 
 def choose_source(sent: Span, probs: dict[str, float]) -> str:
-    """The most probable source that the sentence can have (no study in scope: not study)."""
+    """The most probable source that the sentence can have. With no study in scope, the
+    study's probability goes to the sentence's own cue (research the model sees but no study
+    mention was found for: "some research points towards …"), as :func:`resolve` reads a
+    study without a mention."""
+    if sent._.study is None and "study" in probs:
+        probs = {**probs, "cue": probs.get("cue", 0.0) + probs["study"], "study": 0.0}
     ranked = sorted(probs, key=probs.__getitem__, reverse=True)
     for source in ranked:
         if source == "study" and sent._.study is None:

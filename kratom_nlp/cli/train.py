@@ -13,6 +13,11 @@ import typer
 from kratom_nlp.cli import app
 from kratom_nlp.cli.common import Backend, Task, fail
 
+TrainTask = StrEnum("TrainTask", {**{t.value: t.value for t in Task},  # type: ignore[misc]
+                                  "multitask": "multitask"})
+DEFAULT_DATA = "real+gold:0.5"
+MULTITASK_DATA = "real+gold+pubmed+insciout"
+
 
 class LearnedBackend(StrEnum):
     sklearn = "sklearn"
@@ -21,14 +26,17 @@ class LearnedBackend(StrEnum):
 
 @app.command()
 def train(
-    task: Task = typer.Argument(..., help="What to learn."),
+    task: TrainTask = typer.Argument(
+        ..., help="What to learn; multitask: one MiniLM with claim, evidence and strength "
+                  "heads (--backend transformer)."),
     backend: LearnedBackend = typer.Option(LearnedBackend.sklearn, "--backend", "-b",
                                            help="Model family."),
     data: str = typer.Option(
-        "real+gold:0.5", "--data", "-d",
+        DEFAULT_DATA, "--data", "-d",
         help="Training data: real (the real corpus's train split), gold (the written corpus's "
              "train split), pubmed, insciout (strength), certainty; join with '+', weight "
-             "with ':' (e.g. real+gold:0.5+pubmed:0.3)."),
+             "with ':' (e.g. real+gold:0.5+pubmed:0.3). multitask: default "
+             f"{MULTITASK_DATA}."),
     data_dir: Path | None = typer.Option(None, "--data-dir",
                                          help="Public data folder (default ../shared/data)."),
     corpus: Path | None = typer.Option(None, "--corpus",
@@ -85,6 +93,20 @@ def train(
         + ([f"--C {c_value:g}"] if c_value is not None else [])
         + ([f"-o {output}"] if output else []))
     try:
+        if task.value == "multitask":
+            if backend.value != "transformer":
+                raise UsageError("the multi-task model is a transformer: use --backend "
+                                 "transformer")
+            from kratom_nlp.training.multitask import train_multitask
+
+            spec = MULTITASK_DATA if data == DEFAULT_DATA else data
+            command = command.replace(f"--data {data} ", f"--data {spec} ")
+            out = train_multitask(spec, data_dir=data_dir, corpus=corpus,
+                                  real_data_dir=real_data_dir, real_corpus=real_corpus,
+                                  seed=seed, epochs=epochs, output=output, params=params,
+                                  command=command, log=lambda m: typer.echo(m, err=True))
+            typer.secho(f"model stored in {out}", err=True, fg="green")
+            return
         out = train_model(task.value, backend.value, data, data_dir=data_dir, corpus=corpus,
                           real_data_dir=real_data_dir, real_corpus=real_corpus, seed=seed,
                           epochs=epochs, output=output, params=params, run_eval=run_eval,

@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _seed_all(seed: int) -> None:
+def seed_all(seed: int) -> None:
     import numpy as np
     import torch
 
@@ -46,7 +46,7 @@ def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _batches(lengths: Sequence[int], batch_size: int, rng: Any) -> list[list[int]]:
+def shuffled_buckets(lengths: Sequence[int], batch_size: int, rng: Any) -> list[list[int]]:
     """Shuffled batches of similar length (chunks of 20 batches sorted by length)."""
     order = rng.permutation(len(lengths)).tolist()
     chunk = batch_size * 20
@@ -56,6 +56,48 @@ def _batches(lengths: Sequence[int], batch_size: int, rng: Any) -> list[list[int
         batches += [part[j:j + batch_size] for j in range(0, len(part), batch_size)]
     rng.shuffle(batches)
     return batches
+
+
+def class_weights(y_idx: Any, n_out: int) -> Any:
+    """Per-class loss weights: the square root of the inverse class frequency (0 for a class
+    with no rows)."""
+    import numpy as np
+    import torch
+
+    counts = np.bincount(y_idx, minlength=n_out).astype(np.float64)
+    w = np.where(counts > 0, len(y_idx) / (n_out * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(np.sqrt(w), dtype=torch.float32)
+
+
+def optimizer(named_params: Any, p: dict[str, Any], n_rows: int) -> tuple[Any, Any]:
+    """AdamW (no weight decay on biases and layer norms) with linear warm-up and decay over
+    ``p["epochs"]`` passes of ``n_rows`` rows in batches of ``p["batch_size"]``; only the
+    parameters that require a gradient."""
+    import torch
+
+    decay, no_decay = [], []
+    for name, prm in named_params:
+        if prm.requires_grad:
+            (no_decay if prm.ndim < 2 or "LayerNorm" in name else decay).append(prm)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": p["weight_decay"]},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=float(p["lr"]))
+    steps = int(p["epochs"]) * math.ceil(n_rows / int(p["batch_size"]))
+    warm = max(1, int(p["warmup"] * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    return opt, sched
+
+
+def optimizer_step(loss: Any, opt: Any, sched: Any) -> None:
+    """Back-propagate ``loss``, clip the gradient norm of the optimised parameters to 1 and
+    take one step of the optimizer and of its schedule."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([q for g in opt.param_groups for q in g["params"]], 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
 
 
 def fine_tune(examples: Sequence[Example], targets: Sequence[Any], *, task: str, kind: str,
@@ -70,7 +112,7 @@ def fine_tune(examples: Sequence[Example], targets: Sequence[Any], *, task: str,
 
     p = {**DEFAULTS, **(params or {})}
     torch.set_num_threads(int(p["threads"]))
-    _seed_all(seed)
+    seed_all(seed)
     base = base_model_path()
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     n_out = len(labels) if kind == "classifier" and labels else 1
@@ -95,30 +137,17 @@ def fine_tune(examples: Sequence[Example], targets: Sequence[Any], *, task: str,
         index = {lab: i for i, lab in enumerate(labels or [])}
         y_idx = np.asarray([index[str(t)] for t in targets], dtype=np.int64)
         y_t = torch.tensor(y_idx)
-        weight = None
-        if p["class_weights"]:
-            counts = np.bincount(y_idx, minlength=n_out).astype(np.float64)
-            w = np.where(counts > 0, len(y_idx) / (n_out * np.maximum(counts, 1)), 0.0)
-            weight = torch.tensor(np.sqrt(w), dtype=torch.float32)
+        weight = class_weights(y_idx, n_out) if p["class_weights"] else None
         loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
 
-    decay, no_decay = [], []
-    for name, prm in model.named_parameters():
-        if prm.requires_grad:
-            (no_decay if prm.ndim < 2 or "LayerNorm" in name else decay).append(prm)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": p["weight_decay"]},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=float(p["lr"]))
+    opt, sched = optimizer(model.named_parameters(), p, len(ids))
     bs = int(p["batch_size"])
-    steps = int(p["epochs"]) * math.ceil(len(ids) / bs)
-    warm = max(1, int(p["warmup"] * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
     rng = np.random.RandomState(seed)
     pad = tokenizer.pad_token_id or 0
     model.train()
     for epoch in range(int(p["epochs"])):
         t0, total, seen = time.time(), 0.0, 0
-        for batch in _batches(lengths, bs, rng):
+        for batch in shuffled_buckets(lengths, bs, rng):
             width = max(lengths[i] for i in batch)
             inp = torch.full((len(batch), width), pad, dtype=torch.long)
             att = torch.zeros((len(batch), width), dtype=torch.long)
@@ -131,11 +160,7 @@ def fine_tune(examples: Sequence[Example], targets: Sequence[Any], *, task: str,
             out = model(input_ids=inp, attention_mask=att, token_type_ids=tt).logits
             target = y_t[batch]
             loss = loss_fn(out[:, 0], target) if kind == "regressor" else loss_fn(out, target)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
+            optimizer_step(loss, opt, sched)
             total += float(loss.detach()) * len(batch)
             seen += len(batch)
         if log:

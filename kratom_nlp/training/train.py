@@ -163,7 +163,7 @@ def evaluate_model(nlp: Any, task: str, model: FieldModel, *, data_dir: Any = No
             "rules_baseline": baseline}
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for mod in ("sklearn", "torch", "transformers", "spacy"):
         try:
@@ -317,7 +317,7 @@ def train_model(task: str, backend: str, data: str = "real+gold", *, data_dir: A
         "gold_sha256_16": gold_fingerprint(corpus) if "gold" in names else None,
         "seed": seed,
         "params": model.meta.get("params", params), "n_train": len(rows),
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "versions": _versions(),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "versions": versions(),
         "command": command or (f"kratom-nlp train {task} --backend {backend} --data "
                                f"{spec} --seed {seed}"
                                + (f" --epochs {params['epochs']}" if "epochs" in params else "")),

@@ -189,7 +189,7 @@ def _try_load(folder: Path | None, task: str, name: str, root: str | Path | None
                              f"{store.models_dir(root)}")
         return None
     try:
-        model = load_field_model(folder, root)
+        model = load_field_model(folder, root, task)
     except ModelError as exc:
         if strict:
             raise

