@@ -16,7 +16,6 @@ from kratom_nlp.cli.common import Backend, Task, fail
 TrainTask = StrEnum("TrainTask", {**{t.value: t.value for t in Task},  # type: ignore[misc]
                                   "multitask": "multitask"})
 DEFAULT_DATA = "real+gold:0.5"
-MULTITASK_DATA = "real+gold+pubmed+insciout"
 
 
 class LearnedBackend(StrEnum):
@@ -36,7 +35,7 @@ def train(
         help="Training data: real (the real corpus's train split), gold (the written corpus's "
              "train split), pubmed, insciout (strength), certainty; join with '+', weight "
              "with ':' (e.g. real+gold:0.5+pubmed:0.3). multitask: default "
-             f"{MULTITASK_DATA}."),
+             "real+gold+pubmed+insciout."),
     data_dir: Path | None = typer.Option(None, "--data-dir",
                                          help="Public data folder (default ../shared/data)."),
     corpus: Path | None = typer.Option(None, "--corpus",
@@ -68,6 +67,10 @@ def train(
     from kratom_nlp.errors import CorpusError, KratomError, UsageError
     from kratom_nlp.training.train import train_model
 
+    if task.value == "multitask" and data == DEFAULT_DATA:
+        from kratom_nlp.training.multitask import MULTITASK_DATA
+
+        data = MULTITASK_DATA
     params: dict[str, Any] = {}
     if lr is not None:
         params["lr"] = lr
@@ -99,9 +102,7 @@ def train(
                                  "transformer")
             from kratom_nlp.training.multitask import train_multitask
 
-            spec = MULTITASK_DATA if data == DEFAULT_DATA else data
-            command = command.replace(f"--data {data} ", f"--data {spec} ")
-            out = train_multitask(spec, data_dir=data_dir, corpus=corpus,
+            out = train_multitask(data, data_dir=data_dir, corpus=corpus,
                                   real_data_dir=real_data_dir, real_corpus=real_corpus,
                                   seed=seed, epochs=epochs, output=output, params=params,
                                   command=command, log=lambda m: typer.echo(m, err=True))

@@ -263,10 +263,10 @@ def save_multitask(fitted: dict[str, Any], folder: Path,
     return {**meta["files"], "metadata.json": sha256_file(folder / "metadata.json")}
 
 
-MULTITASK_DATA = (("real", 1.0), ("gold", 1.0), ("pubmed", 1.0), ("insciout", 1.0))
+MULTITASK_DATA = "real+gold+pubmed+insciout"  # the default training data
 
 
-def multitask_rows(nlp: Any, sources: Sequence[tuple[str, float]] = MULTITASK_DATA, *,
+def multitask_rows(nlp: Any, sources: Sequence[tuple[str, float]], *,
                    data_dir: Any = None, corpus: Any = None, real_data_dir: Any = None,
                    real_corpus: Any = None) -> list[Row]:
     """Every sentence of the real and written train splits (all labels) and the public
@@ -292,7 +292,7 @@ def multitask_rows(nlp: Any, sources: Sequence[tuple[str, float]] = MULTITASK_DA
     return rows
 
 
-def train_multitask(data: str = "real+gold+pubmed+insciout", *, data_dir: Any = None,
+def train_multitask(data: str = MULTITASK_DATA, *, data_dir: Any = None,
                     corpus: Any = None, real_data_dir: Any = None, real_corpus: Any = None,
                     seed: int = 0, epochs: int | None = None, output: str | Path | None = None,
                     params: dict[str, Any] | None = None, nlp: Any = None,

@@ -47,13 +47,12 @@ SHARED_FROM_BASE = {"bert.embeddings.word_embeddings.weight": "embeddings.word_e
 FeatureCache = dict[Any, Any]  # per batch of rows: feature matrices and term counts
 
 
-def length_batches(chars: Sequence[int], batch_size: int, max_length: int, *,
-                   presorted: bool = False) -> list[list[int]]:
+def length_batches(chars: Sequence[int], batch_size: int, max_length: int
+                   ) -> list[list[int]]:
     """Indices of inputs (their lengths in characters) in batches of similar lengths: sorted by
     length, at most ``batch_size`` inputs and about ``batch_size`` × ``TOKENS_PER_INPUT``
     tokens each (long inputs go in smaller batches, which bounds the activations' memory)."""
-    order = list(range(len(chars))) if presorted else sorted(range(len(chars)),
-                                                             key=chars.__getitem__)
+    order = sorted(range(len(chars)), key=chars.__getitem__)
     budget = batch_size * TOKENS_PER_INPUT
     out: list[list[int]] = []
     batch: list[int] = []
@@ -266,7 +265,7 @@ class MultiTaskEncoder:
     claim component encodes every sentence of a batch of documents (the memo is emptied when
     it starts), and the evidence and strength components read the vectors of their claims and
     of the sentences before them from the memo, with no second forward pass. The memo is
-    bounded; a text it no longer holds is encoded again."""
+    bounded: a call that would overfill it starts it afresh."""
 
     MAX_TEXTS = 8_192  # a batch of documents' sentences (float32 vectors: 12.6 MB)
 
@@ -305,13 +304,14 @@ class MultiTaskEncoder:
         from kratom_nlp.backends.learned.minilm import release_memory
 
         memo = self._memo
-        missing = sorted({t for t in texts if t and t not in memo}, key=len)
+        missing = [t for t in set(texts) if t and t not in memo]
+        if len(memo) + len(missing) > self.MAX_TEXTS:  # full: keep only this call's texts
+            memo.clear()
+            missing = [t for t in set(texts) if t]
         if missing:
-            if len(memo) + len(missing) > self.MAX_TEXTS:
-                memo.clear()
             with torch.inference_mode():
                 for idx in length_batches([len(t) for t in missing], self.batch_size,
-                                          self.max_length, presorted=True):
+                                          self.max_length):
                     batch = [missing[i] for i in idx]
                     vecs = self.net.first_token(batch).float().numpy()
                     for t, v in zip(batch, vecs, strict=True):
@@ -320,10 +320,7 @@ class MultiTaskEncoder:
         out = np.zeros((len(texts), self.width), dtype=np.float32)
         for i, t in enumerate(texts):
             if t:
-                v = memo.get(t)
-                if v is None:  # dropped from a full memo by a very large call
-                    v = memo[t] = self.net.first_token([t]).float().numpy()[0]
-                out[i] = v
+                out[i] = memo[t]
         return out
 
 
