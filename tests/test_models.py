@@ -9,6 +9,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kratom_nlp.taxonomy import STRENGTHS
@@ -576,6 +577,33 @@ def test_multitask_backends_share_one_forward_pass_per_sentence(nlp, multitask_m
         assert [t for c in calls for t in c] == encoded  # no second pass
     finally:
         shared.net.first_token = real
+
+
+def test_multitask_memo_belongs_to_its_thread(multitask_model):
+    """Another thread's claim call (which empties the memo) never takes away the vectors a
+    thread has just encoded: the desk analyses on several threads with one pipeline."""
+    import threading
+
+    from kratom_nlp.backends.learned.models import load_field_model
+
+    _, folder, _ = multitask_model
+    shared = load_field_model(folder, task="claim").shared
+    shared.clear_memo()
+    mine = shared.vectors(["Kratom eased pain in a trial.", "It helped."])
+    other = threading.Thread(target=lambda: (shared.clear_memo(),
+                                             shared.vectors(["Another thread's sentence."])))
+    other.start()
+    other.join()
+    calls = []
+    real = shared.net.first_token
+    shared.net.first_token = lambda texts: calls.append(list(texts)) or real(texts)
+    try:
+        again = shared.vectors(["Kratom eased pain in a trial.", "It helped."])
+    finally:
+        shared.net.first_token = real
+    assert calls == []  # still in this thread's memo
+    assert np.array_equal(again, mine)
+    assert "Another thread's sentence." not in shared._memo
 
 
 def test_train_cli_multitask_needs_the_transformer_backend(tmp_path):

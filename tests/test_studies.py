@@ -156,9 +156,9 @@ def test_a_claim_whose_own_cue_names_the_study_links_it(analyze_text):
 
 def test_advice_against_something_is_cautionary_and_no_overclaim(analyze_text):
     got = analyze_text("Kratom is a plant from Southeast Asia. Doctors don't recommend kratom "
-                       "for pain relief. Patients should no longer take kratom for anxiety. "
+                       "for pain relief. Patients should stop taking kratom for anxiety. "
                        "Experts recommend that readers try kratom for pain.")
-    for start in ("Doctors don't recommend", "Patients should no longer"):
+    for start in ("Doctors don't recommend", "Patients should stop"):
         c = claim(got, start)
         assert c["advice"] and c["advice_kind"] == "cautionary", c
         assert not c["overclaim"]["flag"]
@@ -204,8 +204,33 @@ def test_the_study_source_without_a_study_in_scope_goes_to_the_sentence_cue(nlp)
     assert sent._.study is None
     probs = {"none": 0.12, "cue": 0.21, "study": 0.32, "expert": 0.29, "anecdote": 0.06}
     assert choose_source(sent, probs) == "cue"
-    assert choose_source(sent, {**probs, "expert": 0.6}) == "expert"
+    vague_doc = nlp("Some research points towards relief of low mood.")
+    vague = vague_doc.spans["sentences"][0]
+    assert vague._.rules["evidence"] == "unspecified"
+    assert choose_source(vague, probs) == "cue"
+    assert choose_source(vague, {**probs, "expert": 0.6}) == "expert"
     scoped = nlp("A trial of 300 adults tested the drug. It lifted low mood, the study found.")
     second = scoped.spans["sentences"][1]
     assert second._.study is not None
     assert choose_source(second, probs) == "study"
+
+
+@pytest.mark.parametrize("text, level", [
+    ("Anecdotal evidence points towards relief of low mood, the scientific community says.",
+     "anecdotal"),
+    ("In mice, the extract eased anxiety, Dr. Lee said.", "preclinical"),
+])
+def test_a_sentence_naming_its_evidence_rests_on_it_not_on_the_quoted_expert(nlp, text, level):
+    """GUIDELINES §9.2: the strongest cue of a sentence decides ("a trial quoted by an expert
+    is clinical_trial"), so an expert source loses to the sentence's own kind of evidence; an
+    expert stays the source when the sentence only says "research" or nothing."""
+    from kratom_nlp.backends.evidence import choose_source
+
+    doc = nlp(text)
+    sent = doc.spans["sentences"][0]
+    assert sent._.rules["evidence"] == level
+    probs = {"none": 0.1, "cue": 0.2, "study": 0.0, "expert": 0.6, "anecdote": 0.1}
+    assert choose_source(sent, probs) == "cue"
+    plain_doc = nlp("Kratom eases low mood, Dr. Lee said.")
+    plain = plain_doc.spans["sentences"][0]
+    assert choose_source(plain, probs) == "expert"

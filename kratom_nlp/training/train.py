@@ -41,9 +41,10 @@ SOURCES_FOR_TASK: dict[str, tuple[str, ...]] = {
 }
 CONTEXT_TASKS = frozenset({"evidence"})
 DATA_CARDS: dict[str, dict[str, str]] = {
-    "real": {"what": "the real-text gold corpus (corpora/real, train split: 44 articles, 2,047 "
-                     "sentences of FakeHealth press releases and news stories, labelled by the "
-                     "project; dev and test held out); texts read from FakeHealth",
+    "real": {"what": "the real-text gold corpus (corpora/real, the train split of its "
+                     "splits.json, counts in corpora/real/README.md: FakeHealth press releases "
+                     "and news stories labelled by the project; dev and test held out); texts "
+                     "read from FakeHealth",
              "license": "labels: Apache-2.0 (this repository); texts: FakeHealth research data "
                         "set (Dai, Sun & Wang, ICWSM 2020), never stored"},
     "gold": {"what": "the project's written gold corpus (corpora/gold, train split; dev and "

@@ -15,6 +15,7 @@ transformer model is loaded.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -265,7 +266,10 @@ class MultiTaskEncoder:
     claim component encodes every sentence of a batch of documents (the memo is emptied when
     it starts), and the evidence and strength components read the vectors of their claims and
     of the sentences before them from the memo, with no second forward pass. The memo is
-    bounded: a call that would overfill it starts it afresh."""
+    bounded: a call that would overfill it starts it afresh. It belongs to the calling thread:
+    spaCy runs a document's components one after another in one thread, and the desk runs
+    analyses on several threads at once with one pipeline (a shared memo let one thread's
+    claim component empty it between another thread's encoding and reading)."""
 
     MAX_TEXTS = 8_192  # a batch of documents' sentences (float32 vectors: 12.6 MB)
 
@@ -292,7 +296,14 @@ class MultiTaskEncoder:
             except KeyError:
                 raise ModelError(f"{folder}: no head for {task!r} in the weights") from None
         self.width = self.net.width
-        self._memo: dict[str, np.ndarray] = {}
+        self._local = threading.local()
+
+    @property
+    def _memo(self) -> dict[str, np.ndarray]:
+        memo = getattr(self._local, "memo", None)
+        if memo is None:
+            memo = self._local.memo = {}
+        return memo
 
     def clear_memo(self) -> None:
         self._memo.clear()
