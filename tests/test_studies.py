@@ -156,9 +156,9 @@ def test_a_claim_whose_own_cue_names_the_study_links_it(analyze_text):
 
 def test_advice_against_something_is_cautionary_and_no_overclaim(analyze_text):
     got = analyze_text("Kratom is a plant from Southeast Asia. Doctors don't recommend kratom "
-                       "for pain relief. Patients should stop taking kratom for anxiety. "
+                       "for pain relief. Patients should no longer take kratom for anxiety. "
                        "Experts recommend that readers try kratom for pain.")
-    for start in ("Doctors don't recommend", "Patients should stop"):
+    for start in ("Doctors don't recommend", "Patients should no longer"):
         c = claim(got, start)
         assert c["advice"] and c["advice_kind"] == "cautionary", c
         assert not c["overclaim"]["flag"]
@@ -234,3 +234,16 @@ def test_a_sentence_naming_its_evidence_rests_on_it_not_on_the_quoted_expert(nlp
     plain_doc = nlp("Kratom eases low mood, Dr. Lee said.")
     plain = plain_doc.spans["sentences"][0]
     assert choose_source(plain, probs) == "expert"
+
+
+@pytest.mark.parametrize("text", [
+    "Patients should not take kratom for anxiety.",
+    "Patients should no longer take kratom for anxiety.",
+    "Kratom should not be mixed with alcohol.",
+])
+def test_advice_words_with_a_negation_are_cautionary_advice(nlp, text):
+    """An advice word next to a negation advises against the use ("should not take"): the
+    rules read it as cautionary advice, never as promotion (rule 2)."""
+    doc = nlp(text)
+    rules = doc.spans["sentences"][0]._.rules
+    assert rules["advice"] is True and rules["advice_kind"] == "cautionary"
