@@ -94,8 +94,11 @@ def round_robin(ids: list[str], pool: dict[str, dict], want: int) -> list[str]:
 
 
 def extend(data: str, out: Path, spec: str) -> None:
-    split, n = spec.split("=")
+    split, _, n = spec.partition("=")
     doc = json.loads(out.read_text(encoding="utf-8"))
+    if split not in doc["splits"] or not n.isdigit():
+        raise SystemExit(f"--extend {spec!r}: expected SPLIT=N with SPLIT one of "
+                         f"{', '.join(doc['splits'])}")
     entry = doc["splits"][split]
     pool = read_candidates(data)
     taken = {i for s in doc["splits"].values() for i in s["annotated"]}

@@ -91,15 +91,12 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     0.713 → 0.726 and macro-F1 0.572 → 0.629."""
     if sent._.study is None and "study" in probs:
         probs = {**probs, "cue": probs.get("cue", 0.0) + probs["study"], "study": 0.0}
-    ranked = sorted(probs, key=probs.__getitem__, reverse=True)
-    for source in ranked:
+    rules = sent._.rules or {}
+    own_cue = rules.get("evidence") in OWN_CUE_OVER_EXPERT and not rules.get("from_context")
+    for source in sorted(probs, key=probs.__getitem__, reverse=True):
         if source == "study" and sent._.study is None:
             continue
-        rules = sent._.rules or {}
-        if source == "expert" and rules.get("evidence") in OWN_CUE_OVER_EXPERT \
-                and not rules.get("from_context"):
-            return "cue"
-        return source
+        return "cue" if source == "expert" and own_cue else source
     return "none"
 
 
