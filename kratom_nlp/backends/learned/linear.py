@@ -158,10 +158,18 @@ class TermSpace:
         lens = [len(a) for a in found]
         if not sum(lens):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-        size = max(len(self.index), 1)
-        row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lens)
-        flat, counts = np.unique(row_of * size + np.concatenate(found), return_counts=True)
-        return flat // size, flat % size, counts.astype(np.float64)
+        from scipy.sparse import csr_matrix  # scikit-learn's own dependency
+
+        # one CSR matrix with repeated entries; summing them sorts each row on its own (a
+        # few hundred ids), which is ~3x faster than one sort of every (row, id) key
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lens, out=indptr[1:])
+        ids = np.concatenate(found)
+        m = csr_matrix((np.ones(len(ids)), ids, indptr),
+                       shape=(len(texts), max(len(self.index), 1)))
+        m.sum_duplicates()
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(m.indptr))
+        return rows, m.indices.astype(np.int64), m.data
 
 
 class KeySpace:

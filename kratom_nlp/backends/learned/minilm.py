@@ -221,14 +221,18 @@ class MiniLMClassifier:
                 return linear(t, w[p + name + ".weight"], w[p + name + ".bias"])
 
             def split(t: Any) -> Any:
-                return t.view(n, length, self.heads, head).transpose(1, 2)
+                return t.view(n, -1, self.heads, head).transpose(1, 2)
 
-            q = split(proj(x, "attention.self.query"))
+            # the last layer's output is read at [CLS] only: every token is a key and a value,
+            # but only [CLS] is a query and goes on through the feed-forward block (the same
+            # vectors, ~14% fewer multiplications)
+            rows = x[:, :1] if i == self.layers - 1 else x
+            q = split(proj(rows, "attention.self.query"))
             k = split(proj(x, "attention.self.key"))
             v = split(proj(x, "attention.self.value"))
             scores = q @ k.transpose(-1, -2) / math.sqrt(head) + bias
-            ctx = (scores.softmax(-1) @ v).transpose(1, 2).reshape(n, length, self.width)
-            x = layer_norm(proj(ctx, "attention.output.dense") + x, (self.width,),
+            ctx = (scores.softmax(-1) @ v).transpose(1, 2).reshape(n, rows.shape[1], self.width)
+            x = layer_norm(proj(ctx, "attention.output.dense") + rows, (self.width,),
                            w[p + "attention.output.LayerNorm.weight"],
                            w[p + "attention.output.LayerNorm.bias"], self.eps)
             h = gelu(proj(x, "intermediate.dense"))
