@@ -84,6 +84,40 @@ def test_a_head_count_or_a_share_after_a_study_describes_that_study(nlp):
     assert survey._.study_n == 1200  # "20% of people" is a share, not a head count
 
 
+def test_a_methods_sentence_without_a_study_noun_describes_the_study_in_scope(nlp):
+    text = ("The HEART-CHECK study followed patients with chest pain at 12 hospitals. Half of "
+            "the patients were given a heart scan on top of the usual tests. Heart attacks "
+            "fell by a third, the study found.")
+    doc = nlp(text)
+    (st,) = doc.spans["studies"]
+    methods = text.index("Half of the patients")
+    # the methods sentence is one of its mentions, names its design, and is what it leans on
+    assert any(a == methods for a, _ in st._.mentions)
+    assert st._.design == "clinical_trial"
+    assert [s._.study_relation for s in doc.spans["sentences"]] == ["mention"] * 3
+    # a description verb with people counted further on
+    doc = nlp("A new study tracked soy intake in breast cancer survivors. The survivors studied "
+              "included 173 white and 192 Chinese American women in California.")
+    (st,) = doc.spans["studies"]
+    assert (st._.study_n, st._.design, len(st._.mentions)) == (192, "observational", 2)
+
+
+@pytest.mark.parametrize("text", [
+    # people counted in the present tense: a statistic about a disease, not the sample
+    "A new study looked at stillbirths. Fetal death affects 30,000 women each year.",
+    # a share of a population, not people counted
+    "A new study looked at stillbirths. Stillbirth worried 12 million Americans last year.",
+])
+def test_a_statistic_after_a_study_is_not_its_sample(nlp, text):
+    (st,) = studies(nlp, text)
+    assert st._.study_n is None and len(st._.mentions) == 1
+
+
+def test_a_methods_sentence_with_no_study_in_scope_starts_none(nlp):
+    assert studies(nlp, "Patients were given either the tablets or a placebo. Most felt "
+                        "better within a week.") == []
+
+
 def test_a_compound_of_study_nouns_is_one_mention(nlp):
     (cohort,) = studies(nlp, "A large cohort study of 5,000 nurses found more sleep problems.")
     assert cohort.text.startswith("A large cohort study of 5,000 nurses")

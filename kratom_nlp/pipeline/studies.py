@@ -53,7 +53,7 @@ class Mention:
     start: int
     end: int
     sentence: int
-    role: str  # new | ref | model
+    role: str  # new | ref | model | detail (a methods sentence of the study in scope)
     design: str = "unspecified"
     kind: str = "other"
     population: str = "unknown"
@@ -85,8 +85,18 @@ class Study:
                                                  -m.sentence, -m.start))
 
     @property
+    def named_design(self) -> str:
+        """The best design the text names for it ("unspecified" when only inferred)."""
+        designs = {m.named_design for m in self.mentions}
+        return next((d for d in DESIGN_RANK if d in designs), "unspecified")
+
+    @property
     def design(self) -> str:
-        designs = [m.design for m in self.mentions]
+        """The named design, else the one inferred from people counted."""
+        named = self.named_design
+        if named != "unspecified":
+            return named
+        designs = {m.design for m in self.mentions}
         return next((d for d in DESIGN_RANK if d in designs), "unspecified")
 
 
@@ -111,6 +121,8 @@ class StudyFinder:
             self.matcher.add(f"D|{design}", docs(phrases))
         for kind, phrases in self.c.kind_cues.items():
             self.matcher.add(f"K|{kind}", docs(phrases))
+        for design, phrases in self.c.detail_cues.items():
+            self.matcher.add(f"T|{design}", docs(phrases))
         self.journals = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.journals.add("JOURNAL", docs(self.c.journals))
 
@@ -177,6 +189,7 @@ class StudyFinder:
 
         out: list[Mention] = []
         taken: set[int] = set()
+        generic: set[int] = set()  # "previous studies of ...", "more trials": no methods sentence
         for t in range(start, end):
             if lower[t] not in c.study_nouns or t in taken or (
                     pos[t] == "VERB" and not self._phase_numeral(t, start, lower)):
@@ -197,12 +210,12 @@ class StudyFinder:
                 a -= 1
             left = lower[a:t]
             plural = lower[h] in c.generic_plural
-            if future(a, h + 1) or (plural and any(w in c.not_a_mention_before for w in left)):
-                continue
-            if plural and not any(
-                    w in c.specific_plural_words or _NUM_RE.match(w) for w in left):
-                continue
             b = self._extend_right(h + 1, end, lower)
+            if future(a, h + 1) or (plural and any(w in c.not_a_mention_before for w in left)) \
+                    or (plural and not any(w in c.specific_plural_words or _NUM_RE.match(w)
+                                           for w in left)):
+                generic.update(range(a, b))
+                continue
             role = "ref" if any(w in c.reference_determiners for w in left) else "new"
             m = Mention(a, b, i, role, plural=plural)
             # "the larger trial" picks one of the studies named; "a larger trial" is another
@@ -222,7 +235,7 @@ class StudyFinder:
                 randomised = key == "DESC" and bool(self._in(matches, "D|clinical_trial", s, e)) \
                     and (e - s >= 2 or (e < end and lower[e] == "to"))
                 if key == "DESC" and not (by_researchers or randomised or
-                                          self._has_count(s, min(end, e + 8), lower)):
+                                          self._has_count(s, min(end, e + 8), end, lower)):
                     continue
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
@@ -241,7 +254,33 @@ class StudyFinder:
                     m.design = "preclinical"
                 taken.update(range(m.start, m.end))
                 out.append(m)
+        if not out and not generic and not (words & c.future_words and not reports):
+            detail = self._detail(doc, i, sent, lower, matches)
+            if detail is not None:
+                out.append(detail)
         return out
+
+    def _detail(self, doc: Doc, i: int, sent: Span, lower: list[str],
+                matches: dict[str, list[tuple[int, int]]]) -> Mention | None:
+        """A methods sentence without a study noun ("Half of the patients were given a scan",
+        "patients received either the drug or a placebo", "The survivors studied included
+        173 ... and 192 Chinese Americans"): a design named by a detail cue, or people or
+        animals counted. It joins the study in scope (:meth:`_cluster`), never starts one."""
+        start, end = sent.start, sent.end
+        named = next((d for d in self.c.detail_cues if self._in(matches, f"T|{d}", start, end)),
+                     None)
+        if named is None and (self._count(start, end, lower) is None or not any(
+                doc[j].tag_ in ("VBD", "VBN") for j in range(start, end))):
+            return None  # people counted in the present tense: a statistic, not a sample
+        b = end
+        while b > start + 1 and not any(ch.isalnum() for ch in lower[b - 1]):
+            b -= 1
+        m = Mention(start, b, i, "detail")
+        self._describe(doc, m, sent, lower, matches)
+        if named is not None and (m.design == "unspecified" or m.inferred):
+            m.design, m.inferred = named, False
+            m.kind = self._kind(named, [])
+        return m
 
     def _research_like(self, t: int, start: int, lower: list[str]) -> bool:
         """"the research", "new research", "a review of" — not "research shows" alone; "a
@@ -267,8 +306,10 @@ class StudyFinder:
         return any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)) and \
             any(lower[k] in c.count_nouns for k in range(e, min(end, e + 20)))
 
-    def _has_count(self, s: int, e: int, lower: list[str]) -> bool:
-        return any(self._head_count(j, e, lower) is not None for j in range(s, e))
+    def _has_count(self, s: int, e: int, end: int, lower: list[str]) -> bool:
+        """A head count starting in ``s:e`` (its people or animals may follow up to ``end``:
+        "included 173 white and 192 Chinese Americans")."""
+        return any(self._head_count(j, end, lower) is not None for j in range(s, e))
 
     def _head_count(self, j: int, end: int, lower: list[str]) -> int | None:
         """The number at ``j`` when people or animals follow it within three tokens before
@@ -280,8 +321,8 @@ class StudyFinder:
             value = self.c.number_words[w]
         else:
             return None
-        if j + 1 < end and lower[j + 1] in ("%", "percent", "per"):
-            return None
+        if j + 1 < end and lower[j + 1] in self.c.not_a_sample_after:
+            return None  # "16% of people", "12 million Americans"
         if not any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
             return None
         return value
@@ -392,7 +433,12 @@ class StudyFinder:
         for ms in mentions:
             for m in ms:
                 target = None
-                if not m.marked_other:
+                if m.role == "detail":  # joins the study in scope, or is dropped
+                    target = next((st for st in recent if self._compatible(st, m) and
+                                   m.sentence - st.mentions[-1].sentence <= self.max_gap), None)
+                    if target is None:
+                        continue
+                elif not m.marked_other:
                     if m.role == "ref":
                         target = next((st for st in recent if self._compatible(st, m)), None)
                     elif recent and (self._continues(recent[0], m) or self._part_of(recent[0], m)):
@@ -413,21 +459,23 @@ class StudyFinder:
 
     @staticmethod
     def _compatible(study: Study, m: Mention) -> bool:
-        design = study.design
+        design = study.named_design  # a design inferred from a head count is a guess
+        if m.role == "detail" and m.population == "human" and design == "preclinical":
+            return False  # people counted are not the mice of the study in scope
         named = m.named_design  # "included 821 patients" names no design of its own
         if named == "unspecified" or design == "unspecified":
             return not (m.population == "animal" and design not in ("preclinical",
                                                                      "unspecified"))
         if (named == "preclinical") != (design == "preclinical"):
             return False
-        return named == design or m.role == "ref"
+        return named == design or m.role in ("ref", "detail")
 
     def _continues(self, study: Study, m: Mention) -> bool:
         last = study.mentions[-1]
         if m.sentence - last.sentence > self.max_gap or not self._compatible(study, m):
             return False
-        if m.named_design != "unspecified" and study.design != "unspecified" and \
-                m.named_design != study.design:
+        if m.named_design != "unspecified" and study.named_design != "unspecified" and \
+                m.named_design != study.named_design:
             return False
         ns = {x.n for x in study.mentions if x.n is not None}
         return not (m.n is not None and ns and m.n not in ns)

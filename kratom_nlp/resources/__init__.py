@@ -344,11 +344,17 @@ class StudyCues:
     phase_numerals: frozenset[str] = frozenset()  # "phase I study" (tagged pronoun + verb)
     speaker_pronouns: frozenset[str] = frozenset()  # "he said"
     person_words: frozenset[str] = frozenset()  # a patient or relative quoted
+    # 1.4.0: how a methods sentence of a study in scope names its design without a study noun
+    # ("patients were given either the drug or a placebo"), and the words after a number that
+    # make it a population statistic rather than a sample ("12 million Americans")
+    detail_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    not_a_sample_after: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
         "reference_determiners", "other_markers_ref", "other_markers_new",
-        "description_openers", "phase_numerals", "speaker_pronouns", "person_words")
+        "description_openers", "phase_numerals", "speaker_pronouns", "person_words",
+        "detail_cues", "not_a_sample_after")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
@@ -361,7 +367,7 @@ class StudyCues:
             if name == "version" or (name not in d and f.default is not MISSING):
                 continue
             value = d[name]
-            if name in ("design_cues", "kind_cues"):
+            if name in ("design_cues", "kind_cues", "detail_cues"):
                 kw[name] = {k: tuple(v) for k, v in value.items()}
             elif name == "number_words":
                 kw[name] = {k: int(v) for k, v in value.items()}
