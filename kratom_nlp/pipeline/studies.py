@@ -10,7 +10,10 @@ Real writing describes a study once ("a randomised, placebo-controlled trial of 
    future research ("previous studies", "more trials are needed") is not a mention;
 2. groups mentions into **studies**: a definite reference ("the study", "the researchers")
    joins the study in scope; a new description starts a study unless it continues the one in
-   scope (same design family, no "another", "a previous", "one earlier" marker);
+   scope (same design family, no "another", "a previous", "one earlier" marker); a methods
+   sentence without a study noun ("Half of the patients were given a scan", "either the drug
+   or a placebo", people counted or what the researchers did, in the past tense) joins the
+   study in scope as one of its mentions and never starts a study;
 3. describes each study: design (the evidence levels of the labelling rules), a finer kind
    (randomised trial, cohort, survey, animal, ...), population (human / animal / cell /
    unknown), sample size when stated, journal or body when named;
@@ -269,8 +272,9 @@ class StudyFinder:
         start, end = sent.start, sent.end
         named = next((d for d in self.c.detail_cues if self._in(matches, f"T|{d}", start, end)),
                      None)
-        if named is None and (self._count(start, end, lower) is None or not any(
-                doc[j].tag_ in ("VBD", "VBN") for j in range(start, end))):
+        past = any(doc[j].tag_ in ("VBD", "VBN") for j in range(start, end))
+        if named is None and not (past and (self._count(start, end, lower) is not None or
+                                            self._in(matches, "DESC", start, end))):
             return None  # people counted in the present tense: a statistic, not a sample
         b = end
         while b > start + 1 and not any(ch.isalnum() for ch in lower[b - 1]):
