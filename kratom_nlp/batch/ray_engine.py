@@ -40,7 +40,7 @@ from kratom_nlp.errors import BatchError
 if TYPE_CHECKING:
     from spacy.language import Language
 
-__all__ = ["RayAnalyzer", "RayEngine", "skippable_ids"]
+__all__ = ["RayAnalyzer", "RayEngine", "RowReader", "skippable_ids"]
 
 _INSTALL_HINT = "--engine ray needs Ray: pip install 'kratom_nlp[ray]' (ray[data]==2.60.0)"
 
@@ -69,28 +69,20 @@ class RayEngine:
         run_ray(opts, source, state)
 
 
-class RayAnalyzer:
-    """Ray Data callable class: the pipeline is loaded once per actor."""
+class RowReader:
+    """What an actor makes of one row of the Ray dataset (see :func:`_dataset`): the same
+    :class:`Item` the local engine reads from INPUT, or ``"blank"`` / ``"skip"``."""
 
     def __init__(self, kind: str, text_field: str, id_field: str, max_bytes: int,
-                 config: str | None, batch_size: int, skip: list[Any] | None = None,
-                 root: str | None = None) -> None:
-        from kratom_nlp.api import load
-
+                 skip: frozenset[str] = frozenset(), root: str | None = None) -> None:
         self.kind = kind
         self.root = Path(root) if root else None
         self.text_field = text_field
         self.id_field = id_field
         self.max_bytes = max_bytes
-        self.batch_size = batch_size
-        self.nlp = load(config)
-        self.skip: frozenset[str] = frozenset()
-        if skip:
-            import ray
+        self.skip = skip
 
-            self.skip = frozenset(ray.get(skip[0]))
-
-    def _item(self, row: dict[str, Any]) -> tuple[Item | str, str | None]:
+    def item(self, row: dict[str, Any]) -> tuple[Item | str, str | None]:
         """``(Item, raw id)``, or ``("blank" | "skip", raw id)``."""
         if self.kind == "folder":
             rel = row["rel"]
@@ -120,6 +112,24 @@ class RayAnalyzer:
         return record_item(row, position=0, source="", text_field=self.text_field,
                            id_field=self.id_field, max_bytes=self.max_bytes), rid
 
+
+class RayAnalyzer:
+    """Ray Data callable class: the pipeline is loaded once per actor."""
+
+    def __init__(self, kind: str, text_field: str, id_field: str, max_bytes: int,
+                 config: str | None, batch_size: int, skip: list[Any] | None = None,
+                 root: str | None = None) -> None:
+        from kratom_nlp.api import load
+
+        self.batch_size = batch_size
+        self.nlp = load(config)
+        done: frozenset[str] = frozenset()
+        if skip:
+            import ray
+
+            done = frozenset(ray.get(skip[0]))
+        self.reader = RowReader(kind, text_field, id_field, max_bytes, done, root)
+
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
@@ -132,7 +142,7 @@ class RayAnalyzer:
         todo = []
         for i, row in enumerate(rows):
             try:
-                item, ids[i] = self._item(row)
+                item, ids[i] = self.reader.item(row)
             except Exception as exc:  # noqa: BLE001  (never end the batch)
                 payload[i] = json.dumps(error_record("", "", exc), ensure_ascii=False)
                 continue
