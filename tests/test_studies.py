@@ -100,10 +100,11 @@ def test_a_methods_sentence_without_a_study_noun_describes_the_study_in_scope(nl
               "included 173 white and 192 Chinese American women in California.")
     (st,) = doc.spans["studies"]
     assert (st._.study_n, st._.design, len(st._.mentions)) == (192, "observational", 2)
-    # what the researchers did, in the past tense, with no number and no study noun
-    (st,) = studies(nlp, "A new study of emergency care came out on Monday. The team looked "
-                         "at five clinics that used the checklist. Deaths fell by a fifth.")
-    assert len(st._.mentions) == 2
+    # people counted in a sentence of their own are not read as a methods sentence (chosen on
+    # the real dev split, see StudyFinder._detail)
+    (st,) = studies(nlp, "A new study of emergency care came out on Monday. Doctors at five "
+                         "clinics saw 800 patients over the winter.")
+    assert len(st._.mentions) == 1
 
 
 @pytest.mark.parametrize("text", [

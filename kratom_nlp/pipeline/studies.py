@@ -11,9 +11,9 @@ Real writing describes a study once ("a randomised, placebo-controlled trial of 
 2. groups mentions into **studies**: a definite reference ("the study", "the researchers")
    joins the study in scope; a new description starts a study unless it continues the one in
    scope (same design family, no "another", "a previous", "one earlier" marker); a methods
-   sentence without a study noun ("Half of the patients were given a scan", "either the drug
-   or a placebo", people counted or what the researchers did, in the past tense) joins the
-   study in scope as one of its mentions and never starts a study;
+   sentence without a study noun that names a design ("Half of the patients were given a
+   scan", "either the drug or a placebo") joins the study in scope as one of its mentions and
+   never starts a study;
 3. describes each study: design (the evidence levels of the labelling rules), a finer kind
    (randomised trial, cohort, survey, animal, ...), population (human / animal / cell /
    unknown), sample size when stated, journal or body when named;
@@ -265,23 +265,26 @@ class StudyFinder:
 
     def _detail(self, doc: Doc, i: int, sent: Span, lower: list[str],
                 matches: dict[str, list[tuple[int, int]]]) -> Mention | None:
-        """A methods sentence without a study noun ("Half of the patients were given a scan",
-        "patients received either the drug or a placebo", "The survivors studied included
-        173 ... and 192 Chinese Americans"): a design named by a detail cue, or people or
-        animals counted. It joins the study in scope (:meth:`_cluster`), never starts one."""
+        """A methods sentence without a study noun that names a design by a detail cue ("Half
+        of the patients were given a scan", "patients received either the drug or a
+        placebo"). It joins the study in scope (:meth:`_cluster`), never starts one.
+
+        People counted, or what the researchers did, in a sentence of their own are not read as
+        methods sentences: on the real train split they matched 4 more annotated studies and
+        resolved 19 more claims, but on the real dev split they lowered the AUC of the article
+        scores against the reviewers' C3 verdicts (support 0.764 -> 0.714) and moved nothing
+        else, so they were left out (defaults are chosen on the real dev split)."""
         start, end = sent.start, sent.end
         named = next((d for d in self.c.detail_cues if self._in(matches, f"T|{d}", start, end)),
                      None)
-        past = any(doc[j].tag_ in ("VBD", "VBN") for j in range(start, end))
-        if named is None and not (past and (self._count(start, end, lower) is not None or
-                                            self._in(matches, "DESC", start, end))):
-            return None  # people counted in the present tense: a statistic, not a sample
+        if named is None:
+            return None
         b = end
         while b > start + 1 and not any(ch.isalnum() for ch in lower[b - 1]):
             b -= 1
         m = Mention(start, b, i, "detail")
         self._describe(doc, m, sent, lower, matches)
-        if named is not None and (m.design == "unspecified" or m.inferred):
+        if m.design == "unspecified" or m.inferred:
             m.design, m.inferred = named, False
             m.kind = self._kind(named, [])
         return m
