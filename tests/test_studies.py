@@ -254,6 +254,33 @@ def test_the_study_source_without_a_study_in_scope_goes_to_the_sentence_cue(nlp)
     assert choose_source(second, probs) == "study"
 
 
+def test_a_quotation_names_its_speaker_once_and_its_sentences_rest_on_them(nlp):
+    """An expert's or a person's word without an attribution in the sentence itself: the
+    attribution in the sentence before or after is the cue; none near, the source's level
+    stands without a cue (it used to fall to ``none``)."""
+    from kratom_nlp.backends.evidence import resolve
+    from kratom_nlp.resources import load_cues
+
+    c = load_cues().study_cues
+    text = ("“The patch calms the itch within minutes,” said Dr. Omar Haddad, a skin "
+            "specialist. “It works for almost all of my patients.” Prices vary by pharmacy.")
+    doc = nlp(text)
+    first, second, third = doc.spans["sentences"]
+
+    def level_and_cue(sent, source):
+        pred, study = resolve(sent, source, {}, {}, c.expert_words, c.attribution_words)
+        assert study is None
+        return pred.level, [q["text"] for q in pred.cues], pred.from_context
+
+    assert level_and_cue(second, "expert") == ("expert_opinion", ["said"], True)
+    assert level_and_cue(first, "expert")[:2] == ("expert_opinion", ["Dr."])  # its own
+    lone_doc = nlp("Prices vary by pharmacy. The patch works wonders.")
+    lone = lone_doc.spans["sentences"][1]
+    assert level_and_cue(lone, "expert") == ("expert_opinion", [], False)
+    assert level_and_cue(lone, "anecdote") == ("anecdotal", [], False)
+    assert level_and_cue(lone, "cue") == ("none", [], False)  # no cue, no level
+
+
 @pytest.mark.parametrize("text, level", [
     ("Anecdotal evidence points towards relief of low mood, the scientific community says.",
      "anecdotal"),

@@ -15,10 +15,16 @@ Real writing rarely puts a cue in every claim. The evidence a claim rests on is 
 The rules backend decides the source from cues and discourse features; a learned evidence
 model predicts the source distribution. Either way :func:`resolve` turns the source into the
 level, the cue spans and the study id, so every backend shows the cue that justified a level.
+An expert's or a person's word shows the attribution ("said Dr. Lee") in the sentence or in the
+one before or after it (a quotation runs over several sentences and names its speaker once);
+a quotation whose speaker is named further away keeps the source's level without a cue span.
+Before, such a claim fell to ``none``: on the real dev split, trusting the source moved evidence
+accuracy 0.724 → 0.750 and macro-F1 0.628 → 0.685 (the neighbouring attribution alone: 0.737).
 """
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from spacy.tokens import Doc, Span
@@ -75,6 +81,27 @@ def _attribution_cue(sent: Span, words: frozenset[str], level: str) -> list[dict
     return []
 
 
+def _neighbour_cue(sent: Span, words: frozenset[str], level: str) -> list[dict[str, Any]]:
+    """An attribution in the sentence before or after ``sent``: a quotation runs over several
+    sentences and names its speaker once ("... ," said Dr. Lee. "We see it as ...")."""
+    sents = sent.doc.spans.get("sentences")
+    if sents is None:
+        return []
+    starts = [s.start_char for s in sents]
+    i = bisect.bisect_left(starts, sent.start_char)
+    if i >= len(sents) or sents[i].start_char != sent.start_char:
+        return []
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(sents):
+            cue = _attribution_cue(sents[j], words, level)
+            if cue:
+                return cue
+    return []
+
+
+FIRST_PERSON = frozenset({"i", "my", "me", "i'm", "i've"})
+
+
 # levels of a sentence's own cue that outrank a quoted expert in the same sentence (§9.2)
 OWN_CUE_OVER_EXPERT = frozenset({"systematic_review", "clinical_trial", "observational",
                                  "preclinical", "anecdotal", "regulatory"})
@@ -126,10 +153,15 @@ def resolve(sent: Span, source: str, scores: dict[str, float], studies: dict[str
             _attribution_cue(sent, attribution_words, "expert_opinion")
         if cues:
             return EvidencePrediction("expert_opinion", cues, False, scores), None
+        # the quotation's speaker is named in the sentence before or after; or nowhere near:
+        # the model's reading stands without a cue span
+        near = _neighbour_cue(sent, expert_words | attribution_words, "expert_opinion")
+        return EvidencePrediction("expert_opinion", near, bool(near), scores), None
     if source == "anecdote":
         own = [dict(c) for c in r.get("evidence_cues", []) if c.get("level") == "anecdotal"]
-        cues = own or _attribution_cue(sent, frozenset({"i", "my", "me", "i'm", "i've"}),
-                                       "anecdotal")
+        cues = own or _attribution_cue(sent, FIRST_PERSON, "anecdotal")
         if cues:
             return EvidencePrediction("anecdotal", cues, False, scores), None
+        near = _neighbour_cue(sent, attribution_words | FIRST_PERSON, "anecdotal")
+        return EvidencePrediction("anecdotal", near, bool(near), scores), None
     return EvidencePrediction("none", [], False, scores), None
