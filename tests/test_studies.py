@@ -123,6 +123,15 @@ def test_a_methods_sentence_with_no_study_in_scope_starts_none(nlp):
                         "better within a week.") == []
 
 
+def test_a_compound_with_controlled_names_a_trial_only_after_a_control_arm(nlp):
+    (cap,) = studies(nlp, "In a small study, doctors fitted 12 insomnia patients with a "
+                          "temperature-controlled cap.")
+    assert cap._.design != "clinical_trial"
+    (pill,) = studies(nlp, "In a small sham-controlled study, doctors fitted 12 insomnia "
+                           "patients with a cooling cap.")
+    assert pill._.design == "clinical_trial"
+
+
 def test_a_compound_of_study_nouns_is_one_mention(nlp):
     (cohort,) = studies(nlp, "A large cohort study of 5,000 nurses found more sleep problems.")
     assert cohort.text.startswith("A large cohort study of 5,000 nurses")

@@ -142,6 +142,11 @@ class StudyFinder:
             matches.setdefault("JOURNAL", []).append((s, e))
         # design and kind cues inside a phrase that names no design ("peer-reviewed") go
         blocked = {j for s, e in matches.pop("NOT_DESIGN", ()) for j in range(s, e)}
+        # "temperature-controlled", "diet-controlled": a compound whose first part is no
+        # control arm names no controlled comparison ("placebo-controlled" does)
+        blocked.update(s for s, e in matches.get("D|clinical_trial", ())
+                       if lower[s] == "controlled" and s >= 2 and lower[s - 1] == "-"
+                       and lower[s - 2] not in self.c.control_arms)
         if blocked:
             matches = {k: [(s, e) for s, e in v if not (k[:2] in ("D|", "K|") and s in blocked)]
                        for k, v in matches.items()}

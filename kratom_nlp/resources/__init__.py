@@ -349,12 +349,13 @@ class StudyCues:
     # make it a population statistic rather than a sample ("12 million Americans")
     detail_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     not_a_sample_after: frozenset[str] = frozenset()
+    control_arms: frozenset[str] = frozenset()  # "placebo-controlled", not "diet-controlled"
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
         "reference_determiners", "other_markers_ref", "other_markers_new",
         "description_openers", "phase_numerals", "speaker_pronouns", "person_words",
-        "detail_cues", "not_a_sample_after")
+        "detail_cues", "not_a_sample_after", "control_arms")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
