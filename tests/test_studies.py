@@ -130,6 +130,13 @@ def test_a_compound_with_controlled_names_a_trial_only_after_a_control_arm(nlp):
     (pill,) = studies(nlp, "In a small sham-controlled study, doctors fitted 12 insomnia "
                            "patients with a cooling cap.")
     assert pill._.design == "clinical_trial"
+    # a design named to say the study lacked it; a control group alone names no trial
+    (lacking,) = studies(nlp, "The results of this small, retrospective, non-sham-controlled "
+                              "study were encouraging.")
+    assert lacking._.design == "observational"
+    (cases,) = studies(nlp, "Researchers compared 66 athletes with a concussion to a control "
+                            "group of 169 athletes in a new study.")
+    assert cases._.design != "clinical_trial"
 
 
 def test_a_compound_of_study_nouns_is_one_mention(nlp):

@@ -147,6 +147,7 @@ class StudyFinder:
         blocked.update(s for s, e in matches.get("D|clinical_trial", ())
                        if lower[s] == "controlled" and s >= 2 and lower[s - 1] == "-"
                        and lower[s - 2] not in self.c.control_arms)
+        blocked.update(self._negated_compounds(lower))
         if blocked:
             matches = {k: [(s, e) for s, e in v if not (k[:2] in ("D|", "K|") and s in blocked)]
                        for k, v in matches.items()}
@@ -158,6 +159,20 @@ class StudyFinder:
         studies = self._cluster(mentions)
         self._write(doc, sents, studies, mentions, lower, matches)
         return doc
+
+    def _negated_compounds(self, lower: list[str]) -> set[int]:
+        """The tokens of "non-sham-controlled", "non-randomized", "non-blinded": a design
+        named to say the study lacked it."""
+        design_words = self.c.control_arms | {"controlled", "blind", "blinded", "double",
+                                              "randomized", "randomised", "-"}
+        out: set[int] = set()
+        for i in range(len(lower) - 2):
+            if lower[i] == "non" and lower[i + 1] == "-":
+                j = i + 2
+                while j < len(lower) and j - i < 7 and lower[j] in design_words:
+                    j += 1
+                out.update(range(i, j))
+        return out
 
     @staticmethod
     def _in(matches: dict[str, list[tuple[int, int]]], key: str, start: int,
