@@ -87,8 +87,8 @@ def _neighbour_cue(sent: Span, words: frozenset[str], level: str) -> list[dict[s
     sents = sent.doc.spans.get("sentences")
     if sents is None:
         return []
-    starts = [s.start_char for s in sents]
-    i = bisect.bisect_left(starts, sent.start_char)
+    # O(log n) look-ups of the span group: no list of every sentence per claim
+    i = bisect.bisect_left(sents, sent.start_char, key=lambda s: s.start_char)
     if i >= len(sents) or sents[i].start_char != sent.start_char:
         return []
     for j in (i - 1, i + 1):
