@@ -488,7 +488,7 @@ class StudyFinder:
     def _compatible(study: Study, m: Mention) -> bool:
         design = study.named_design  # a design inferred from a head count is a guess
         if m.role == "detail" and m.population == "human" and design == "preclinical":
-            return False  # people counted are not the mice of the study in scope
+            return False  # a methods sentence about people is not one of a mouse study's
         named = m.named_design  # "included 821 patients" names no design of its own
         if named == "unspecified" or design == "unspecified":
             return not (m.population == "animal" and design not in ("preclinical",
