@@ -109,6 +109,9 @@ class StudyFinder:
     def __init__(self, nlp: Language, cues: CueResources, max_gap: int = 12) -> None:
         self.c: StudyCues = cues.study_cues
         self.max_gap = max_gap
+        # the words of a design a "non-" prefix negates ("non-sham-controlled", "non-blinded")
+        self._negatable = self.c.control_arms | {"controlled", "blind", "blinded", "double",
+                                                 "randomized", "randomised", "-"}
         make = nlp.make_doc
 
         def docs(phrases: Any) -> list[Doc]:
@@ -163,8 +166,7 @@ class StudyFinder:
     def _negated_compounds(self, lower: list[str]) -> set[int]:
         """The tokens of "non-sham-controlled", "non-randomized", "non-blinded": a design
         named to say the study lacked it."""
-        design_words = self.c.control_arms | {"controlled", "blind", "blinded", "double",
-                                              "randomized", "randomised", "-"}
+        design_words = self._negatable
         out: set[int] = set()
         for i in range(len(lower) - 2):
             if lower[i] == "non" and lower[i + 1] == "-":
