@@ -19,6 +19,24 @@ def load(config: str | Path | None = None) -> Language:
     return load_pipeline(str(config) if config else None)
 
 
+def unload() -> None:
+    """Forget the pipelines and models this process has loaded: the next :func:`load` builds
+    them again, and their memory goes back to the system once nothing else holds them
+    (``kratom-nlp batch`` does this before it writes its tables)."""
+    import gc
+    import sys
+
+    from kratom_nlp.memory import release_memory
+    from kratom_nlp.pipeline import load_pipeline
+
+    load_pipeline.cache_clear()
+    models = sys.modules.get("kratom_nlp.backends.learned.models")
+    if models is not None:
+        models.forget_loaded()
+    gc.collect()
+    release_memory()
+
+
 MAX_PIECE_CHARS = 100_000
 """Longer texts are analysed in pieces of at most this many characters, cut at line ends (the
 pipeline's memory grows with the length of a document; spaCy refuses more than 1,000,000)."""

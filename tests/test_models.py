@@ -628,3 +628,64 @@ def test_train_cli_stores_a_multitask_model_with_its_card(tmp_path):
     assert cfg["command"].startswith("kratom-nlp train multitask --backend transformer "
                                      "--data gold ")
     assert "## Training data" in (out / "README.md").read_text()
+
+
+def test_a_loaded_model_saves_the_vocabulary_it_was_loaded_from(nlp, strength_sklearn,
+                                                                tmp_path):
+    """A block keeps no vocabulary of its own: its terms live once in the space it shares
+    with the other models' blocks (the default models are loaded by ``nlp``), and saving a
+    loaded model rebuilds them, in column order, from that space."""
+    from kratom_nlp.backends.learned.linear import _SPACES, load_linear, save_linear
+
+    _, folder, rows = strength_sklearn
+    meta = json.loads((folder / "metadata.json").read_text())
+    model = load_linear(folder, meta)
+    text_blocks = [b for b in model.featurizer.blocks if hasattr(b, "space")]
+    assert text_blocks and all(len(b.space.index) > b.size for b in text_blocks)  # shared
+    assert all(b.space in _SPACES.values() for b in text_blocks)
+    keep = {k: v for k, v in meta.items() if k not in ("featurizer", "files", "output")}
+    save_linear(model, tmp_path / "again", keep)
+    vocab = sorted(rel for rel in meta["files"] if rel.startswith("vocab/"))
+    assert vocab
+    for rel in vocab:
+        assert (tmp_path / "again" / rel).read_bytes() == (folder / rel).read_bytes(), rel
+    from kratom_nlp.backends.learned.models import LinearFieldModel
+
+    examples = [r.example for r in rows]
+    first, again = (LinearFieldModel(f, json.loads((f / "metadata.json").read_text()))
+                    for f in (folder, tmp_path / "again"))
+    assert np.array_equal(again.predict(examples), first.predict(examples))
+
+
+def test_the_manifest_sets_the_transformer_batch_size(tmp_path):
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.errors import ModelError
+
+    assert store.inference_batch_size(tmp_path) is None  # no manifest: each model's own
+    manifest = tmp_path / store.MANIFEST_NAME
+    for value, expected in ((16, 16), (None, None)):
+        manifest.write_text(json.dumps({"inference": {"precision": "auto",
+                                                      "batch_size": value}}))
+        assert store.inference_batch_size(tmp_path) == expected
+    for bad in (0, -3, "16", 2.5, True):
+        manifest.write_text(json.dumps({"inference": {"batch_size": bad}}))
+        with pytest.raises(ModelError, match="batch_size"):
+            store.inference_batch_size(tmp_path)
+    assert store.inference_batch_size() == 16  # the stored models' setting
+
+
+def test_unload_forgets_what_was_loaded_and_live_pipelines_keep_working(nlp):
+    """``kratom-nlp batch`` unloads before it writes its tables; a pipeline someone still
+    holds (here the session's) analyses as before, on the models it was built with."""
+    from kratom_nlp import api
+    from kratom_nlp.backends.learned import linear, models
+    from kratom_nlp.pipeline import load_pipeline
+
+    text = (FIX.parents[0] / "articles" / "overclaiming.txt").read_text()
+    before = api.analyze(text, nlp=nlp)["claims"]
+    assert load_pipeline.cache_info().currsize and models._load_cached.cache_info().currsize
+    api.unload()
+    assert load_pipeline.cache_info().currsize == 0
+    assert models._load_cached.cache_info().currsize == 0 and not models._MULTITASK
+    assert not linear._SPACES and not linear._SHARED
+    assert api.analyze(text, nlp=nlp)["claims"] == before

@@ -314,3 +314,28 @@ def test_segmenter_sets_the_starts_of_lines_and_sentences_in_one_pass(nlp):
     assert starts == ["Kratom", "-", "Eases", "Lifts", "Dr.", "It", "Final"]
     assert all(t.is_sent_start is not None for t in doc)  # every token decided
     assert not any(t.is_sent_start for t in doc if t.is_space)
+
+
+def test_tok2vec_in_bounded_calls_gives_the_vectors_of_one_call(nlp):
+    """The tok2vec runs on groups of at most ``token_budget`` tokens, and a longer document in
+    overlapping windows: the vectors are those of one call over everything."""
+    import numpy as np
+    from spacy.pipeline.tok2vec import Tok2Vec
+
+    from kratom_nlp.pipeline.tok2vec import BoundedTok2Vec
+
+    t2v = nlp.get_pipe("tok2vec")
+    assert type(t2v) is BoundedTok2Vec
+    texts = [p.read_text() for p in sorted((FIXTURES / "articles").glob("*.txt"))]
+    texts += ["Kratom may ease pain.", "", "A trial of 40 adults found no effect."]
+    docs = [nlp.make_doc(t) for t in texts]
+    assert max(len(d) for d in docs) > 100 and min(len(d) for d in docs) == 0
+    whole = Tok2Vec.predict(t2v, docs)
+    t2v.token_budget = 48  # windows of 48 - 2 × 16 tokens, groups of short documents
+    try:
+        parts = t2v.predict(docs)
+    finally:
+        del t2v.token_budget
+    assert [p.shape for p in parts] == [w.shape for w in whole]
+    assert max(float(np.abs(p - w).max()) if w.size else 0.0
+               for p, w in zip(parts, whole, strict=True)) < 1e-5

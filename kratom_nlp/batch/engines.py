@@ -62,6 +62,10 @@ class BatchOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     config: Path | None = None
     quiet: bool = False
+    # forget the pipeline (kratom_nlp.api.unload) once the documents are analysed, before
+    # the tables are written: pyarrow's ~70 MB then come on a process ~150 MB smaller. The
+    # command sets it; a caller in a longer-lived process keeps its pipeline loaded.
+    unload_before_tables: bool = False
 
 
 class RunState:

@@ -168,7 +168,14 @@ def run_batch(opts: BatchOptions, *, nlp: Language | None = None) -> BatchResult
         tables = []
         if any(f in ("parquet", "csv") for f in opts.formats):
             from kratom_nlp.batch.tables import write_tables
+            from kratom_nlp.memory import release_memory
 
+            if opts.unload_before_tables:
+                from kratom_nlp.api import unload
+
+                engine = None  # type: ignore[assignment]  # its pipeline goes with it
+                unload()
+            release_memory()  # the analyses' freed heap, back before pyarrow comes in
             tables = write_tables(od.path, opts.formats)
         elapsed = time.perf_counter() - started
         result = BatchResult(out=od.path, run=state.stats, total=od.prior.merged(state.stats),

@@ -67,7 +67,8 @@ def batch(
         input=input_path, out=out, text_field=text_field, id_field=id_field,
         n_process=n_process, batch_size=batch_size,
         formats=tuple(dict.fromkeys(["jsonl", *(f.value for f in fmt)])), engine=engine.value,
-        resume=resume, max_bytes=max_bytes, config=config, quiet=quiet)
+        resume=resume, max_bytes=max_bytes, config=config, quiet=quiet,
+        unload_before_tables=True)
     try:
         result = run_batch(opts)
     except KratomError as exc:

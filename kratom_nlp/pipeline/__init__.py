@@ -8,6 +8,7 @@ from pathlib import Path
 from spacy.language import Language
 
 from kratom_nlp.pipeline.extensions import register_extensions
+from kratom_nlp.pipeline.tok2vec import bound_tok2vec
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.cfg")
 
@@ -38,7 +39,9 @@ def build_pipeline(config: str | Path | None = None,
     register_extensions()
     cfg = util.load_config(Path(config) if config else DEFAULT_CONFIG,
                            overrides=dict(overrides or {}), interpolate=True)
-    return util.load_model_from_config(cfg, auto_fill=True, validate=True)
+    nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
+    bound_tok2vec(nlp)  # the same tok2vec, its memory bounded (kratom_nlp.pipeline.tok2vec)
+    return nlp
 
 
 @lru_cache(maxsize=4)

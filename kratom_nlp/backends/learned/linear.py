@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ class TermSpace:
         self.pattern = re.compile(token_pattern) if token_pattern else None
         self.index: dict[str, int] = {}
         self._texts: dict[str, np.ndarray] = {}
-        self._words: dict[str, list[int]] = {}
+        self._words: dict[str, bytes] = {}  # a word's char n-gram ids, packed int32
 
     def add(self, vocabulary: dict[str, int]) -> np.ndarray:
         """Add a block's vocabulary; returns the space id of each of its columns."""
@@ -137,19 +138,21 @@ class TermSpace:
             assert self.pattern is not None
             terms = word_ngrams(text, self.pattern, self.lowercase, self.ngram_range)
             found = [j for j in map(get, terms) if j is not None]
-        else:
-            memo = self._words
-            if len(memo) >= self.MAX_WORDS:
-                memo.clear()
-            parts: list[int] = []
-            for word in (text.lower() if self.lowercase else text).split():
-                w_ids = memo.get(word)
-                if w_ids is None:
-                    grams = char_wb_ngrams(word, False, self.ngram_range)
-                    w_ids = memo[word] = [j for j in map(get, grams) if j is not None]
-                parts += w_ids
-            found = parts
-        got = self._texts[text] = np.array(found, dtype=np.int32)
+            got = self._texts[text] = np.array(found, dtype=np.int32)
+            return got
+        memo = self._words
+        if len(memo) >= self.MAX_WORDS:
+            memo.clear()
+        parts: list[bytes] = []
+        for word in (text.lower() if self.lowercase else text).split():
+            w_ids = memo.get(word)
+            if w_ids is None:
+                # packed int32 (~90 bytes a word; a list of ints took ~900, 180 MB when full)
+                grams = char_wb_ngrams(word, False, self.ngram_range)
+                w_ids = memo[word] = array("i", [j for j in map(get, grams)
+                                                 if j is not None]).tobytes()
+            parts.append(w_ids)
+        got = self._texts[text] = np.frombuffer(b"".join(parts), dtype=np.int32)
         return got
 
     def counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -217,9 +220,21 @@ class _SpaceColumns:
     _column_of: np.ndarray | None
 
     def _join(self, space: TermSpace | KeySpace, vocabulary: dict[str, int]) -> None:
+        # the vocabulary itself is not kept: its terms live once in the space's index, and
+        # the block keeps the space id of each column (a dict per block held ~40 MB of
+        # repeated strings over the five default models)
         self._index = space.index
         self._space_of_column = space.add(vocabulary)
         self._column_of = None
+
+    @property
+    def size(self) -> int:
+        return len(self._space_of_column)
+
+    def terms(self) -> list[str]:
+        """The block's terms in column order (rebuilt from the space; for saving)."""
+        by_id: dict[int, str] = {j: t for t, j in self._index.items()}
+        return [by_id[int(g)] for g in self._space_of_column]
 
     def column_of(self) -> np.ndarray:
         """The block's column for each id of its space (-1 where it has none)."""
@@ -233,6 +248,14 @@ class _SpaceColumns:
 
 _SPACES: dict[tuple[Any, ...], TermSpace] = {}
 KEYS = KeySpace()
+
+
+def forget_shared() -> None:
+    """Forget the shared featurizers and term spaces (models already loaded keep theirs;
+    the next ones loaded build new ones). :data:`KEYS` stays: it is small, and every
+    dictionary block reads it."""
+    _SHARED.clear()
+    _SPACES.clear()
 
 
 def clear_text_memos() -> None:
@@ -266,17 +289,13 @@ class TextBlock(_SpaceColumns):
     token_pattern: str | None
     sublinear_tf: bool
     norm: str | None
-    vocabulary: dict[str, int]
+    vocabulary: InitVar[dict[str, int]]
     idf: np.ndarray | None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, vocabulary: dict[str, int]) -> None:
         self.space = term_space(self.analyzer, self.ngram_range, self.lowercase,
                                 self.token_pattern)
-        self._join(self.space, self.vocabulary)
-
-    @property
-    def size(self) -> int:
-        return len(self.vocabulary)
+        self._join(self.space, vocabulary)
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "type": "tfidf", "column": self.column,
@@ -292,14 +311,10 @@ class DictBlock(_SpaceColumns):
 
     name: str
     column: str
-    vocabulary: dict[str, int]
+    vocabulary: InitVar[dict[str, int]]
 
-    def __post_init__(self) -> None:
-        self._join(KEYS, self.vocabulary)
-
-    @property
-    def size(self) -> int:
-        return len(self.vocabulary)
+    def __post_init__(self, vocabulary: dict[str, int]) -> None:
+        self._join(KEYS, vocabulary)
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "type": "dict", "column": self.column, "size": self.size}
@@ -487,9 +502,7 @@ def save_linear(model: LinearModel, folder: Path, meta: dict[str, Any]) -> dict[
     blocks = []
     written: list[str] = []
     for b in model.featurizer.blocks:
-        terms = [""] * b.size
-        for term, j in b.vocabulary.items():
-            terms[j] = term
+        terms = b.terms()
         rel = f"{VOCAB_DIR}/{b.name}.json"
         (folder / rel).write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
         written.append(rel)

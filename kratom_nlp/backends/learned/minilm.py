@@ -27,47 +27,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kratom_nlp.memory import release_memory  # noqa: F401  (re-exported: the models call it)
+
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 BASE_WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 PRECISION_ENV = "KRATOM_NLP_PRECISION"
 PAD_MULTIPLE = 8
 BATCH_MULTIPLE = 16
 PRECISIONS = ("auto", "fp32", "bf16")
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim() -> Any:
-    """glibc's ``malloc_trim`` (None elsewhere). Looked up by name, never through
-    ``ctypes.util.find_library``, which forks the (large) process to run ``ldconfig``."""
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return None
-    fn = None
-    for name in ("libc.so.6", None):
-        try:
-            fn = getattr(ctypes.CDLL(name), "malloc_trim", None)
-        except OSError:
-            continue
-        if fn is not None:
-            break
-    if fn is not None:
-        fn.argtypes = [ctypes.c_size_t]
-        fn.restype = ctypes.c_int
-    return fn
-
-
-def release_memory() -> None:
-    """Give the heap's free pages back to the system after a run of forward passes.
-
-    Activations of every batch shape are allocated and freed by torch through glibc's malloc,
-    which keeps the freed memory: ``batch`` grew to 2.4 GB at 1,000 documents and 3.7 GB at
-    10,000. With trimming after each predict call (and the bounded bf16 shapes below) it stays
-    flat: 901 and 944 MB in the last run (``eval/results/speed.md``)."""
-    fn = _malloc_trim()
-    if fn is not None:
-        fn(0)
 
 
 @lru_cache(maxsize=1)
@@ -99,13 +66,15 @@ def resolve_precision(default: str = "auto") -> str:
 
 
 @lru_cache(maxsize=2)
-def base_word_embeddings(path: str) -> Any:
-    """The packaged base model's word embeddings (fp32), read once per process."""
+def base_word_embeddings(path: str, precision: str = "fp32") -> Any:
+    """The packaged base model's word embeddings, read once per process and precision
+    (float32, or bfloat16 for a bf16 model: 23 MB instead of 47)."""
     import torch
     from safetensors import safe_open
 
     with safe_open(path, framework="pt") as fh:
-        return fh.get_tensor(BASE_WORD_EMBEDDINGS).to(torch.float32)
+        return fh.get_tensor(BASE_WORD_EMBEDDINGS).to(
+            torch.bfloat16 if precision == "bf16" else torch.float32)
 
 
 class MiniLMClassifier:
@@ -131,17 +100,19 @@ class MiniLMClassifier:
         self.precision = precision
 
         def dtype_of(key: str, value: Any) -> Any:
-            # in bf16 the matrices of the linear layers are held once in bf16; embeddings,
-            # biases, layer norms and a multi-task model's heads (numpy) stay float32
-            if precision == "bf16" and value.dim() == 2 and "embeddings" not in key \
-                    and not key.startswith("heads."):
+            # in bf16 the matrices of the linear layers and the word embeddings are held
+            # once in bf16 (a looked-up row is summed in float32); the position and type
+            # embeddings, biases, layer norms and a multi-task model's heads (numpy) stay
+            # float32
+            if precision == "bf16" and value.dim() == 2 and not key.startswith("heads.") \
+                    and ("embeddings" not in key or key == WORD_EMBEDDINGS):
                 return torch.bfloat16
             return torch.float32
 
         w = {k: v.to(dtype_of(k, v)) for k, v in
              load_file(str(encoder_dir / "model.safetensors")).items()}
         if WORD_EMBEDDINGS not in w:
-            w[WORD_EMBEDDINGS] = base_word_embeddings(str(base_model_file))
+            w[WORD_EMBEDDINGS] = base_word_embeddings(str(base_model_file), precision)
         self.w = w
         self.tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")

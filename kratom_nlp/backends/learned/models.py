@@ -231,7 +231,7 @@ class TransformerFieldModel(FieldModel):
         """Raw outputs, one forward pass per batch of similar lengths."""
         import torch
 
-        from kratom_nlp.backends.learned.minilm import release_memory
+        from kratom_nlp.memory import release_memory
 
         n = len(examples)
         width = len(self.labels) if self.kind == "classifier" else 1
@@ -312,7 +312,7 @@ class MultiTaskEncoder:
         """``[CLS]`` vectors (n × width, float32); an empty text gets zeros (no sentence)."""
         import torch
 
-        from kratom_nlp.backends.learned.minilm import release_memory
+        from kratom_nlp.memory import release_memory
 
         memo = self._memo
         missing = [t for t in set(texts) if t and t not in memo]
@@ -327,7 +327,8 @@ class MultiTaskEncoder:
                     vecs = self.net.first_token(batch).float().numpy()
                     for t, v in zip(batch, vecs, strict=True):
                         memo[t] = v
-            release_memory()
+                    release_memory()  # after each forward pass: batches of other lengths
+                    # would not fit the freed blocks, and the heap would grow to their sum
         out = np.zeros((len(texts), self.width), dtype=np.float32)
         for i, t in enumerate(texts):
             if t:
@@ -471,15 +472,28 @@ def _load_cached(folder: str, root: str | None) -> FieldModel:
     from kratom_nlp.backends.learned.minilm import resolve_precision
 
     precision = resolve_precision(store.inference_precision(root))
+    batch_size = store.inference_batch_size(root)
     if fmt == MULTITASK_FORMAT:
-        shared = _MULTITASK[str(path)] = MultiTaskEncoder(path, meta, precision)
+        shared = _MULTITASK[str(path)] = MultiTaskEncoder(path, meta, precision, batch_size)
         return shared  # type: ignore[return-value]  # viewed per task by load_field_model
-    return TransformerFieldModel(path, meta, precision=precision)
+    return TransformerFieldModel(path, meta, precision=precision, batch_size=batch_size)
 
 
 @lru_cache(maxsize=32)
 def _task_view(folder: str, root: str | None, task: str) -> FieldModel:
     return MultiTaskFieldModel(_load_cached(folder, root), task)  # type: ignore[arg-type]
+
+
+def forget_loaded() -> None:
+    """Forget every model loaded in this process: the next load reads the files again, and
+    the memory of the old ones goes back once nothing else holds them."""
+    from kratom_nlp.backends.learned import linear, minilm
+
+    _task_view.cache_clear()
+    _load_cached.cache_clear()
+    _MULTITASK.clear()
+    linear.forget_shared()
+    minilm.base_word_embeddings.cache_clear()
 
 
 def load_field_model(folder: str | Path, root: str | Path | None = None,

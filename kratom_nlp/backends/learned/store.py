@@ -97,6 +97,19 @@ def inference_precision(root: str | Path | None = None) -> str:
     return str(value)
 
 
+def inference_batch_size(root: str | Path | None = None) -> int | None:
+    """The manifest's ``inference.batch_size``: the most sentences per forward pass of a
+    transformer model (None when unset: each model's own ``inference_batch_size``, or 64)."""
+    entry = read_manifest(root).get("inference") or {}
+    value = entry.get("batch_size") if isinstance(entry, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ModelError(f"manifest: inference.batch_size must be a positive integer, "
+                         f"not {value!r}")
+    return value
+
+
 def ensemble_weights(task: str, root: str | Path | None = None) -> dict[str, float] | None:
     """The members of a task's ensemble and their weights (``{"sklearn": 0.7, ...}``)."""
     entry = read_manifest(root).get(task) or {}
