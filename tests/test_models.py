@@ -689,3 +689,18 @@ def test_unload_forgets_what_was_loaded_and_live_pipelines_keep_working(nlp):
     assert models._load_cached.cache_info().currsize == 0 and not models._MULTITASK
     assert not linear._SPACES and not linear._SHARED
     assert api.analyze(text, nlp=nlp)["claims"] == before
+
+
+def test_a_long_call_is_predicted_in_chunks_with_the_same_result(strength_sklearn):
+    """More rows than ``PREDICT_CHUNK`` are featurised chunk by chunk (memory); the
+    probabilities are those of one pass over all rows."""
+    from kratom_nlp.backends.learned.models import PREDICT_CHUNK, load_field_model
+
+    _, folder, rows = strength_sklearn
+    loaded = load_field_model(folder)
+    examples = [r.example for r in rows]
+    examples = (examples * (2 * PREDICT_CHUNK // len(examples) + 2))[:2 * PREDICT_CHUNK + 7]
+    chunked = loaded.predict(examples)
+    whole = loaded.model.predict([e.row() for e in examples], {})
+    assert chunked.shape == whole.shape == (2 * PREDICT_CHUNK + 7, len(STRENGTHS))
+    assert np.allclose(chunked, whole, atol=1e-12)

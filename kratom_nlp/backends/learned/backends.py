@@ -19,7 +19,12 @@ from spacy.tokens import Span
 from kratom_nlp.backends.base import ClaimPrediction, EvidencePrediction, StrengthPrediction
 from kratom_nlp.backends.learned import store
 from kratom_nlp.backends.learned.features import examples_for_spans, rules_of, sentence_of
-from kratom_nlp.backends.learned.models import EnsembleFieldModel, FieldModel, load_field_model
+from kratom_nlp.backends.learned.models import (
+    PREDICT_CHUNK,
+    EnsembleFieldModel,
+    FieldModel,
+    load_field_model,
+)
 from kratom_nlp.backends.rules import RulesBackend
 from kratom_nlp.errors import ModelError
 
@@ -152,7 +157,15 @@ class LearnedStrengthBackend:
                    if m is not None]
         if not learned:
             return preds
-        examples = examples_for_spans(claims)
+        all_examples = examples_for_spans(claims)
+        # the three models share their features, one chunk of claims at a time (memory)
+        for i in range(0, len(claims), PREDICT_CHUNK):
+            self._learned(preds[i:i + PREDICT_CHUNK], all_examples[i:i + PREDICT_CHUNK],
+                          claims[i:i + PREDICT_CHUNK])
+        return preds
+
+    def _learned(self, preds: Sequence[StrengthPrediction], examples: Sequence[Any],
+                 claims: Sequence[Span]) -> None:
         cache: dict = {}
         if self.strength_model is not None:
             probs = self.strength_model.predict(examples, cache)
@@ -171,7 +184,6 @@ class LearnedStrengthBackend:
             values = self.certainty_model.predict(examples, cache)
             for p, value in zip(preds, values, strict=True):
                 p.certainty = float(value)
-        return preds
 
 
 # --------------------------------------------------------------------------- construction
