@@ -27,8 +27,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kratom_nlp.memory import release_memory  # noqa: F401  (re-exported: the models call it)
-
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 BASE_WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 PRECISION_ENV = "KRATOM_NLP_PRECISION"

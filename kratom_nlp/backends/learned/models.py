@@ -339,8 +339,9 @@ class MultiTaskEncoder:
                     vecs = self.net.first_token(batch).float().numpy()
                     for t, v in zip(batch, vecs, strict=True):
                         memo[t] = v
-                    release_memory()  # after each forward pass: batches of other lengths
-                    # would not fit the freed blocks, and the heap would grow to their sum
+                    # after each forward pass: batches of other lengths would not fit the
+                    # freed blocks, and the heap would grow to their sum
+                    release_memory()
         out = np.zeros((len(texts), self.width), dtype=np.float32)
         for i, t in enumerate(texts):
             if t:

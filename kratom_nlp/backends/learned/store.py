@@ -89,19 +89,22 @@ def default_backend(task: str, root: str | Path | None = None) -> str:
     return name
 
 
+def _inference(root: str | Path | None) -> dict[str, Any]:
+    """The manifest's ``inference`` entry (``{}`` when absent or not an object)."""
+    entry = read_manifest(root).get("inference")
+    return entry if isinstance(entry, dict) else {}
+
+
 def inference_precision(root: str | Path | None = None) -> str:
     """The manifest's ``inference.precision`` for the transformer models (``auto`` when
     unset): ``auto``, ``fp32`` or ``bf16`` (see :mod:`kratom_nlp.backends.learned.minilm`)."""
-    entry = read_manifest(root).get("inference") or {}
-    value = entry.get("precision", "auto") if isinstance(entry, dict) else "auto"
-    return str(value)
+    return str(_inference(root).get("precision", "auto"))
 
 
 def inference_batch_size(root: str | Path | None = None) -> int | None:
     """The manifest's ``inference.batch_size``: the most sentences per forward pass of a
     transformer model (None when unset: each model's own ``inference_batch_size``, or 64)."""
-    entry = read_manifest(root).get("inference") or {}
-    value = entry.get("batch_size") if isinstance(entry, dict) else None
+    value = _inference(root).get("batch_size")
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
