@@ -4,7 +4,8 @@
     python eval/benchmark_speed.py --quick    # smaller sizes, a smoke run
     python eval/benchmark_speed.py --pytest   # also time the test suite
     python eval/benchmark_speed.py --only pytest   # time only the suite, merged into the table
-    python eval/benchmark_speed.py --only sklearn  # or words, batch, linearity, rss: one row again
+    python eval/benchmark_speed.py --only sklearn  # or words, batch, linearity, rss,
+                                                   # vocabulary: one row again
 
 Writes ``eval/results/speed.json`` and ``eval/results/speed.md``. Figures (issue "Fast again"):
 
@@ -19,7 +20,10 @@ Writes ``eval/results/speed.json`` and ``eval/results/speed.md``. Figures (issue
 5. ``batch --n-process 2`` ÷ ``--n-process 1`` on 1,000 documents (load average recorded);
 6. time per word of a 500 KB document ÷ that of a 5 KB document (linear in length: ≈ 1);
 7. peak RSS of ``batch`` at 1,000 and 10,000 documents (flat in corpus size);
-8. (``--pytest``) the wall time of ``python -m pytest``.
+8. (``--pytest``) the wall time of ``python -m pytest``;
+9. spaCy's vocabulary and RSS over a stream of documents that each bring new words (names,
+   registry numbers, counts, as real news does), ``batch``'s windows in memory zones against
+   the same stream with no zone, each in its own process; and their docs/s.
 
 The documents are the project's own articles recombined (``eval/make_scale_corpus.py``); the
 machine's load average is recorded with every figure, because the cores may be shared.
@@ -247,6 +251,74 @@ def linearity(big_kb: int) -> dict[str, Any]:
             "load": load()}
 
 
+# --------------------------------------------------------------------------- 9
+_VOCAB_ARM = r"""
+import json, random, resource, sys, time
+from contextlib import nullcontext
+import psutil
+sys.path.insert(0, "eval")
+from make_scale_corpus import documents
+import kratom_nlp.memory as memory
+from kratom_nlp.api import load
+from kratom_nlp.batch.process import analyze_stream
+from kratom_nlp.ingest import read_text
+
+arm, n = sys.argv[1], int(sys.argv[2])
+if arm == "no_zone":
+    memory.zone = lambda nlp: nullcontext()
+nlp = load()
+rng = random.Random(7)
+def name():
+    return "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou")
+                   for _ in range(rng.randint(2, 4))).capitalize()
+def stream():
+    for i, (_, text) in enumerate(documents(n, seed=5, min_paras=1)):
+        new = (f"Dr. {name()} {name()} of the {name()} Institute said the trial "
+               f"NCT{rng.randint(10**7, 10**8)} enrolled {rng.randint(100, 9999):,} adults "
+               f"in {name()}, where {rng.random() * 100:.1f}% reported relief.")
+        yield str(i), read_text(new + "\n\n" + text)
+proc = psutil.Process()
+# the stream's first window warms everything (models, memos, the tokenizer's cache: batch's
+# first window runs outside a zone); docs/s is timed over the windows after it
+strings0, marks, done, t = len(nlp.vocab.strings), {}, 0, 0.0
+for _ in analyze_stream(nlp, stream(), batch_size=32, zone_docs=n // 4):  # 1,000: the default
+    done += 1
+    if done == n // 4:
+        t = time.perf_counter()
+    if done % (n // 20) == 0:
+        marks[done] = {"strings_added": len(nlp.vocab.strings) - strings0,
+                       "rss_mb": round(proc.memory_info().rss / 2**20, 1)}
+secs = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"docs_per_s": round((n - n // 4) / secs, 1), "marks": marks,
+                  "strings_added_at_end": len(nlp.vocab.strings) - strings0,
+                  "peak_rss_mb": round(peak, 1)}))
+"""
+
+
+def vocabulary(n_docs: int) -> dict[str, Any]:
+    """Figure 9: the stream in ``batch``'s zoned windows vs the same stream with no zone."""
+    out: dict[str, Any] = {"documents": n_docs}
+    for arm in ("windows", "no_zone"):
+        res = subprocess.run([sys.executable, "-c", _VOCAB_ARM, arm, str(n_docs)], cwd=ROOT,
+                             capture_output=True, text=True)
+        if res.returncode:
+            raise SystemExit(f"vocabulary arm {arm} failed: {res.stderr[-2000:]}")
+        out[arm] = json.loads(res.stdout.strip().splitlines()[-1])
+    w, z = out["windows"], out["no_zone"]
+    quarter, last = str(n_docs // 4), str(n_docs)
+    for arm in (w, z):  # from the end of the first quarter (the first window) on
+        arm["rss_growth_mb"] = round(arm["marks"][last]["rss_mb"]
+                                     - arm["marks"][quarter]["rss_mb"], 1)
+        arm["max_strings_added"] = max(m["strings_added"] for m in arm["marks"].values())
+    out["speed_ratio"] = round(w["docs_per_s"] / z["docs_per_s"], 3)
+    out["goal"] = "vocabulary bounded by one window; docs/s >= 0.95 of no zone"
+    out["met"] = w["max_strings_added"] < 0.6 * z["max_strings_added"] \
+        and out["speed_ratio"] >= 0.95
+    out["load"] = load()
+    return out
+
+
 # --------------------------------------------------------------------------- 8
 def pytest_wall() -> dict[str, Any]:
     t = time.perf_counter()
@@ -306,6 +378,16 @@ def markdown(r: dict[str, Any]) -> str:
     label = "peak RSS of `batch`" + again("rss")
     runs = ", ".join(f"{k} docs: {v['peak_rss_mb']} MB" for k, v in rs["runs"].items())
     lines.append(row(label, runs, rs["goal"], rs["met"]))
+    if "vocabulary" in r:
+        v = r["vocabulary"]
+        w, z = v["windows"], v["no_zone"]
+        lines.append(row(f"vocabulary over {v['documents']:,} docs with new words: zoned windows "
+                         "vs no zone" + again("vocabulary"),
+                         f"most strings added {w['max_strings_added']:,} vs "
+                         f"{z['max_strings_added']:,} (at the end {w['strings_added_at_end']:,} "
+                         f"vs {z['strings_added_at_end']:,}); RSS growth after the first "
+                         f"quarter {w['rss_growth_mb']} vs {z['rss_growth_mb']} MB; docs/s "
+                         f"{v['speed_ratio']}×", v["goal"], v["met"]))
     if "pytest" in r:
         p = r["pytest"]
         lines.append(row("`python -m pytest` wall time" + again("pytest"),
@@ -336,6 +418,9 @@ def remeasure(figure: str, quick: bool, why: str | None = None) -> int:
         log("3. scikit-learn backends (re-measured)")
         r["sklearn"] = all_decisions("sklearn",
                                      [t for _, t in documents(40 if quick else 200, seed=3)])
+    elif figure == "vocabulary":
+        log("9. vocabulary (re-measured)")
+        r["vocabulary"] = vocabulary(400 if quick else 4000)
     elif figure == "batch":
         with tempfile.TemporaryDirectory() as tmp_name:
             log("5. batch scaling (re-measured)")
@@ -359,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--pytest", action="store_true")
     ap.add_argument("--no-transformer", action="store_true")
-    ap.add_argument("--only", choices=["rss", "words", "sklearn", "batch", "linearity", "pytest"],
+    ap.add_argument("--only", choices=["rss", "words", "sklearn", "batch", "linearity",
+                                       "vocabulary", "pytest"],
                     default=None,
                     help="re-measure one figure after a fix and merge it into the stored results "
                          "(the table says which row was re-measured, and when)")
@@ -398,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
         log("7. peak RSS")
         r["rss"] = peak_rss(tmp, [200, 1000] if q else [1000, 10000])
         log(json.dumps(r["rss"]))
+    log("9. vocabulary")
+    r["vocabulary"] = vocabulary(400 if q else 4000)
+    log(json.dumps(r["vocabulary"]))
     if args.pytest:
         log("8. pytest")
         r["pytest"] = pytest_wall()

@@ -158,20 +158,29 @@ def analyze(text: str | None = None, *, path: str | Path | None = None,
 def analyze_many(documents: Iterable[Document], nlp: Language | None = None, *,
                  batch_size: int = 32, n_process: int = 1) -> Iterator[dict[str, Any]]:
     """Stream analyses of many documents through ``nlp.pipe`` (the normalised text; a
-    document too long for one piece is analysed on its own, in pieces)."""
+    document too long for one piece is analysed on its own, in pieces). The documents go
+    through in windows, each in a spaCy memory zone (:func:`kratom_nlp.memory.zone`), so the
+    vocabulary does not grow with the corpus."""
+    from kratom_nlp.batch.process import ZONE_DOCS, ZONE_DOCS_MULTIPROCESS
+    from kratom_nlp.memory import windows, zone
+
     nlp = nlp or load()
 
-    def pairs() -> Iterator[tuple[str, tuple[Document, Normalized | None]]]:
-        for d in documents:
+    def pairs(window: Iterable[Document]
+              ) -> Iterator[tuple[str, tuple[Document, Normalized | None]]]:
+        for d in window:
             norm = normalize(d.text)
             if len(norm.text) > MAX_PIECE_CHARS:
                 yield "", (d, None)
             else:
                 yield norm.text, (d, norm)
 
-    for doc, (d, norm) in nlp.pipe(pairs(), as_tuples=True, batch_size=batch_size,
-                                   n_process=n_process):
-        if norm is None:  # too long for one piece
-            yield analyze_document(d, nlp)
-        else:
-            yield analysis_of_doc(doc, d, norm, nlp)
+    size = ZONE_DOCS if n_process == 1 else ZONE_DOCS_MULTIPROCESS
+    for window in windows(documents, size):
+        with zone(nlp):
+            for doc, (d, norm) in nlp.pipe(pairs(window), as_tuples=True,
+                                           batch_size=batch_size, n_process=n_process):
+                if norm is None:  # too long for one piece
+                    yield analyze_document(d, nlp)
+                else:
+                    yield analysis_of_doc(doc, d, norm, nlp)

@@ -342,6 +342,81 @@ def test_a_document_that_breaks_the_pipeline_is_reported(tmp_path):
         nlp("BOOM")
 
 
+def test_windows_are_lazy_and_consecutive():
+    from kratom_nlp.memory import windows
+
+    read = []
+
+    def items():
+        for i in range(7):
+            read.append(i)
+            yield i
+
+    it = windows(items(), 3)
+    first = next(it)
+    assert read == [0]  # only a window's first item is read ahead
+    assert list(first) == [0, 1, 2]
+    assert [list(w) for w in it] == [[3, 4, 5], [6]]
+    with pytest.raises(ValueError):
+        next(windows([1], 0))
+
+
+def test_windowed_stream_keeps_the_vocabulary_flat_and_the_analyses_equal(nlp):
+    """Every window of the stream runs in a spaCy memory zone: the words it added (made-up
+    names and numbers here) are gone from the vocabulary afterwards, and the analyses are
+    the ones ``analyze_document`` gives outside any zone."""
+    from kratom_nlp.api import analyze_document
+    from kratom_nlp.batch.process import analyze_stream
+    from kratom_nlp.ingest import read_text
+
+    texts = [f"{article(i)} Dr. Zorvath{i}quel of Blenmoor{i} said the trial NCT{9100 + i}"
+             f" enrolled {4100 + i:,} adults." for i in range(7)]
+    docs = [(f"d{i}", read_text(t, source=f"s{i}")) for i, t in enumerate(texts)]
+    list(analyze_stream(nlp, [("w", read_text(article(0)))]))  # a pipeline's first window is
+    strings = len(nlp.vocab.strings)                          # never zoned (see the next test)
+    zoned = [o.analysis for o in analyze_stream(nlp, docs, batch_size=2, zone_docs=3)]
+    assert len(nlp.vocab.strings) == strings
+    assert "Zorvath3quel" not in nlp.vocab.strings
+    plain = [analyze_document(d, nlp) for _, d in docs]
+    assert "Zorvath3quel" in nlp.vocab.strings  # outside a zone the words stay
+    assert zoned == plain
+
+
+def test_the_first_window_of_a_pipeline_warms_the_tokenizer_outside_any_zone():
+    """spaCy's tokenizer fills no cache inside a zone: a pipeline's first window runs outside
+    one, so its words stay (and tokenize from the cache); every later window is zoned."""
+    import spacy
+
+    from kratom_nlp.memory import zone
+
+    blank = spacy.blank("en")
+    with zone(blank):
+        blank("Glorptastic words in the first window.")
+    assert not blank.vocab.in_memory_zone and "Glorptastic" in blank.vocab.strings
+    with zone(blank):
+        blank("Snarvelous words in the second one.")
+        assert blank.vocab.in_memory_zone
+    assert "Snarvelous" not in blank.vocab.strings and "Glorptastic" in blank.vocab.strings
+
+
+def test_a_zone_inside_an_open_zone_does_nothing_and_the_lemma_cache_is_bounded(nlp,
+                                                                                monkeypatch):
+    import kratom_nlp.memory as memory
+
+    with memory.zone(nlp):  # the pipeline's first window, if no test before made it
+        pass
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    with nlp.memory_zone():
+        with memory.zone(nlp):  # nested zones are not allowed in spaCy: this one is a no-op
+            nlp("Quorblets were glimmering brightly in the clinic.")
+        assert nlp.vocab.in_memory_zone
+    monkeypatch.setattr(memory, "LEMMA_CACHE_MAX", 0)
+    with memory.zone(nlp):
+        nlp("Dravlings were flibbering in the trial.")
+    assert lemmatizer.cache == {}
+    assert nlp("The drug lowered pain.")[2].lemma_ == "lower"  # still lemmatizes
+
+
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray")

@@ -930,3 +930,39 @@ def test_benchmark_script_runs(tmp_path):
     assert figures["requests"] == 4 and figures["errors"] == 0
     assert figures["requests_per_s"] > 0 and figures["p95_ms"] >= figures["p50_ms"] > 0
     assert "| p95 latency |" in out.with_suffix(".md").read_text("utf-8")
+
+
+def test_a_desk_that_owns_its_pipeline_forgets_the_words_of_each_busy_period():
+    """``zones=True`` (``kratom-nlp serve``'s own pipeline): the words a busy period's articles
+    brought are evicted once no analysis is in flight; the first period warms the tokenizer
+    outside a zone. Analyses made in a zone are the same as outside one."""
+    import asyncio
+
+    import spacy
+
+    from kratom_nlp.serve.runner import Analyzer
+
+    blank = spacy.blank("en")
+    analyzer = Analyzer(blank, workers=2, zones=True)
+
+    def words(text: str) -> list[str]:
+        return [t.text for t in blank(text)]
+
+    async def period(*texts: str) -> list[list[str]]:
+        return list(await asyncio.gather(*(analyzer.run(words, t) for t in texts)))
+
+    try:
+        asyncio.run(period("Warmfirst words."))
+        assert "Warmfirst" in blank.vocab.strings
+        got = asyncio.run(period("Zindlewort cures gout.", "Prexamine eases pain."))
+        assert got == [["Zindlewort", "cures", "gout", "."], ["Prexamine", "eases", "pain", "."]]
+        assert analyzer.in_flight == 0 and not blank.vocab.in_memory_zone
+        assert "Zindlewort" not in blank.vocab.strings and "Prexamine" not in blank.vocab.strings
+    finally:
+        analyzer.close()
+    kept = Analyzer(blank, workers=1)  # a pipeline passed in by the caller: no zones
+    try:
+        asyncio.run(kept.run(words, "Quillastic words."))
+        assert "Quillastic" in blank.vocab.strings
+    finally:
+        kept.close()

@@ -37,6 +37,35 @@ def test_called_for_research_is_no_study_but_a_study_with_a_future_clause_is(nlp
     assert st._.design == "clinical_trial"
 
 
+@pytest.mark.parametrize("text", [
+    "More work is needed before the cream can be tested in multiple sclerosis clinical trials.",
+    "It could be several years before the maker undertakes a much larger late-stage trial.",
+    "I asked my neurologist whether I should enrol in a clinical trial of the new pill.",
+    "Our results must be replicated in another cohort of older women.",
+    "They plan to repeat the measurements in an older cohort in the future.",
+])
+def test_a_study_only_spoken_of_is_no_study_mention(nlp, text):
+    """A planned, wished-for or hypothetical study describes no evidence (GUIDELINES §12.11)."""
+    assert studies(nlp, text) == []
+
+
+def test_a_study_reported_after_a_hypothetical_word_is_still_a_study(nlp):
+    (st,) = studies(nlp, "If you doubt it, a trial of 240 adults found that the spray cut "
+                         "colds by a day.")
+    assert st.text.startswith("a trial of 240 adults") and st._.study_n == 240
+    (st,) = studies(nlp, "Before the rule changed, researchers found in a survey of 900 "
+                         "nurses that night shifts raised blood pressure.")
+    assert st._.design == "observational"
+
+
+def test_the_lab_of_a_named_scientist_is_no_study(nlp):
+    assert studies(nlp, "The approach was first developed in the lab of Dr. Ana Ruiz, "
+                        "a co-author.") == []
+    (st,) = studies(nlp, "In the lab, the researchers found that the extract killed tumour "
+                         "cells within hours.")
+    assert st._.design == "preclinical"
+
+
 def test_researchers_giving_people_something_is_an_intervention_study(nlp):
     text = ("The scientists gave office workers a ginseng capsule or a sugar pill before each "
             "attention test. The results appeared in a peer-reviewed journal.")

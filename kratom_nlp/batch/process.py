@@ -6,6 +6,7 @@ that makes a pipeline component raise does not end the stream: while piping, spa
 handler is set to drop the failing document (or, in a worker process, its sub-batch); every
 document that does not come back is then re-run alone with errors raised, so it either gets its
 analysis or an error record (``exit_code`` 1, what ``kratom-nlp analyze`` would return).
+The stream goes through in windows, each in a spaCy memory zone (:func:`kratom_nlp.memory.zone`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from spacy.language import Language
 from kratom_nlp.ingest import Document, InputError
 from kratom_nlp.text.normalize import Normalized, normalize
 
-__all__ = ["Outcome", "analyze_stream", "error_record", "tolerant_errors"]
+__all__ = ["ZONE_DOCS", "ZONE_DOCS_MULTIPROCESS", "Outcome", "analyze_stream", "error_record",
+           "tolerant_errors"]
 
 #: ``exit_code`` of a document the pipeline itself failed on (an uncaught exception in analyze).
 PIPELINE_FAILURE = 1
@@ -134,13 +136,33 @@ def _alone(nlp: Language, handler: _DropErrors, doc_id: str, document: Document)
         handler.strict = False
 
 
+#: documents per memory zone (:func:`kratom_nlp.memory.zone`) with one process, and with
+#: ``n_process > 1``, where every window starts fresh worker processes (the workers' own
+#: vocabularies are dropped with them)
+ZONE_DOCS = 1_000
+ZONE_DOCS_MULTIPROCESS = 10_000
+
+
 def analyze_stream(nlp: Language, items: Iterable[tuple[str, Document]], *, n_process: int = 1,
-                   batch_size: int = 32) -> Iterator[Outcome]:
+                   batch_size: int = 32, zone_docs: int | None = None) -> Iterator[Outcome]:
     """Analyse ``(id, Document)`` pairs (ids unique) with ``nlp.pipe``; outcomes in input order.
 
     ``items`` is consumed lazily, so it may be an endless stream; only the documents in flight
-    (a few batches) are held.
+    (a few batches) are held. The stream goes through in windows of ``zone_docs`` documents
+    (default :data:`ZONE_DOCS`, or :data:`ZONE_DOCS_MULTIPROCESS` with several processes),
+    each in a spaCy memory zone, so that the vocabulary does not grow with the corpus.
     """
+    from kratom_nlp.memory import windows, zone
+
+    size = zone_docs or (ZONE_DOCS if n_process == 1 else ZONE_DOCS_MULTIPROCESS)
+    with tolerant_errors(nlp) as handler, _fast_msgpack_codecs():
+        for window in windows(items, size):
+            with zone(nlp):
+                yield from _analyze_window(nlp, handler, window, n_process, batch_size)
+
+
+def _analyze_window(nlp: Language, handler: _DropErrors, items: Iterable[tuple[str, Document]],
+                    n_process: int, batch_size: int) -> Iterator[Outcome]:
     from kratom_nlp.api import MAX_PIECE_CHARS
 
     pending: OrderedDict[str, tuple[Document, Normalized | None]] = OrderedDict()
@@ -152,18 +174,17 @@ def analyze_stream(nlp: Language, items: Iterable[tuple[str, Document]], *, n_pr
             pending[doc_id] = (document, None if long else norm)
             yield ("" if long else norm.text), doc_id
 
-    with tolerant_errors(nlp) as handler, _fast_msgpack_codecs():
-        stream = nlp.pipe(feed(), as_tuples=True, n_process=n_process, batch_size=batch_size)
-        for doc, doc_id in stream:
-            while pending:
-                pid, (document, norm) = pending.popitem(last=False)
-                if pid == doc_id and norm is not None:
-                    yield _finish(nlp, pid, document, doc, norm)
-                    break
-                # dropped by the error handler, or too long for one piece
-                yield _alone(nlp, handler, pid, document)
-                if pid == doc_id:
-                    break
+    stream = nlp.pipe(feed(), as_tuples=True, n_process=n_process, batch_size=batch_size)
+    for doc, doc_id in stream:
         while pending:
-            pid, (document, _) = pending.popitem(last=False)
+            pid, (document, norm) = pending.popitem(last=False)
+            if pid == doc_id and norm is not None:
+                yield _finish(nlp, pid, document, doc, norm)
+                break
+            # dropped by the error handler, or too long for one piece
             yield _alone(nlp, handler, pid, document)
+            if pid == doc_id:
+                break
+    while pending:
+        pid, (document, _) = pending.popitem(last=False)
+        yield _alone(nlp, handler, pid, document)

@@ -203,6 +203,20 @@ class StudyFinder:
                     return True
             return False
 
+        def hypothetical(a: int, b: int) -> bool:
+            """A new study only spoken of: a hypothetical or future word in its clause before
+            it ("before they can be tested in clinical trials", "whether I'd enrol in a trial",
+            "they plan to do so in an older cohort"), and no report word in that clause or
+            after the study ("if you doubt it, a trial of 240 adults found ...")."""
+            if any(lower[j] in c.report_words for j in range(b, min(end, b + 12))):
+                return False
+            for j in range(a - 1, max(start, a - 10) - 1, -1):
+                if lower[j] in (";", ":", ".", ",") or lower[j] in c.report_words:
+                    return False
+                if lower[j] in c.hypothetical_words:
+                    return True
+            return False
+
         def participle(j: int) -> bool:
             return pos[j] == "VERB" and lower[j].endswith("ed")
 
@@ -242,6 +256,9 @@ class StudyFinder:
                 generic.update(range(a, b))
                 continue
             role = "ref" if any(w in c.reference_determiners for w in left) else "new"
+            if role == "new" and hypothetical(a, b):
+                generic.update(range(a, b))
+                continue
             m = Mention(a, b, i, role, plural=plural)
             # "the larger trial" picks one of the studies named; "a larger trial" is another
             markers = c.other_markers_ref if role == "ref" else c.other_markers_new
@@ -267,6 +284,10 @@ class StudyFinder:
                 if key == "MODEL" and not set(lower[s:e]) & c.animal_words and \
                         words & c.human_words:
                     continue  # "the patients' cells, grown in the lab": a method, not a study
+                if key == "MODEL" and lower[e - 1] in ("lab", "laboratory") and e + 1 < end \
+                        and lower[e] == "of" and (pos[e + 1] == "PROPN" or
+                                                  lower[e + 1] in c.expert_words):
+                    continue  # "in the lab of Dr. Greenberg": a research group, not a study
                 b = self._extend_right(e, end, lower) if key == "MODEL" else \
                     self._extend_object(e, end, lower)
                 m = Mention(s, min(end, b), i, role)

@@ -350,12 +350,14 @@ class StudyCues:
     detail_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     not_a_sample_after: frozenset[str] = frozenset()
     control_arms: frozenset[str] = frozenset()  # "placebo-controlled", not "diet-controlled"
+    # 1.5.0: a new study spoken of, not described ("before it can be tested in clinical trials")
+    hypothetical_words: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
         "reference_determiners", "other_markers_ref", "other_markers_new",
         "description_openers", "phase_numerals", "speaker_pronouns", "person_words",
-        "detail_cues", "not_a_sample_after", "control_arms")
+        "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:

@@ -470,12 +470,14 @@ def create_app(settings: ServeSettings | None = None, *, nlp: Language | None = 
                                  verdict_class=render.verdict_class)
     desk = Desk(settings, store, templates)
 
-    def attach(pipeline: Language) -> None:
+    def attach(pipeline: Language, owned: bool = False) -> None:
         from kratom_nlp.annotate.predict import model_version
 
         desk.model_version = model_version(pipeline)
+        # memory zones only on a pipeline the desk loaded itself: a Doc that other code makes
+        # from a pipeline it passed in must not lose its words when the desk goes idle
         desk.analyzer = Analyzer(pipeline, workers=settings.workers,
-                                 max_queue=settings.max_queue)
+                                 max_queue=settings.max_queue, zones=owned)
 
     if nlp is not None:
         attach(nlp)
@@ -486,7 +488,7 @@ def create_app(settings: ServeSettings | None = None, *, nlp: Language | None = 
             if nlp is None:
                 from kratom_nlp.api import load
 
-                attach(await asyncio.to_thread(load, settings.config))
+                attach(await asyncio.to_thread(load, settings.config), owned=True)
             else:
                 attach(nlp)
         try:

@@ -6,6 +6,12 @@ further analyses wait for a thread, and a request beyond that is refused at once
 HTML extraction with trafilatura) runs in the same pool, so the event loop only moves bytes.
 spaCy's inference is read-only on the pipeline, so threads share it (the tests check that
 concurrent analyses equal serial ones).
+
+With ``zones`` (``kratom-nlp serve``, whose pipeline nothing else uses), every busy period, from
+the first admitted analysis to the moment none is left, runs in one spaCy memory zone
+(:func:`kratom_nlp.memory.zone`): the words the period's articles added to the vocabulary are
+evicted when the desk goes idle, so a desk that runs for months does not grow with every
+article it has read.
 """
 
 from __future__ import annotations
@@ -70,7 +76,8 @@ def document_from_upload(data: bytes, filename: str | None, *, max_bytes: int,
 class Analyzer:
     """Runs analyses on a bounded thread pool next to the event loop."""
 
-    def __init__(self, nlp: Language, *, workers: int = 2, max_queue: int = 16) -> None:
+    def __init__(self, nlp: Language, *, workers: int = 2, max_queue: int = 16,
+                 zones: bool = False) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if max_queue < 0:
@@ -82,6 +89,8 @@ class Analyzer:
         self._lock = threading.Lock()
         self._admitted = 0
         self.completed = 0
+        self.zones = zones
+        self._zone: Any = None  # the open memory zone of the busy period
 
     @property
     def in_flight(self) -> int:
@@ -95,6 +104,11 @@ class Analyzer:
             if self._admitted >= self.workers + self.max_queue:
                 raise Busy(f"all {self.workers} analysis workers are busy and "
                            f"{self.max_queue} analyses are waiting; try again shortly")
+            if self.zones and self._zone is None:
+                from kratom_nlp.memory import zone
+
+                self._zone = zone(self.nlp)
+                self._zone.__enter__()
             self._admitted += 1
         try:
             future = self._pool.submit(fn, *args)
@@ -108,6 +122,9 @@ class Analyzer:
         with self._lock:
             self._admitted -= 1
             self.completed += 1
+            if self._admitted == 0 and self._zone is not None:
+                zone, self._zone = self._zone, None
+                zone.__exit__(None, None, None)  # idle: no Doc of the period is in use
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
