@@ -2,7 +2,8 @@
 
 The JSON Schema is ``kratom_nlp/resources/analysis.schema.json``; ``SCHEMA_VERSION`` follows
 semantic versioning (a new optional field is a minor change, a renamed or removed one a major).
-1.1.0 added ``studies`` (the studies the article describes) and ``claims[].evidence.study``.
+1.1.0 added ``studies`` (the studies the article describes) and ``claims[].evidence.study``;
+1.2.0 added ``claims[].strength_cue`` (the words of a null result that set the strength).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 
 def claim_to_dict(claim: Span, index: int) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def claim_to_dict(claim: Span, index: int) -> dict[str, Any]:
                      "from_context": bool(claim._.evidence_from_context),
                      "study": claim._.evidence_study},
         "strength": claim._.strength,
+        "strength_cue": dict(claim._.strength_cue) if claim._.strength_cue else None,
         "certainty": None if claim._.certainty is None else round(float(claim._.certainty), 2),
         "advice": bool(claim._.advice),
         "advice_kind": claim._.advice_kind,

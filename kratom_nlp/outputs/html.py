@@ -121,6 +121,14 @@ def _cues(claim: dict) -> list[dict]:
     return [c for c in cues if isinstance(c, dict)]
 
 
+def _null_note(claim: dict) -> str:
+    """" (null result: “did not improve”)" when a null result set the strength, else ""."""
+    cue = claim.get("strength_cue")
+    if isinstance(cue, dict) and cue.get("text"):
+        return f" (null result: \u201c{cue['text']}\u201d)"
+    return ""
+
+
 def _tooltip_title(n: int, claim: dict) -> str:
     """Plain-text summary of a claim, for the ``title`` attribute (escaped by the caller)."""
     evidence = claim.get("evidence") or {}
@@ -128,7 +136,7 @@ def _tooltip_title(n: int, claim: dict) -> str:
     cues = [str(c.get("text")) for c in _cues(claim) if c.get("text")]
     if cues:
         lines.append("Cue: " + "; ".join(f"\u201c{c}\u201d" for c in cues))
-    lines.append(f"Strength: {_human(claim.get('strength')) or 'n/a'}")
+    lines.append(f"Strength: {_human(claim.get('strength')) or 'n/a'}{_null_note(claim)}")
     over = claim.get("overclaim") or {}
     if over.get("flag"):
         lines.append(f"Overclaim: {over.get('reason') or 'flagged'}")
@@ -151,7 +159,8 @@ def _tooltip(n: int, claim: dict) -> str:
         ctx = " (from context)" if evidence.get("from_context") else ""
         parts.append(f'<span class="tip-row"><strong>Cue:</strong> {quoted}{ctx}</span>')
     parts.append(f'<span class="tip-row"><strong>Strength:</strong> '
-                 f"{_esc(_human(claim.get('strength'))) or 'n/a'}</span>")
+                 f"{_esc(_human(claim.get('strength'))) or 'n/a'}"
+                 f"{_esc(_null_note(claim))}</span>")
     if claim.get("advice"):
         parts.append('<span class="tip-row"><strong>Advice:</strong> yes</span>')
     if over.get("flag"):
@@ -414,7 +423,9 @@ def _claims_table(analysis: dict, placed: set[int]) -> str:
         else:
             flag = '<span class="muted">\u2014</span>'
         row_class = ' class="row-over"' if over.get("flag") else ""
-        strength = _esc(_human(claim.get("strength"))) or "\u2014"
+        strength = (_esc(_human(claim.get("strength"))) or "\u2014") + (
+            f'<span class="cues">{_esc(_null_note(claim).strip())}</span>'
+            if _null_note(claim) else "")
         advice = "Yes" if claim.get("advice") else '<span class="muted">No</span>'
         rows.append(
             f'<tr id="row-{n}"{row_class}>'

@@ -120,6 +120,9 @@ def _claim_cells(claim: dict) -> tuple[Text, Text, Text, Text, Text]:
         flag = Text("—", style="dim")
     advice = Text("yes", style="bold yellow") if claim.get("advice") else Text("—", style="dim")
     strength = Text(_clean(claim.get("strength")).replace("_", " ") or "—")
+    scue = claim.get("strength_cue")
+    if isinstance(scue, dict) and scue.get("text"):
+        strength.append(f"\n(null result: “{_trim(_clean(scue.get('text')), 30)}”)", style="dim")
     return Text(_trim(_clean(claim.get("text")))), ev, strength, advice, flag
 
 

@@ -25,6 +25,7 @@ from kratom_nlp.backends.rules import RuleAnalyzer, cue_dict
 from kratom_nlp.grading import ClaimFacts, OverclaimEngine
 from kratom_nlp.grading.summary import summarize_spans
 from kratom_nlp.pipeline import extensions  # noqa: F401
+from kratom_nlp.pipeline.null_results import NullResultFinder
 from kratom_nlp.resources import CueResources, OverclaimRules
 
 
@@ -174,10 +175,18 @@ class EvidenceAttributor(_Batched):
 
 
 class StrengthGrader(_Batched):
-    """``kratom_strength``: strength, advice (and its kind) and certainty of each claim."""
+    """``kratom_strength``: strength, advice (and its kind) and certainty of each claim.
 
-    def __init__(self, backend: StrengthBackend) -> None:
+    With ``null_results`` on, a claim that plainly states a null result ("did not improve",
+    "produced no improvement") is no_relationship whatever the backend says, and
+    ``strength_cue`` holds the words (:mod:`kratom_nlp.pipeline.null_results`);
+    ``strength_scores`` stay the backend's."""
+
+    def __init__(self, backend: StrengthBackend, cues: CueResources | None = None,
+                 null_results: bool = True) -> None:
         self.backend = backend
+        self.null_results = (NullResultFinder(cues.claim_cues.null_results)
+                             if null_results and cues is not None else None)
 
     def process(self, docs: Sequence[Doc]) -> None:
         claims = [c for doc in docs for c in _claims(doc)]
@@ -188,6 +197,14 @@ class StrengthGrader(_Batched):
             cu.advice = bool(pred.advice)
             cu.advice_kind = pred.advice_kind
             cu.certainty = pred.certainty
+            cu.strength_cue = None
+            if self.null_results is not None and not pred.advice:
+                hit = self.null_results.find(claim.text)
+                if hit is not None:
+                    cu.strength = "no_relationship"
+                    start = claim.start_char + hit.start
+                    cu.strength_cue = {"start": start, "end": claim.start_char + hit.end,
+                                       "text": hit.text, "rule": "null_result"}
 
 
 class OverclaimGrader:
@@ -246,9 +263,11 @@ def make_evidence(nlp: Language, name: str, backend: EvidenceBackend) -> Evidenc
 
 
 @Language.factory("kratom_strength", default_config={
-    "backend": {"@kratom_backends": "kratom.default.v1", "task": "strength"}})
-def make_strength(nlp: Language, name: str, backend: StrengthBackend) -> StrengthGrader:
-    return StrengthGrader(backend)
+    "backend": {"@kratom_backends": "kratom.default.v1", "task": "strength"},
+    "cues": {"@misc": "kratom.cues.v1"}, "null_results": True})
+def make_strength(nlp: Language, name: str, backend: StrengthBackend, cues: CueResources,
+                  null_results: bool) -> StrengthGrader:
+    return StrengthGrader(backend, cues, null_results)
 
 
 @Language.factory("kratom_overclaim", default_config={

@@ -30,7 +30,8 @@ SPAN_EXTENSIONS: dict[str, object] = {
     "evidence_from_context": False,
     "evidence_scores": {},
     "strength": "no_relationship",
-    "strength_scores": {},
+    "strength_scores": {},  # the backend's class scores
+    "strength_cue": None,  # {"start", "end", "text", "rule"} when a rule set the strength
     "certainty": None,  # 1 (uncertain) .. 6 (certain)
     "advice": False,
     "advice_kind": None,  # promotional | cautionary | None

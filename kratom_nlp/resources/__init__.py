@@ -165,6 +165,40 @@ class RuleWords:
 
 
 @dataclass(frozen=True)
+class NullResultCues:
+    """How a null result is said (``claim_cues.json`` → ``null_results``, since 1.3.0): the
+    strength component reads a claim that states one as no_relationship. An older file without
+    the section takes it from the bundled file."""
+
+    negated_auxiliaries: tuple[str, ...] = ()
+    fillers: tuple[str, ...] = ()
+    filler_adverb_suffix: str = ""
+    effect_stems: tuple[str, ...] = ()
+    no_modifiers: tuple[str, ...] = ()
+    no_nouns: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    none_words: tuple[str, ...] = ()
+    none_shown_words: tuple[str, ...] = ()
+    none_window: int = 8
+    blockers: tuple[str, ...] = ()
+    relative_words: tuple[str, ...] = ()
+    relative_window: int = 8
+    description: str = ""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NullResultCues:
+        kw: dict[str, Any] = {}
+        for name, f in cls.__dataclass_fields__.items():
+            if name in d:
+                kw[name] = tuple(d[name]) if "tuple" in str(f.type) else d[name]
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+        return {"description": out.pop("description"), **out}
+
+
+@dataclass(frozen=True)
 class ClaimCues:
     version: str
     effect_lemmas: frozenset[str]
@@ -191,6 +225,7 @@ class ClaimCues:
     harm_lemmas: frozenset[str] = frozenset()
     popularity_words: frozenset[str] = frozenset()
     rule_words: RuleWords = field(default_factory=RuleWords)
+    null_results: NullResultCues = field(default_factory=NullResultCues)
 
     def groups(self) -> dict[str, tuple[str, ...]]:
         """The phrases of every cue group (:data:`CLAIM_CUE_GROUPS`)."""
@@ -225,12 +260,16 @@ class ClaimCues:
             harm_lemmas=frozenset(d.get("harm_lemmas", [])),
             popularity_words=frozenset(d.get("popularity_words", [])),
             rule_words=RuleWords.from_dict(d.get("rule_words", {})),
+            null_results=NullResultCues.from_dict(
+                d["null_results"] if "null_results" in d
+                else _read_json(None, "claim_cues.json")["null_results"]),
         )
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: sorted(v) if isinstance(v, frozenset) else list(v) if isinstance(v, tuple) else v
-             for k, v in self.__dict__.items() if k != "rule_words"}
+             for k, v in self.__dict__.items() if k not in ("rule_words", "null_results")}
         d["rule_words"] = self.rule_words.to_dict()
+        d["null_results"] = self.null_results.to_dict()
         d["advice"] = {k: d.pop(k) for k in ("promotional_phrases", "cautionary_phrases",
                                               "advice_triggers", "imperative_starts")}
         return d

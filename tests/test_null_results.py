@@ -1,0 +1,78 @@
+"""Null results stated plainly are no_relationship (GUIDELINES §9.10), with the words."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kratom_nlp import resources
+from kratom_nlp.outputs.contract import SCHEMA_VERSION, validate_analysis
+from kratom_nlp.pipeline.null_results import NullResultFinder
+
+
+@pytest.fixture(scope="module")
+def finder() -> NullResultFinder:
+    return NullResultFinder(resources.load_claim_cues().null_results)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("In the trial, chamomile tea did not improve sleep quality.", "did not improve"),
+    ("Taking the capsules daily produced no improvement in joint pain.", "no improvement"),
+    ("Ginkgo doesn’t significantly reduce memory loss in older adults.",
+     "doesn’t significantly reduce"),
+    ("There was no statistically significant difference between the groups.",
+     "no statistically significant difference"),
+    ("When the nerve was stimulated there was not an effect on tremor.",
+     "there was not an effect"),
+    ("Of the supplements tested, none have been shown to restore cartilage.",
+     "none have been shown"),
+    ("The patch was no better than placebo for cravings.", "no better than"),
+])
+def test_plain_null_results_are_found(finder, text, words):
+    hit = finder.find(text)
+    assert hit is not None and hit.text == words
+    assert text[hit.start:hit.end] == words
+
+
+@pytest.mark.parametrize("text", [
+    "Chamomile tea improves sleep quality.",  # an effect, not its absence
+    "The drug did not work for everyone, but it eased nausea in most patients.",  # contrast
+    "Ginkgo may not improve memory.",  # hedged: conditional
+    "People whose weight had not changed lived longer.",  # a description of people
+    "Kava can be taken with food.",
+    "Kratom does not cause addiction.",  # denies a harm: a safety claim (direct)
+])
+def test_contrasts_hedges_and_descriptions_are_not_null_results(finder, text):
+    assert finder.find(text) is None
+
+
+def test_the_pipeline_sets_no_relationship_and_says_why(nlp, analyze_text):
+    text = ("In a randomised trial of 120 adults, valerian did not improve sleep quality. "
+            "Valerian eases anxiety, the researchers said.\n")
+    analysis = analyze_text(text)
+    validate_analysis(analysis)
+    assert analysis["schema_version"] == SCHEMA_VERSION == "1.2.0"
+    first, second = analysis["claims"][:2]
+    assert first["strength"] == "no_relationship"
+    cue = first["strength_cue"]
+    assert cue["rule"] == "null_result" and text[cue["start"]:cue["end"]] == "did not improve"
+    assert second["strength_cue"] is None and second["strength"] != "no_relationship"
+    assert not first["overclaim"]["flag"]
+    # switched off (config: components.kratom_strength.null_results = false), the backend's
+    # strength stands and no cue is given
+    pipe = nlp.get_pipe("kratom_strength")
+    saved, pipe.null_results = pipe.null_results, None
+    try:
+        off = analyze_text(text)
+    finally:
+        pipe.null_results = saved
+    assert off["claims"][0]["strength_cue"] is None
+
+
+def test_a_claim_cue_file_without_null_results_takes_the_bundled_ones():
+    claim = json.loads((resources.RESOURCE_DIR / "claim_cues.json").read_text("utf-8"))
+    bundled = resources.ClaimCues.from_dict(claim).null_results
+    assert bundled.effect_stems and bundled.blockers
+    del claim["null_results"]
+    assert resources.ClaimCues.from_dict(claim).null_results == bundled
