@@ -408,6 +408,9 @@ def remeasure(figure: str, quick: bool, why: str | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp_name:
             log("7. peak RSS (re-measured)")
             r["rss"] = peak_rss(Path(tmp_name), [200, 1000] if quick else [1000, 10000])
+    elif figure == "cold_start":
+        log("1. cold start (re-measured)")
+        r["cold_start"] = cold_start(3 if quick else 5)
     elif figure == "pytest":
         log("8. pytest (measured after the full run)")
         r["pytest"] = pytest_wall()
@@ -444,8 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--pytest", action="store_true")
     ap.add_argument("--no-transformer", action="store_true")
-    ap.add_argument("--only", choices=["rss", "words", "sklearn", "batch", "linearity",
-                                       "vocabulary", "pytest"],
+    ap.add_argument("--only", choices=["cold_start", "rss", "words", "sklearn", "batch",
+                                       "linearity", "vocabulary", "pytest"],
                     default=None,
                     help="re-measure one figure after a fix and merge it into the stored results "
                          "(the table says which row was re-measured, and when)")

@@ -76,3 +76,15 @@ def test_a_claim_cue_file_without_null_results_takes_the_bundled_ones():
     assert bundled.effect_stems and bundled.blockers
     del claim["null_results"]
     assert resources.ClaimCues.from_dict(claim).null_results == bundled
+
+
+def test_every_pattern_holds_a_trigger():
+    """The finder passes over a claim without a trigger after one search, so a cue list whose
+    pattern lacks one is refused; without triggers every claim is searched in full."""
+    from dataclasses import replace
+
+    cues = resources.load_claim_cues().null_results
+    with pytest.raises(ValueError, match="holds none of the triggers"):
+        NullResultFinder(replace(cues, phrases=(*cues.phrases, "was similar to placebo")))
+    untriggered = NullResultFinder(replace(cues, triggers=()))
+    assert untriggered.find("Zinc did not shorten colds.").text == "did not shorten"

@@ -20,7 +20,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from kratom_nlp.backends.base import ClaimBackend, EvidenceBackend, StrengthBackend
-from kratom_nlp.backends.learned.features import rules_of
+from kratom_nlp.backends.learned.features import rules_of, sentence_of
 from kratom_nlp.backends.rules import RuleAnalyzer, cue_dict
 from kratom_nlp.grading import ClaimFacts, OverclaimEngine
 from kratom_nlp.grading.summary import summarize_spans
@@ -174,6 +174,16 @@ class EvidenceAttributor(_Batched):
             doc.spans["evidence_cues"] = cue_spans
 
 
+def _claim_text(claim: Span) -> str:
+    """A claim's text, cut from its sentence's stored text (``Span.text`` and ``Doc.text``
+    build a Token object per token)."""
+    sent = sentence_of(claim)
+    text = sent._.text
+    if len(text) != sent.end_char - sent.start_char:
+        return claim.text
+    return text[claim.start_char - sent.start_char:claim.end_char - sent.start_char]
+
+
 class StrengthGrader(_Batched):
     """``kratom_strength``: strength, advice (and its kind) and certainty of each claim.
 
@@ -199,7 +209,7 @@ class StrengthGrader(_Batched):
             cu.certainty = pred.certainty
             cu.strength_cue = None
             if self.null_results is not None and not pred.advice:
-                hit = self.null_results.find(claim.text)
+                hit = self.null_results.find(_claim_text(claim))
                 if hit is not None:
                     cu.strength = "no_relationship"
                     start = claim.start_char + hit.start

@@ -68,10 +68,25 @@ class NullResultFinder:
         self._blockers = re.compile(rf"\b(?:{_alternatives(cues.blockers)})\b",
                                     re.IGNORECASE) if cues.blockers else None
         self._relative = frozenset(w.lower() for w in cues.relative_words)
+        # most claims state no null result: a claim without a trigger (a negation) is passed
+        # over after one search; every pattern must hold one, or that test would hide it
+        triggers = {t.lower() for t in cues.triggers}
+        for phrase in (*cues.negated_auxiliaries, *cues.phrases, *cues.none_words, "no") \
+                if triggers else ():
+            words = set(_WORD.findall(phrase.lower().translate(_APOSTROPHES)))
+            if not any(w in triggers or any(w.endswith(t) for t in triggers if "'" in t)
+                       for w in words):
+                raise ValueError(f"null_results: {phrase!r} holds none of the triggers "
+                                 f"{sorted(triggers)}")
+        self._any = re.compile("|".join(  # over the lower-cased text, either apostrophe
+            (re.escape(t) if "'" in t else rf"\b{re.escape(t)}\b").replace("'", "['’]")
+            for t in sorted(triggers, key=len, reverse=True))) if triggers else None
 
     def find(self, text: str) -> NullResult | None:
         """The first null result stated in ``text``, or None (also when a blocker or a
         relative word before it cancels it)."""
+        if self._any is not None and self._any.search(text.lower()) is None:
+            return None
         norm = text.translate(_APOSTROPHES)
         if self._blockers is not None and self._blockers.search(norm):
             return None

@@ -170,6 +170,7 @@ class NullResultCues:
     strength component reads a claim that states one as no_relationship. An older file without
     the section takes it from the bundled file."""
 
+    triggers: tuple[str, ...] = ()  # every pattern holds one: a fast first test
     negated_auxiliaries: tuple[str, ...] = ()
     fillers: tuple[str, ...] = ()
     filler_adverb_suffix: str = ""
