@@ -161,8 +161,7 @@ def analyze_many(documents: Iterable[Document], nlp: Language | None = None, *,
     document too long for one piece is analysed on its own, in pieces). The documents go
     through in windows, each in a spaCy memory zone (:func:`kratom_nlp.memory.zone`), so the
     vocabulary does not grow with the corpus."""
-    from kratom_nlp.batch.process import ZONE_DOCS, ZONE_DOCS_MULTIPROCESS
-    from kratom_nlp.memory import windows, zone
+    from kratom_nlp.memory import windows, zone, zone_docs
 
     nlp = nlp or load()
 
@@ -175,8 +174,7 @@ def analyze_many(documents: Iterable[Document], nlp: Language | None = None, *,
             else:
                 yield norm.text, (d, norm)
 
-    size = ZONE_DOCS if n_process == 1 else ZONE_DOCS_MULTIPROCESS
-    for window in windows(documents, size):
+    for window in windows(documents, zone_docs(n_process)):
         with zone(nlp):
             for doc, (d, norm) in nlp.pipe(pairs(window), as_tuples=True,
                                            batch_size=batch_size, n_process=n_process):

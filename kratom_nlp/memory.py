@@ -22,12 +22,18 @@ from itertools import chain, islice
 from typing import Any, TypeVar
 from weakref import WeakSet
 
-__all__ = ["LEMMA_CACHE_MAX", "release_memory", "windows", "zone"]
+__all__ = ["LEMMA_CACHE_MAX", "ZONE_DOCS", "ZONE_DOCS_MULTIPROCESS", "release_memory",
+           "windows", "zone", "zone_docs"]
 
 T = TypeVar("T")
 
 #: entries of a rule lemmatizer's cache kept after a zone (about 200 bytes each)
 LEMMA_CACHE_MAX = 50_000
+
+#: documents per memory zone with one process, and with ``n_process > 1``, where every window
+#: starts fresh worker processes (the workers' own vocabularies are dropped with them)
+ZONE_DOCS = 1_000
+ZONE_DOCS_MULTIPROCESS = 10_000
 
 _warmed: WeakSet = WeakSet()  # pipelines whose first window ran outside a zone
 
@@ -88,6 +94,11 @@ def zone(nlp: Any) -> Iterator[None]:
         cache = getattr(proc, "cache", None)  # spaCy's Lemmatizer: (orth, pos, morph) -> lemmas
         if isinstance(cache, dict) and len(cache) > LEMMA_CACHE_MAX:
             cache.clear()
+
+
+def zone_docs(n_process: int) -> int:
+    """Documents per memory-zone window for a run with ``n_process`` processes."""
+    return ZONE_DOCS if n_process == 1 else ZONE_DOCS_MULTIPROCESS
 
 
 def windows(items: Iterable[T], size: int) -> Iterator[Iterator[T]]:

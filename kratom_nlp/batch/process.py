@@ -22,8 +22,7 @@ from spacy.language import Language
 from kratom_nlp.ingest import Document, InputError
 from kratom_nlp.text.normalize import Normalized, normalize
 
-__all__ = ["ZONE_DOCS", "ZONE_DOCS_MULTIPROCESS", "Outcome", "analyze_stream", "error_record",
-           "tolerant_errors"]
+__all__ = ["Outcome", "analyze_stream", "error_record", "tolerant_errors"]
 
 #: ``exit_code`` of a document the pipeline itself failed on (an uncaught exception in analyze).
 PIPELINE_FAILURE = 1
@@ -136,28 +135,21 @@ def _alone(nlp: Language, handler: _DropErrors, doc_id: str, document: Document)
         handler.strict = False
 
 
-#: documents per memory zone (:func:`kratom_nlp.memory.zone`) with one process, and with
-#: ``n_process > 1``, where every window starts fresh worker processes (the workers' own
-#: vocabularies are dropped with them)
-ZONE_DOCS = 1_000
-ZONE_DOCS_MULTIPROCESS = 10_000
-
-
 def analyze_stream(nlp: Language, items: Iterable[tuple[str, Document]], *, n_process: int = 1,
                    batch_size: int = 32, zone_docs: int | None = None) -> Iterator[Outcome]:
     """Analyse ``(id, Document)`` pairs (ids unique) with ``nlp.pipe``; outcomes in input order.
 
     ``items`` is consumed lazily, so it may be an endless stream; only the documents in flight
     (a few batches) are held. The stream goes through in windows of ``zone_docs`` documents
-    (default :data:`ZONE_DOCS`, or :data:`ZONE_DOCS_MULTIPROCESS` with several processes),
+    (default :func:`kratom_nlp.memory.zone_docs`: 1,000, or 10,000 with several processes),
     each in a spaCy memory zone, so that the vocabulary does not grow with the corpus.
     """
-    from kratom_nlp.memory import windows, zone
+    from kratom_nlp import memory
 
-    size = zone_docs or (ZONE_DOCS if n_process == 1 else ZONE_DOCS_MULTIPROCESS)
+    size = zone_docs or memory.zone_docs(n_process)
     with tolerant_errors(nlp) as handler, _fast_msgpack_codecs():
-        for window in windows(items, size):
-            with zone(nlp):
+        for window in memory.windows(items, size):
+            with memory.zone(nlp):
                 yield from _analyze_window(nlp, handler, window, n_process, batch_size)
 
 

@@ -212,8 +212,8 @@ class StrengthGrader(_Batched):
                 hit = self.null_results.find(_claim_text(claim))
                 if hit is not None:
                     cu.strength = "no_relationship"
-                    start = claim.start_char + hit.start
-                    cu.strength_cue = {"start": start, "end": claim.start_char + hit.end,
+                    cu.strength_cue = {"start": claim.start_char + hit.start,
+                                       "end": claim.start_char + hit.end,
                                        "text": hit.text, "rule": "null_result"}
 
 
