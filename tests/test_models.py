@@ -46,7 +46,10 @@ def claim_sklearn(nlp, tmp_path_factory):
     from kratom_nlp.training.train import train_model
 
     out = tmp_path_factory.mktemp("models") / "claim-sklearn"
-    train_model("claim", "sklearn", "gold", corpus=GOLD_FIXTURE, output=out, nlp=nlp, log=None)
+    # No real texts here: the model is scored on the fixture's own dev split (the fallback).
+    no_real = tmp_path_factory.mktemp("no-real-news")
+    train_model("claim", "sklearn", "gold", corpus=GOLD_FIXTURE, output=out, nlp=nlp, log=None,
+                real_data_dir=no_real)
     return out
 
 
@@ -209,7 +212,7 @@ def test_train_model_writes_weights_config_and_card(claim_sklearn):
     card = (claim_sklearn / "README.md").read_text()
     assert "## Training data" in card and "Apache-2.0" in card and "claim-sklearn" in card
     meta = json.loads((claim_sklearn / "metadata.json").read_text())
-    assert meta["metrics"]["protocol"].startswith(("real dev split", "written dev split"))
+    assert meta["metrics"]["protocol"] == "written dev split, all sentences"
     assert 0.0 <= meta["metrics"]["model"]["f1"] <= 1.0
 
 
@@ -401,7 +404,8 @@ def test_classify_without_a_trained_model_fails_clearly(tmp_path):
 def test_train_cli_stores_a_model_with_its_card(tmp_path):
     out = tmp_path / "evidence-sklearn"
     res = _run_cli(["train", "evidence", "--backend", "sklearn", "--data", "gold",
-                    "--corpus", str(GOLD_FIXTURE), "--seed", "1", "-o", str(out)])
+                    "--corpus", str(GOLD_FIXTURE), "--seed", "1", "-o", str(out),
+                    "--real-data-dir", str(tmp_path / "no-real-news")])
     assert res.exit_code == 0, res.stderr
     assert {"weights.safetensors", "metadata.json", "config.json", "README.md"} <= {
         p.name for p in out.iterdir()}
@@ -409,6 +413,7 @@ def test_train_cli_stores_a_model_with_its_card(tmp_path):
     assert cfg["seed"] == 1 and cfg["command"].startswith("kratom-nlp train evidence")
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["inputs"]["context"] is True  # evidence reads the previous sentence
+    assert meta["metrics"]["protocol"].startswith("written dev split")  # no real texts there
 
 
 def test_train_cli_refuses_a_wrong_data_source(tmp_path):
