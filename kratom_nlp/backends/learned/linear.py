@@ -104,7 +104,7 @@ class TermSpace:
     (``column_of`` of each block). Looked-up texts and words are memoised (bounded); the memos
     are cleared whenever a new vocabulary extends the space."""
 
-    MAX_TEXTS = 10_000  # a batch of documents, seen by every component
+    MAX_TEXTS = 4_096  # a batch of documents (32 long articles), seen by every component
     MAX_WORDS = 200_000
 
     def __init__(self, analyzer: str, ngram_range: tuple[int, int], lowercase: bool,

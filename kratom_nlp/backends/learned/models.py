@@ -283,7 +283,7 @@ class MultiTaskEncoder:
     analyses on several threads at once with one pipeline (a shared memo let one thread's
     claim component empty it between another thread's encoding and reading)."""
 
-    MAX_TEXTS = 8_192  # a batch of documents' sentences (float32 vectors: 12.6 MB)
+    MAX_TEXTS = 4_096  # a batch of documents' sentences (float32 vectors: 6.3 MB)
 
     def __init__(self, folder: Path, meta: dict[str, Any], precision: str = "fp32",
                  batch_size: int | None = None, threads: int = 0) -> None:
