@@ -423,9 +423,9 @@ def _claims_table(analysis: dict, placed: set[int]) -> str:
         else:
             flag = '<span class="muted">\u2014</span>'
         row_class = ' class="row-over"' if over.get("flag") else ""
+        null_note = _null_note(claim).strip()
         strength = (_esc(_human(claim.get("strength"))) or "\u2014") + (
-            f'<span class="cues">{_esc(_null_note(claim).strip())}</span>'
-            if _null_note(claim) else "")
+            f'<span class="cues">{_esc(null_note)}</span>' if null_note else "")
         advice = "Yes" if claim.get("advice") else '<span class="muted">No</span>'
         rows.append(
             f'<tr id="row-{n}"{row_class}>'
