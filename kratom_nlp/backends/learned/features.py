@@ -63,9 +63,15 @@ def examples_for_spans(spans: Sequence[Span]) -> list[Example]:
     """One :class:`Example` per span (a sentence span or a claim span)."""
     out = []
     for span in spans:
-        sent = sentence_of(span)
-        u = sent._
-        out.append(Example(text=u.text or sent.text, context=u.context or "",
-                           rules=_features(u),
-                           claim_type=span._.claim_type or None))
+        u = span._  # one accessor per span (each ``._`` builds a new one)
+        rules = u.rules
+        if rules:  # a sentence, or a claim over a whole sentence (same extension values)
+            sent, su = span, u
+        else:
+            sent = sentence_of(span)
+            su = sent._
+            rules = su.rules
+        out.append(Example(text=su.text or sent.text, context=su.context or "",
+                           rules={**rules.get("features", {}), **(su.discourse or {})},
+                           claim_type=u.claim_type or None))
     return out
