@@ -358,3 +358,16 @@ def test_advice_words_with_a_negation_are_cautionary_advice(nlp, text):
     doc = nlp(text)
     rules = doc.spans["sentences"][0]._.rules
     assert rules["advice"] is True and rules["advice_kind"] == "cautionary"
+
+
+def test_a_regulators_review_after_a_study_is_a_study_of_its_own(nlp):
+    """A new mention that names a regulator's review does not continue the study before it,
+    and a study does not continue a regulator's action."""
+    text = ("In a company-funded study of 900 patients, the scanner flagged most skin "
+            "cancers. The device was approved after a lengthy review by the Food and Drug "
+            "Administration. The study did not test it on darker skin.")
+    found = studies(nlp, text)
+    designs = sorted(st._.design for st in found)
+    assert len(found) == 2 and "regulatory" in designs, [(s.text, s._.design) for s in found]
+    company = next(st for st in found if st._.design != "regulatory")
+    assert company.text.startswith("a company-funded study of 900 patients")

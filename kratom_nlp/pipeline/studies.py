@@ -527,6 +527,8 @@ class StudyFinder:
         if m.named_design != "unspecified" and study.named_design != "unspecified" and \
                 m.named_design != study.named_design:
             return False
+        if (m.named_design == "regulatory") != (study.named_design == "regulatory"):
+            return False  # a regulator's review or warning is not the study just described
         ns = {x.n for x in study.mentions if x.n is not None}
         return not (m.n is not None and ns and m.n not in ns)
 
