@@ -18,6 +18,10 @@ read from the FakeHealth files, ``--data-dir``) and ``written`` (the project's o
     python eval/evaluate_pipeline.py --corpus real --corpus written --split test
     python eval/evaluate_pipeline.py --corpus real --split dev --config my.cfg --errors 5
     python eval/evaluate_pipeline.py --split test --json eval/results/pipeline_test.json
+    python eval/evaluate_pipeline.py --corpus real --split test --bootstrap 1000
+
+``--bootstrap N`` adds 95% intervals of the headline figures over N resamples of the articles
+(the table shows them in brackets).
 
 With ``--json`` the metrics (never any article text) are written per corpus.
 """
@@ -71,23 +75,34 @@ def load_articles(corpus: str, splits: list[str], *, corpus_dir: str | None = No
 
 
 def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> dict[str, Any]:
-    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-
+    """Run the pipeline over ``articles`` and score it (:func:`score`)."""
     from kratom_nlp.api import analyze_many
     from kratom_nlp.ingest import read_text
+
+    analyses = []
+    t0 = time.perf_counter()
+    docs = (read_text(a["text"], source=a["id"]) for a in articles)
+    for analysis in analyze_many(docs, nlp, batch_size=batch_size):
+        analyses.append(analysis)
+    elapsed = time.perf_counter() - t0
+    if len(analyses) != len(articles):
+        raise RuntimeError(f"{len(articles)} articles but {len(analyses)} analyses")
+    metrics, rows = score(articles, analyses)
+    n_words = sum(len(a["text"].split()) for a in articles)
+    metrics["words_per_second"] = n_words / elapsed if elapsed else 0.0
+    return {"metrics": metrics, "rows": rows, "analyses": analyses}
+
+
+def score(articles: list[dict[str, Any]], analyses: list[dict[str, Any]]
+          ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The metrics of analyses against their gold articles, and one row per gold sentence."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
     gold_claim, pred_claim = [], []
     ev_g, ev_p, st_g, st_p = [], [], [], []
     adv_g, adv_p, oc_g, oc_p = [], [], [], []
     rows = []
-    analyses = []
-    t0 = time.perf_counter()
-    n_words = 0
-    docs = (read_text(a["text"], source=a["id"]) for a in articles)
-    for art, analysis in zip(articles, analyze_many(docs, nlp, batch_size=batch_size),
-                             strict=True):
-        n_words += len(art["text"].split())
-        analyses.append(analysis)
+    for art, analysis in zip(articles, analyses, strict=True):
         for s, c in zip(art["sentences"], align(art, analysis), strict=True):
             gold_claim.append(s["claim"])
             pred_claim.append(c is not None)
@@ -101,7 +116,6 @@ def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> 
                 st_g.append(s["strength"])
                 st_p.append(c["strength"])
             rows.append({"article": art["id"], "text": s["text"], "gold": s, "pred": c})
-    elapsed = time.perf_counter() - t0
     p, r, f, _ = precision_recall_fscore_support(gold_claim, pred_claim, average="binary",
                                                  zero_division=0)
     op, orr, of, _ = precision_recall_fscore_support(oc_g, oc_p, average="binary",
@@ -114,13 +128,13 @@ def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> 
         "gold_claims": int(sum(gold_claim)),
         "claim": {"precision": p, "recall": r, "f1": f},
         "evidence": {"accuracy": accuracy_score(ev_g, ev_p) if ev_g else 0.0,
-                     "macro_f1": f1_score(ev_g, ev_p, average="macro", zero_division=0),
-                     "n": len(ev_g)},
-        "strength": {"macro_f1": f1_score(st_g, st_p, average="macro", zero_division=0),
+                     "macro_f1": f1_score(ev_g, ev_p, average="macro", zero_division=0)
+                     if ev_g else 0.0, "n": len(ev_g)},
+        "strength": {"macro_f1": f1_score(st_g, st_p, average="macro", zero_division=0)
+                     if st_g else 0.0,
                      "accuracy": accuracy_score(st_g, st_p) if st_g else 0.0, "n": len(st_g)},
         "advice": {"precision": ap_, "recall": ar, "f1": af},
         "overclaim": {"precision": op, "recall": orr, "f1": of},
-        "words_per_second": n_words / elapsed if elapsed else 0.0,
         "confusion": {
             "evidence": Counter(f"{g}->{q}" for g, q in zip(ev_g, ev_p, strict=True) if g != q)
             .most_common(12),
@@ -130,7 +144,51 @@ def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> 
     }
     if any("studies" in a for a in articles):
         metrics["studies"] = study_metrics(articles, analyses)
-    return {"metrics": metrics, "rows": rows, "analyses": analyses}
+    return metrics, rows
+
+
+#: the figures the bootstrap gives intervals for: (label, path in the metrics)
+INTERVALS = (("claim F1", ("claim", "f1")), ("evidence accuracy", ("evidence", "accuracy")),
+             ("evidence macro-F1", ("evidence", "macro_f1")),
+             ("strength macro-F1", ("strength", "macro_f1")), ("advice F1", ("advice", "f1")),
+             ("overclaim F1", ("overclaim", "f1")),
+             ("studies precision", ("studies", "precision")),
+             ("studies recall", ("studies", "recall")),
+             ("design accuracy", ("studies", "design_accuracy")),
+             ("resolution accuracy", ("studies", "resolution_accuracy")))
+
+
+def _defined(m: dict[str, Any], a: str, b: str) -> bool:
+    """Whether a figure has a denominator in this sample (a resample may hold no claim the
+    pipeline found, or no matched study): such a draw is left out of that figure's interval."""
+    if a in ("evidence", "strength"):
+        return m[a]["n"] > 0
+    if a == "studies":
+        return {"precision": m[a]["predicted"], "recall": m[a]["gold"],
+                "design_accuracy": m[a]["matched"],
+                "resolution_accuracy": m[a]["resolution_n"]}.get(b, 1) > 0
+    return True
+
+
+def bootstrap(articles: list[dict[str, Any]], analyses: list[dict[str, Any]], n: int,
+              seed: int = 0) -> dict[str, Any]:
+    """95% percentile intervals of the headline figures over ``n`` resamples of the articles
+    (with replacement): the sentences of one article are not independent, so the article is
+    the unit a new sample of real text would change."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {label: [] for label, _ in INTERVALS}
+    for _ in range(n):
+        pick = rng.integers(0, len(articles), len(articles))
+        m, _ = score([articles[i] for i in pick], [analyses[i] for i in pick])
+        for label, (a, b) in INTERVALS:
+            if a in m and _defined(m, a, b):
+                draws[label].append(float(m[a][b]))
+    return {"resamples": n, "seed": seed, "unit": "article",
+            "ci95": {label: [round(float(np.percentile(v, 2.5)), 3),
+                             round(float(np.percentile(v, 97.5)), 3)]
+                     for label, v in draws.items() if v}}
 
 
 def match_studies(article: dict[str, Any], analysis: dict[str, Any]) -> dict[str, str]:
@@ -235,8 +293,12 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     """The headline figures, one column per corpus."""
     names = list(results)
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    def cell(m: dict[str, Any], label: str, a: str, b: str) -> str:
+        ci = m.get("bootstrap", {}).get("ci95", {}).get(label)
+        return f"{m[a][b]:.3f}" + (f" ({ci[0]:.2f}–{ci[1]:.2f})" if ci else "")
+
     for label, (a, b) in HEADLINE:
-        lines.append(f"| {label} | " + " | ".join(f"{results[n][a][b]:.3f}" for n in names)
+        lines.append(f"| {label} | " + " | ".join(cell(results[n], label, a, b) for n in names)
                      + " |")
     lines.append("| articles / sentences | " + " | ".join(
         f"{results[n]['articles']} / {results[n]['sentences']}" for n in names) + " |")
@@ -293,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
                          "components (e.g. rules); default: the config's")
     ap.add_argument("--json", default=None, help="write the metrics here")
     ap.add_argument("--errors", type=int, default=0, help="print N disagreements per field")
+    ap.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                    help="also 95%% intervals of the headline figures over N resamples of the "
+                         "articles (1,000 is usual)")
     ap.add_argument("--c3", action="store_true",
                     help="also the AUC of the article scores against the reviewers' C3 over the "
                          "split's press-release pool")
@@ -333,6 +398,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  C3         AUC support_score={m['c3']['auc_support_score']:.3f} "
                   f"overclaim_rate={m['c3']['auc_overclaim_rate']:.3f} "
                   f"({m['c3']['articles']} releases, {m['c3']['satisfactory']} satisfactory)")
+        if args.bootstrap:
+            m["bootstrap"] = bootstrap(articles, result["analyses"], args.bootstrap)
+            print(f"  95% intervals over {args.bootstrap} resamples of the articles:")
+            for label, (lo, hi) in m["bootstrap"]["ci95"].items():
+                print(f"    {label:<20} {lo:.3f}–{hi:.3f}")
         print("  evidence errors:", m["confusion"]["evidence"])
         print("  strength errors:", m["confusion"]["strength"])
         if args.errors:

@@ -1,0 +1,74 @@
+"""The end-to-end evaluation script's scoring and its article-level bootstrap
+(``eval/evaluate_pipeline.py``), on gold articles and analyses written for the test."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def ev():
+    spec = importlib.util.spec_from_file_location("evaluate_pipeline",
+                                                  ROOT / "eval" / "evaluate_pipeline.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def article(i: int, claims: list[bool]) -> dict:
+    """An article of one 20-character sentence per entry; True marks a gold claim."""
+    sents = []
+    for k, is_claim in enumerate(claims):
+        sents.append({"start": 20 * k, "end": 20 * k + 19, "text": f"sentence {k}",
+                      "claim": is_claim, "advice": False, "overclaim": False,
+                      "evidence": "clinical_trial" if is_claim else "none",
+                      "strength": "direct_causal" if is_claim else "no_relationship"})
+    return {"id": f"a{i}", "text": "x" * (20 * len(claims)), "sentences": sents}
+
+
+def analysis(found: list[bool], level: str = "clinical_trial") -> dict:
+    return {"claims": [{"start": 20 * k, "end": 20 * k + 19, "advice": False,
+                        "overclaim": {"flag": False}, "evidence": {"level": level},
+                        "strength": "direct_causal"}
+                       for k, hit in enumerate(found) if hit]}
+
+
+def test_score_counts_claims_and_fields_per_sentence(ev):
+    arts = [article(0, [True, False, True, True])]
+    metrics, rows = ev.score(arts, [analysis([True, True, False, True])])
+    assert len(rows) == 4 and metrics["gold_claims"] == 3
+    assert metrics["claim"]["precision"] == pytest.approx(2 / 3)
+    assert metrics["claim"]["recall"] == pytest.approx(2 / 3)
+    assert metrics["evidence"] == {"accuracy": 1.0, "macro_f1": 1.0, "n": 2}
+
+
+def test_bootstrap_resamples_articles_and_brackets_the_figure(ev):
+    arts = [article(i, [True, True, False, False]) for i in range(8)]
+    # half the articles analysed perfectly, half with every claim missed
+    ans = [analysis([True, True, False, False]) if i % 2 else analysis([False] * 4)
+           for i in range(8)]
+    point, _ = ev.score(arts, ans)
+    out = ev.bootstrap(arts, ans, n=300, seed=1)
+    assert out["unit"] == "article" and out["resamples"] == 300
+    lo, hi = out["ci95"]["claim F1"]
+    assert lo < point["claim"]["f1"] < hi  # 0.667: an interval around it, not a point
+    assert out["ci95"]["evidence accuracy"] == [1.0, 1.0]  # right wherever a claim is found
+    assert "studies recall" not in out["ci95"]  # no study labels in these articles
+    assert ev.bootstrap(arts, ans, n=300, seed=1) == out  # seeded: the same intervals
+    # a resample of articles where no claim was found has no evidence figure: left out
+    none_found, _ = ev.score(arts[:1], [analysis([False] * 4)])
+    assert none_found["evidence"]["n"] == 0 and none_found["claim"]["f1"] == 0.0
+    assert not ev._defined(none_found, "evidence", "accuracy")
+
+
+def test_table_shows_the_intervals_beside_the_figures(ev):
+    arts = [article(i, [True, False]) for i in range(4)]
+    ans = [analysis([True, False]) for _ in range(4)]
+    metrics, _ = ev.score(arts, ans)
+    metrics["bootstrap"] = ev.bootstrap(arts, ans, n=50)
+    assert "| claim F1 | 1.000 (1.00–1.00) |" in ev.table({"real": metrics})
