@@ -255,7 +255,7 @@ def study_metrics(articles: list[dict[str, Any]], analyses: list[dict[str, Any]]
 
 
 def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
-           corpus_dir: str | None = None) -> dict[str, Any]:
+           corpus_dir: str | None = None, resamples: int = 0) -> dict[str, Any]:
     """AUC of the article scores against the reviewers' criterion C3 ("does it grasp the
     quality of the evidence?", Satisfactory = 1) over every press release of the split's pool
     (annotated or not): ``support_score`` should be higher, ``overclaim_rate`` lower, for the
@@ -278,9 +278,35 @@ def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
         support.append(an["summary"]["support_score"])
         rate.append(an["summary"]["overclaim_rate"])
     ok = len(set(y)) == 2
-    return {"articles": len(ids), "satisfactory": sum(y),
-            "auc_support_score": roc_auc_score(y, support) if ok else None,
-            "auc_overclaim_rate": roc_auc_score(y, [-r for r in rate]) if ok else None}
+    out: dict[str, Any] = {
+        "articles": len(ids), "satisfactory": sum(y),
+        "auc_support_score": roc_auc_score(y, support) if ok else None,
+        "auc_overclaim_rate": roc_auc_score(y, [-r for r in rate]) if ok else None}
+    if resamples and ok:
+        out["bootstrap"] = auc_intervals(y, support, [-r for r in rate], resamples)
+    return out
+
+
+def auc_intervals(y: list[int], support: list[float], neg_rate: list[float], n: int,
+                  seed: int = 0) -> dict[str, Any]:
+    """95% percentile intervals of the two C3 AUCs over ``n`` resamples of the releases (a
+    resample with one class only has no AUC and is left out)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    ya, sa, ra = np.asarray(y), np.asarray(support), np.asarray(neg_rate)
+    draws: dict[str, list[float]] = {"auc_support_score": [], "auc_overclaim_rate": []}
+    for _ in range(n):
+        pick = rng.integers(0, len(ya), len(ya))
+        if len(set(ya[pick].tolist())) < 2:
+            continue
+        draws["auc_support_score"].append(roc_auc_score(ya[pick], sa[pick]))
+        draws["auc_overclaim_rate"].append(roc_auc_score(ya[pick], ra[pick]))
+    return {"resamples": n, "seed": seed, "unit": "release",
+            "kept": len(draws["auc_support_score"]),
+            "ci95": {k: [round(float(np.percentile(v, 2.5)), 3),
+                         round(float(np.percentile(v, 97.5)), 3)] for k, v in draws.items()}}
 
 
 HEADLINE = (("claim F1", ("claim", "f1")), ("evidence accuracy", ("evidence", "accuracy")),
@@ -394,10 +420,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"{st['population_accuracy']:.3f} n={st['n_accuracy']:.3f} "
                   f"resolution={st['resolution_accuracy']:.3f} (n={st['resolution_n']})")
         if args.c3 and corpus == "real" and args.split in ("dev", "test"):
-            m["c3"] = c3_auc(args.split, nlp, args.data_dir, args.corpus_dir)
+            m["c3"] = c3_auc(args.split, nlp, args.data_dir, args.corpus_dir, args.bootstrap)
             print(f"  C3         AUC support_score={m['c3']['auc_support_score']:.3f} "
                   f"overclaim_rate={m['c3']['auc_overclaim_rate']:.3f} "
                   f"({m['c3']['articles']} releases, {m['c3']['satisfactory']} satisfactory)")
+            if "bootstrap" in m["c3"]:
+                ci = m["c3"]["bootstrap"]["ci95"]
+                print("             95% intervals: support_score "
+                      f"{ci['auc_support_score'][0]:.3f}–{ci['auc_support_score'][1]:.3f}, "
+                      f"overclaim_rate {ci['auc_overclaim_rate'][0]:.3f}–"
+                      f"{ci['auc_overclaim_rate'][1]:.3f}")
         if args.bootstrap:
             m["bootstrap"] = bootstrap(articles, result["analyses"], args.bootstrap)
             print(f"  95% intervals over {args.bootstrap} resamples of the articles:")

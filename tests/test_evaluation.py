@@ -72,3 +72,16 @@ def test_table_shows_the_intervals_beside_the_figures(ev):
     metrics, _ = ev.score(arts, ans)
     metrics["bootstrap"] = ev.bootstrap(arts, ans, n=50)
     assert "| claim F1 | 1.000 (1.00–1.00) |" in ev.table({"real": metrics})
+
+
+def test_auc_intervals_bracket_the_auc_and_skip_one_class_resamples(ev):
+    y = [1, 0, 1, 0, 0, 1, 0, 0]
+    support = [0.9, 0.2, 0.4, 0.5, 0.1, 0.8, 0.6, 0.3]
+    out = ev.auc_intervals(y, support, [-s for s in support], n=400, seed=2)
+    lo, hi = out["ci95"]["auc_support_score"]
+    assert out["unit"] == "release" and 0.0 <= lo < 0.867 < hi <= 1.0  # AUC 13/15
+    assert 350 < out["kept"] < 400  # a few resamples drew one class only
+    # the negated score ranks every resample the other way: AUC 1 - AUC, the interval mirrored
+    neg_lo, neg_hi = out["ci95"]["auc_overclaim_rate"]
+    assert neg_lo == pytest.approx(1 - hi, abs=0.0015) and neg_hi == pytest.approx(1 - lo,
+                                                                                 abs=0.0015)
