@@ -85,3 +85,15 @@ def test_auc_intervals_bracket_the_auc_and_skip_one_class_resamples(ev):
     neg_lo, neg_hi = out["ci95"]["auc_overclaim_rate"]
     assert neg_lo == pytest.approx(1 - hi, abs=0.0015) and neg_hi == pytest.approx(1 - lo,
                                                                                  abs=0.0015)
+
+
+def test_paired_bootstrap_compares_two_analyses_on_the_same_resamples(ev):
+    arts = [article(i, [True, True, False, False]) for i in range(10)]
+    base = [analysis([True, False, False, False]) for _ in range(10)]  # half the claims
+    better = [analysis([True, True, False, False]) for _ in range(10)]  # all of them
+    out = ev.paired_bootstrap(arts, base, better, n=200)
+    claim = out["figures"]["claim F1"]
+    assert (claim["base"], claim["other"]) == (pytest.approx(0.667, abs=1e-3), 1.0)
+    assert claim["ci95"][0] > 0 and claim["p_ahead"] == 1.0  # ahead on every resample
+    same = ev.paired_bootstrap(arts, base, base, n=50)["figures"]["claim F1"]
+    assert same["diff"] == 0 and same["ci95"] == [0.0, 0.0] and same["p_ahead"] == 0.0
