@@ -53,13 +53,13 @@ def test_bootstrap_resamples_articles_and_brackets_the_figure(ev):
     ans = [analysis([True, True, False, False]) if i % 2 else analysis([False] * 4)
            for i in range(8)]
     point, _ = ev.score(arts, ans)
-    out = ev.bootstrap(arts, ans, n=300, seed=1)
-    assert out["unit"] == "article" and out["resamples"] == 300
+    out = ev.bootstrap(arts, ans, n=80, seed=1)
+    assert out["unit"] == "article" and out["resamples"] == 80
     lo, hi = out["ci95"]["claim F1"]
     assert lo < point["claim"]["f1"] < hi  # 0.667: an interval around it, not a point
     assert out["ci95"]["evidence accuracy"] == [1.0, 1.0]  # right wherever a claim is found
     assert "studies recall" not in out["ci95"]  # no study labels in these articles
-    assert ev.bootstrap(arts, ans, n=300, seed=1) == out  # seeded: the same intervals
+    assert ev.bootstrap(arts, ans, n=80, seed=1) == out  # seeded: the same intervals
     # a resample of articles where no claim was found has no evidence figure: left out
     none_found, _ = ev.score(arts[:1], [analysis([False] * 4)])
     assert none_found["evidence"]["n"] == 0 and none_found["claim"]["f1"] == 0.0
@@ -70,7 +70,7 @@ def test_table_shows_the_intervals_beside_the_figures(ev):
     arts = [article(i, [True, False]) for i in range(4)]
     ans = [analysis([True, False]) for _ in range(4)]
     metrics, _ = ev.score(arts, ans)
-    metrics["bootstrap"] = ev.bootstrap(arts, ans, n=50)
+    metrics["bootstrap"] = ev.bootstrap(arts, ans, n=10)
     assert "| claim F1 | 1.000 (1.00–1.00) |" in ev.table({"real": metrics})
 
 
@@ -91,9 +91,9 @@ def test_paired_bootstrap_compares_two_analyses_on_the_same_resamples(ev):
     arts = [article(i, [True, True, False, False]) for i in range(10)]
     base = [analysis([True, False, False, False]) for _ in range(10)]  # half the claims
     better = [analysis([True, True, False, False]) for _ in range(10)]  # all of them
-    out = ev.paired_bootstrap(arts, base, better, n=200)
+    out = ev.paired_bootstrap(arts, base, better, n=60)
     claim = out["figures"]["claim F1"]
     assert (claim["base"], claim["other"]) == (pytest.approx(0.667, abs=1e-3), 1.0)
     assert claim["ci95"][0] > 0 and claim["p_ahead"] == 1.0  # ahead on every resample
-    same = ev.paired_bootstrap(arts, base, base, n=50)["figures"]["claim F1"]
+    same = ev.paired_bootstrap(arts, base, base, n=10)["figures"]["claim F1"]
     assert same["diff"] == 0 and same["ci95"] == [0.0, 0.0] and same["p_ahead"] == 0.0
