@@ -53,13 +53,13 @@ def test_bootstrap_resamples_articles_and_brackets_the_figure(ev):
     ans = [analysis([True, True, False, False]) if i % 2 else analysis([False] * 4)
            for i in range(8)]
     point, _ = ev.score(arts, ans)
-    out = ev.bootstrap(arts, ans, n=80, seed=1)
-    assert out["unit"] == "article" and out["resamples"] == 80
+    out = ev.bootstrap(arts, ans, n=30, seed=1)
+    assert out["unit"] == "article" and out["resamples"] == 30
     lo, hi = out["ci95"]["claim F1"]
     assert lo < point["claim"]["f1"] < hi  # 0.667: an interval around it, not a point
     assert out["ci95"]["evidence accuracy"] == [1.0, 1.0]  # right wherever a claim is found
     assert "studies recall" not in out["ci95"]  # no study labels in these articles
-    assert ev.bootstrap(arts, ans, n=80, seed=1) == out  # seeded: the same intervals
+    assert ev.bootstrap(arts, ans, n=30, seed=1) == out  # seeded: the same intervals
     # a resample of articles where no claim was found has no evidence figure: left out
     none_found, _ = ev.score(arts[:1], [analysis([False] * 4)])
     assert none_found["evidence"]["n"] == 0 and none_found["claim"]["f1"] == 0.0
@@ -77,10 +77,10 @@ def test_table_shows_the_intervals_beside_the_figures(ev):
 def test_auc_intervals_bracket_the_auc_and_skip_one_class_resamples(ev):
     y = [1, 0, 1, 0, 0, 1, 0, 0]
     support = [0.9, 0.2, 0.4, 0.5, 0.1, 0.8, 0.6, 0.3]
-    out = ev.auc_intervals(y, support, [-s for s in support], n=400, seed=2)
+    out = ev.auc_intervals(y, support, [-s for s in support], n=200, seed=2)
     lo, hi = out["ci95"]["auc_support_score"]
     assert out["unit"] == "release" and 0.0 <= lo < 0.867 < hi <= 1.0  # AUC 13/15
-    assert 350 < out["kept"] < 400  # a few resamples drew one class only
+    assert 170 < out["kept"] < 200  # a few resamples drew one class only
     # the negated score ranks every resample the other way: AUC 1 - AUC, the interval mirrored
     neg_lo, neg_hi = out["ci95"]["auc_overclaim_rate"]
     assert neg_lo == pytest.approx(1 - hi, abs=0.0015) and neg_hi == pytest.approx(1 - lo,
@@ -91,7 +91,7 @@ def test_paired_bootstrap_compares_two_analyses_on_the_same_resamples(ev):
     arts = [article(i, [True, True, False, False]) for i in range(10)]
     base = [analysis([True, False, False, False]) for _ in range(10)]  # half the claims
     better = [analysis([True, True, False, False]) for _ in range(10)]  # all of them
-    out = ev.paired_bootstrap(arts, base, better, n=60)
+    out = ev.paired_bootstrap(arts, base, better, n=20)
     claim = out["figures"]["claim F1"]
     assert (claim["base"], claim["other"]) == (pytest.approx(0.667, abs=1e-3), 1.0)
     assert claim["ci95"][0] > 0 and claim["p_ahead"] == 1.0  # ahead on every resample
