@@ -153,15 +153,23 @@ def score(articles: list[dict[str, Any]], analyses: list[dict[str, Any]]
     return metrics, rows
 
 
-#: the figures the bootstrap gives intervals for: (label, path in the metrics)
-INTERVALS = (("claim F1", ("claim", "f1")), ("evidence accuracy", ("evidence", "accuracy")),
-             ("evidence macro-F1", ("evidence", "macro_f1")),
-             ("strength macro-F1", ("strength", "macro_f1")), ("advice F1", ("advice", "f1")),
-             ("overclaim F1", ("overclaim", "f1")),
-             ("studies precision", ("studies", "precision")),
-             ("studies recall", ("studies", "recall")),
-             ("design accuracy", ("studies", "design_accuracy")),
-             ("resolution accuracy", ("studies", "resolution_accuracy")))
+HEADLINE = (("claim F1", ("claim", "f1")), ("evidence accuracy", ("evidence", "accuracy")),
+            ("evidence macro-F1", ("evidence", "macro_f1")),
+            ("strength macro-F1", ("strength", "macro_f1")), ("advice F1", ("advice", "f1")),
+            ("overclaim F1", ("overclaim", "f1")))
+#: the figures the bootstrap gives intervals for: the headline ones and the study figures
+INTERVALS = HEADLINE + (("studies precision", ("studies", "precision")),
+                        ("studies recall", ("studies", "recall")),
+                        ("design accuracy", ("studies", "design_accuracy")),
+                        ("resolution accuracy", ("studies", "resolution_accuracy")))
+
+
+def _ci95(values: list[float]) -> list[float]:
+    """The 2.5th and 97.5th percentiles, rounded."""
+    import numpy as np
+
+    return [round(float(np.percentile(values, 2.5)), 3),
+            round(float(np.percentile(values, 97.5)), 3)]
 
 
 def _defined(m: dict[str, Any], a: str, b: str) -> bool:
@@ -192,9 +200,7 @@ def bootstrap(articles: list[dict[str, Any]], analyses: list[dict[str, Any]], n:
             if a in m and _defined(m, a, b):
                 draws[label].append(float(m[a][b]))
     return {"resamples": n, "seed": seed, "unit": "article",
-            "ci95": {label: [round(float(np.percentile(v, 2.5)), 3),
-                             round(float(np.percentile(v, 97.5)), 3)]
-                     for label, v in draws.items() if v}}
+            "ci95": {label: _ci95(v) for label, v in draws.items() if v}}
 
 
 def match_studies(article: dict[str, Any], analysis: dict[str, Any]) -> dict[str, str]:
@@ -288,8 +294,7 @@ def paired_bootstrap(articles: list[dict[str, Any]], base: list[dict[str, Any]],
         out[label] = {"base": round(float(point_a[a][b]), 3),
                       "other": round(float(point_b[a][b]), 3),
                       "diff": round(float(point_b[a][b]) - float(point_a[a][b]), 3),
-                      "ci95": [round(float(np.percentile(v, 2.5)), 3),
-                               round(float(np.percentile(v, 97.5)), 3)],
+                      "ci95": _ci95(v),
                       "p_ahead": round(float(np.mean(np.asarray(v) > 0)), 3)}
     return {"resamples": n, "seed": seed, "unit": "article", "figures": out}
 
@@ -345,20 +350,14 @@ def auc_intervals(y: list[int], support: list[float], neg_rate: list[float], n: 
         draws["auc_overclaim_rate"].append(roc_auc_score(ya[pick], ra[pick]))
     return {"resamples": n, "seed": seed, "unit": "release",
             "kept": len(draws["auc_support_score"]),
-            "ci95": {k: [round(float(np.percentile(v, 2.5)), 3),
-                         round(float(np.percentile(v, 97.5)), 3)] for k, v in draws.items()}}
-
-
-HEADLINE = (("claim F1", ("claim", "f1")), ("evidence accuracy", ("evidence", "accuracy")),
-            ("evidence macro-F1", ("evidence", "macro_f1")),
-            ("strength macro-F1", ("strength", "macro_f1")), ("advice F1", ("advice", "f1")),
-            ("overclaim F1", ("overclaim", "f1")))
+            "ci95": {k: _ci95(v) for k, v in draws.items()}}
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
     """The headline figures, one column per corpus."""
     names = list(results)
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+
     def cell(m: dict[str, Any], label: str, a: str, b: str) -> str:
         ci = m.get("bootstrap", {}).get("ci95", {}).get(label)
         return f"{m[a][b]:.3f}" + (f" ({ci[0]:.2f}–{ci[1]:.2f})" if ci else "")

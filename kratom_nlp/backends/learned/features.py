@@ -54,9 +54,11 @@ def features_of(sent: Span | None) -> dict[str, float | str]:
     return _features(sent._)
 
 
-def _features(u: Any) -> dict[str, float | str]:
-    """:func:`features_of` from a sentence's extension accessor (``span._``)."""
-    return {**u.rules.get("features", {}), **(u.discourse or {})}
+def _features(u: Any, rules: dict[str, Any] | None = None) -> dict[str, float | str]:
+    """:func:`features_of` from a sentence's extension accessor (``span._``); ``rules`` when
+    the caller has read ``u.rules`` already."""
+    rules = u.rules if rules is None else rules
+    return {**rules.get("features", {}), **(u.discourse or {})}
 
 
 def examples_for_spans(spans: Sequence[Span]) -> list[Example]:
@@ -72,6 +74,6 @@ def examples_for_spans(spans: Sequence[Span]) -> list[Example]:
             su = sent._
             rules = su.rules
         out.append(Example(text=su.text or sent.text, context=su.context or "",
-                           rules={**rules.get("features", {}), **(su.discourse or {})},
+                           rules=_features(su, rules),
                            claim_type=u.claim_type or None))
     return out
