@@ -339,3 +339,30 @@ def test_tok2vec_in_bounded_calls_gives_the_vectors_of_one_call(nlp):
     assert [p.shape for p in parts] == [w.shape for w in whole]
     assert max(float(np.abs(p - w).max()) if w.size else 0.0
                for p, w in zip(parts, whole, strict=True)) < 1e-5
+
+
+def _discovered(nlp, text: str, group: str = "substances") -> set[str]:
+    from kratom_nlp.resources import load_cues
+
+    known = {e.name for e in load_cues().lexicon.substances}
+    with nlp.select_pipes(enable=["tok2vec", "tagger", "attribute_ruler", "lemmatizer",
+                                  "kratom_lexicon"]):
+        doc = nlp(text)
+    return {s.label_ for s in doc.spans[group]} - known
+
+
+def test_substances_discovered_from_a_title_only(nlp):
+    body = ("Moonleaf is brewed as a tea. Moonleaf drinkers report calm. Group sessions help "
+            "too, and each group met weekly. Moonleaf was taken by every group.\n")
+    # a short title: its rare noun recurs in the body and becomes a substance; its common
+    # noun ("group") does not, but stays a subject the rules may read a claim about
+    titled = "Moonleaf and Group Therapy for Anxiety\n" + body
+    assert _discovered(nlp, titled) == {"moonleaf"}
+    assert _discovered(nlp, titled, "subjects") == {"moonleaf", "group"}
+    # an opening paragraph is not a title: none of its nouns is shown as a substance, and
+    # the ones it repeats are the article's subjects
+    opening = ("Moonleaf, a tea sold by a group of growers, has a potential role in anxiety "
+               "care, and its potential is discussed by every group of experts.\n")
+    text = opening + body + "Its potential remains unclear.\n"
+    assert _discovered(nlp, text) == set()
+    assert _discovered(nlp, text, "subjects") == {"moonleaf", "group", "potential"}

@@ -56,6 +56,7 @@ DOC_EXTENSIONS: dict[str, object] = {
     "language": "en",
     "warnings": [],
     "topic_substances": [],  # most mentioned substances, most frequent first
+    "topic_subjects": [],  # the same over doc.spans["subjects"] (what the rules read)
     "summary": {},
 }
 

