@@ -145,6 +145,10 @@ def test_docbin_round_trip_keeps_claims(nlp):
              for c in restored.spans["claims"]]
     assert before == after and before
     assert restored._.summary == doc._.summary
+    for group in ("substances", "subjects"):
+        assert [(s.start, s.label_) for s in restored.spans[group]] == \
+            [(s.start, s.label_) for s in doc.spans[group]]
+    assert list(restored._.topic_subjects) == doc._.topic_subjects and doc._.topic_subjects
 
 
 @pytest.mark.slow

@@ -131,7 +131,7 @@ class CueAnnotator:
         if not title:
             return [], []
         named = self._title_like(doc, first_line_end)
-        common = common_words() if self.discover_skip_common else frozenset()
+        common = common_words() if named and self.discover_skip_common else frozenset()
         substances: list[Span] = []
         subjects: list[Span] = []
         for cand in {t.lemma_.lower() for t in title}:
