@@ -370,3 +370,11 @@ def test_substances_discovered_from_a_title_only(nlp):
     text = opening + body + "Its potential remains unclear.\n"
     assert _discovered(nlp, text) == set()
     assert _discovered(nlp, text, "subjects") == {"moonleaf", "group", "potential"}
+
+
+def test_a_cased_alias_matches_only_as_written(nlp):
+    # "SAMe" is a supplement; "the same dose" names none
+    with nlp.select_pipes(enable=["tok2vec", "tagger", "attribute_ruler", "lemmatizer",
+                                  "kratom_lexicon"]):
+        doc = nlp("SAMe may ease low mood, and the same dose was well tolerated.")
+    assert [(s.text, s.label_) for s in doc.spans["substances"]] == [("SAMe", "sam-e")]

@@ -74,12 +74,16 @@ class CueAnnotator:
             return [make(p) for p in sorted(set(phrases)) if p.strip()]
 
         self.entities = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.entities_cased = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.kind: dict[str, str] = {}
+        for prefix, entries in (("S", self.lexicon.substances), ("C", self.lexicon.conditions)):
+            for entry in entries:
+                self.entities.add(f"{prefix}|{entry.name}", docs(entry.aliases))
+                if entry.aliases_cased:
+                    self.entities_cased.add(f"{prefix}|{entry.name}",
+                                            docs(entry.aliases_cased))
         for entry in self.lexicon.substances:
-            self.entities.add(f"S|{entry.name}", docs(entry.aliases))
             self.kind[entry.name] = entry.kind
-        for entry in self.lexicon.conditions:
-            self.entities.add(f"C|{entry.name}", docs(entry.aliases))
         self.entities.add("A|anaphor", docs(self.lexicon.anaphors))
 
         self.ev_phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -183,6 +187,7 @@ class CueAnnotator:
         anas: list[Span] = []
         ent_spans = filter_spans(
             [Span(doc, s, e, label=m) for m, s, e in self.entities(doc)]
+            + [Span(doc, s, e, label=m) for m, s, e in self.entities_cased(doc)]
         )
         for span in ent_spans:
             kind, name = vocab.strings[span.label].split("|", 1)

@@ -27,14 +27,22 @@ class LexiconEntry:
     name: str
     aliases: tuple[str, ...]
     kind: str = "condition"
+    # matched exactly as written (since 1.1.0): an alias that is a common word in lower case
+    # ("SAMe", not "same")
+    aliases_cased: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LexiconEntry:
         return cls(name=d["name"], aliases=tuple(d.get("aliases", [d["name"]])),
-                   kind=d.get("kind", "condition"))
+                   kind=d.get("kind", "condition"),
+                   aliases_cased=tuple(d.get("aliases_cased", ())))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "aliases": list(self.aliases)}
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind,
+                               "aliases": list(self.aliases)}
+        if self.aliases_cased:
+            out["aliases_cased"] = list(self.aliases_cased)
+        return out
 
 
 @dataclass(frozen=True)
