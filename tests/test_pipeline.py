@@ -378,3 +378,36 @@ def test_a_cased_alias_matches_only_as_written(nlp):
                                   "kratom_lexicon"]):
         doc = nlp("SAMe may ease low mood, and the same dose was well tolerated.")
     assert [(s.text, s.label_) for s in doc.spans["substances"]] == [("SAMe", "sam-e")]
+
+
+def test_drop_release_boilerplate_drops_what_follows_the_end_marker(nlp, analyze_text,
+                                                                   monkeypatch):
+    from kratom_nlp.text.geometry import release_end
+
+    text = (FIXTURES / "articles" / "press_release_end.txt").read_text("utf-8")
+    end = release_end(text)
+    assert end is not None and text[end - 4:end] == "\n###"
+    # off by default (config.cfg): the "About ..." paragraph is read as a claim
+    assert any(c["start"] >= end for c in analyze_text(text)["claims"])
+    monkeypatch.setattr(nlp.get_pipe("kratom_claims"), "drop_release_boilerplate", True)
+    got = analyze_text(text)
+    assert _claims(got, "reduced knee pain") and _claims(got, "less stiffness")
+    assert all(c["end"] <= end for c in got["claims"])
+    # the same paragraphs without the marker are read as claims: the marker is what drops them
+    unmarked = analyze_text(text.replace("\n###\n", "\n"))
+    assert any(c["start"] >= end - 4 for c in unmarked["claims"])
+
+
+@pytest.mark.parametrize("text, ends", [
+    ("Results.\n###\nAbout us.", True), ("Results.\n# # #\nAbout us.", True),
+    ("Results.\n-30-\nAbout us.", True), ("Results.\n- ENDS -\nAbout us.", True),
+    ("### Results\nThe trial found it works.", False),  # a Markdown heading, not a marker
+    ("Results.\n## \nAbout us.", False), ("The end of pain ###\nAbout us.", False),
+])
+def test_release_end_markers(text, ends):
+    from kratom_nlp.text.geometry import release_end
+
+    end = release_end(text)
+    assert (end is not None) == ends
+    if ends:
+        assert text[end:].strip() == "About us."

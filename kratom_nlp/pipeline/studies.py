@@ -363,7 +363,8 @@ class StudyFinder:
 
     def _head_count(self, j: int, end: int, lower: list[str]) -> int | None:
         """The number at ``j`` when people or animals follow it within three tokens before
-        ``end`` ("412 adults", "twelve mice"); not a share ("16% of people")."""
+        ``end`` ("412 adults", "twelve mice"); not a share ("16% of people") or an amount
+        ("$230,000 for family doctors")."""
         w = lower[j]
         if _NUM_RE.match(w):
             value = int(w.replace(",", ""))
@@ -373,6 +374,8 @@ class StudyFinder:
             return None
         if j + 1 < end and lower[j + 1] in self.c.not_a_sample_after:
             return None  # "16% of people", "12 million Americans"
+        if j > 0 and lower[j - 1] in self.c.not_a_sample_before:
+            return None  # "$230,000 for family doctors"
         if not any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
             return None
         return value

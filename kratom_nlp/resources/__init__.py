@@ -400,12 +400,16 @@ class StudyCues:
     control_arms: frozenset[str] = frozenset()  # "placebo-controlled", not "diet-controlled"
     # 1.5.0: a new study spoken of, not described ("before it can be tested in clinical trials")
     hypothetical_words: frozenset[str] = frozenset()
+    # 1.6.0: the tokens before a number that make it an amount, not a sample ("$230,000 for
+    # family doctors")
+    not_a_sample_before: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
         "reference_determiners", "other_markers_ref", "other_markers_new",
         "description_openers", "phase_numerals", "speaker_pronouns", "person_words",
-        "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words")
+        "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words",
+        "not_a_sample_before")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:

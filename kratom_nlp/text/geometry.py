@@ -26,6 +26,18 @@ _QUESTION_HEAD = re.compile(r"^(how|what|why|when|where|which|who|can|does|do|is
 
 KINDS: tuple[str, ...] = ("sentence", "heading", "bullet")
 
+END_MARKER_RE = re.compile(r"^[ \t]*(?:#[ \t]*#[ \t]*#[# \t]*|-+[ \t]*30[ \t]*-+"
+                           r"|-*[ \t]*ENDS?[ \t]*-*)[ \t]*$", re.M)
+"""A line that ends a press release by the wire services' convention: "###" (or "# # #"),
+"-30-", "-ENDS-". What follows is the notes to editors, the "About ..." paragraph and the
+media contacts."""
+
+
+def release_end(text: str) -> int | None:
+    """The offset after the first end-of-release marker line of ``text``, or None."""
+    m = END_MARKER_RE.search(text)
+    return m.end() if m else None
+
 
 def line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """Start and end offsets of the line(s) holding ``text[start:end]``."""
