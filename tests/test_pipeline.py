@@ -411,3 +411,16 @@ def test_release_end_markers(text, ends):
     assert (end is not None) == ends
     if ends:
         assert text[end:].strip() == "About us."
+
+
+def test_topic_substances_are_those_the_first_line_names(nlp):
+    with nlp.select_pipes(enable=["tok2vec", "tagger", "attribute_ruler", "lemmatizer",
+                                  "kratom_lexicon"]):
+        named = nlp("Kratom for Low Mood\nIt lifts mood in days. Many mix kratom with coffee, "
+                    "some drink coffee twice, and some drink coffee alone.\n")
+        unnamed = nlp("Knee Replacements Are Rising\nThe new joints last for decades. Patients "
+                      "keep walking, and walking daily helps them.\n")
+    assert named._.topic_subjects[0] == "caffeine"  # coffee: mentioned more, but not first
+    assert named._.topic_substances == ["kratom"]
+    assert unnamed._.topic_substances == []  # "walking" (exercise) is no topic of the story
+    assert "exercise" in unnamed._.topic_subjects  # the rules still read it as a subject

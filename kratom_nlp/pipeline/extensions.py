@@ -55,7 +55,7 @@ DOC_EXTENSIONS: dict[str, object] = {
     "source": None,
     "language": "en",
     "warnings": [],
-    "topic_substances": [],  # most mentioned substances, most frequent first
+    "topic_substances": [],  # substances the first line names, most mentioned first
     "topic_subjects": [],  # the same over doc.spans["subjects"] (what the rules read)
     "summary": {},
 }

@@ -207,7 +207,13 @@ class CueAnnotator:
         doc.spans["subjects"] = subjects
         doc.spans["conditions"] = conds
         doc.spans["anaphors"] = anas
-        doc._.topic_substances = self._by_count(subs)
+        # what the article is about, shown for a claim that names no substance: the substances
+        # its first line (title or lede) names, most mentioned first; a substance mentioned
+        # only further on is no topic ("walking" in a story about knee replacements)
+        first_end = doc.text.find("\n")
+        first_end = len(doc.text) if first_end < 0 else first_end
+        named = {s.label_ for s in subs if s.start_char < first_end}
+        doc._.topic_substances = [n for n in self._by_count(subs) if n in named]
         doc._.topic_subjects = self._by_count(subjects)
 
         neg_after_starts = {s for _, s, _ in self.neg_after(doc)}
