@@ -424,3 +424,11 @@ def test_topic_substances_are_those_the_first_line_names(nlp):
     assert named._.topic_substances == ["kratom"]
     assert unnamed._.topic_substances == []  # "walking" (exercise) is no topic of the story
     assert "exercise" in unnamed._.topic_subjects  # the rules still read it as a subject
+
+
+def test_lexicon_names_what_the_text_names(nlp):
+    with nlp.select_pipes(enable=["tok2vec", "tagger", "attribute_ruler", "lemmatizer",
+                                  "kratom_lexicon"]):
+        doc = nlp("A keto diet, a Mediterranean diet and naloxone after an opioid overdose.")
+    assert [s.label_ for s in doc.spans["substances"]] == [
+        "ketogenic diet", "mediterranean diet", "naloxone", "opioids"]
