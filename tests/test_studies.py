@@ -371,3 +371,17 @@ def test_a_regulators_review_after_a_study_is_a_study_of_its_own(nlp):
     assert len(found) == 2 and "regulatory" in designs, [(s.text, s._.design) for s in found]
     company = next(st for st in found if st._.design != "regulatory")
     assert company.text.startswith("a company-funded study of 900 patients")
+
+
+def test_animal_studies_in_passing_do_not_join_a_human_study(nlp):
+    # the human study's design is inferred from its head count, not named: before, the mention
+    # of animal work merged into it and made every finding about the women "preclinical"
+    text = ("Women who ate more lentils reported less fatigue after cancer treatment.\n"
+            "The researchers studied 240 women who had finished chemotherapy.\n"
+            "Higher lentil intake was linked to fewer hot flashes.\n"
+            "Earlier experiments in mice had shown that lentil compounds slow tumour growth.\n")
+    doc = nlp(text)
+    studies = list(doc.spans["studies"])
+    human = [s for s in studies if s._.population == "human"]
+    assert human and human[0]._.design != "preclinical"
+    assert all(s._.design == "preclinical" for s in studies if s._.population == "animal")

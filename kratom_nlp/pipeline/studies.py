@@ -515,6 +515,8 @@ class StudyFinder:
         design = study.named_design  # a design inferred from a head count is a guess
         if m.role == "detail" and m.population == "human" and design == "preclinical":
             return False  # a methods sentence about people is not one of a mouse study's
+        if m.population == "animal" and any(x.population == "human" for x in study.mentions):
+            return False  # "studies in animals" are not a study of 365 women, named or not
         named = m.named_design  # "included 821 patients" names no design of its own
         if named == "unspecified" or design == "unspecified":
             return not (m.population == "animal" and design not in ("preclinical",

@@ -52,6 +52,8 @@ class Lexicon:
     conditions: tuple[LexiconEntry, ...]
     anaphors: tuple[str, ...]
     generic_nouns: tuple[str, ...] = ()
+    # 1.2.0: a discovered name ending in one of them names a condition ("sclerosis")
+    condition_suffixes: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Lexicon:
@@ -61,13 +63,15 @@ class Lexicon:
             conditions=tuple(LexiconEntry.from_dict(e) for e in d["conditions"]),
             anaphors=tuple(d.get("anaphors", [])),
             generic_nouns=tuple(d.get("generic_nouns", [])),
+            condition_suffixes=tuple(d.get("condition_suffixes", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version,
                 "substances": [e.to_dict() for e in self.substances],
                 "conditions": [e.to_dict() for e in self.conditions],
-                "anaphors": list(self.anaphors), "generic_nouns": list(self.generic_nouns)}
+                "anaphors": list(self.anaphors), "generic_nouns": list(self.generic_nouns),
+                "condition_suffixes": list(self.condition_suffixes)}
 
 
 @dataclass(frozen=True)
