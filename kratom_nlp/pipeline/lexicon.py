@@ -107,7 +107,7 @@ class CueAnnotator:
         for name, phrases in cc.groups().items():
             self.cues.add(name, docs(phrases))
 
-    def _discover(self, doc: Doc, subs: list[Span], conds: list[Span]
+    def _discover(self, doc: Doc, first_line: str | None, subs: list[Span], conds: list[Span]
                   ) -> tuple[list[Span], list[Span]]:
         """What the lexicon lacks, from the nouns of the text's first line that recur in the
         body (at least ``discover_min_count`` times): ``(substances, subjects)``.
@@ -124,19 +124,19 @@ class CueAnnotator:
         overclaim reasons). Taken from every first line, 137 of 176 articles (the 66 written
         ones and the 110 real train and dev ones) showed "substances" such as "potential",
         "healthcare", "group" or "room"; as substances, 15 have any, e.g. "bupropion",
-        "neurofeedback", "northbridge"."""
-        if not len(doc):
+        "neurofeedback", "northbridge".
+
+        ``first_line`` is the text before the first line break (None: the text has none)."""
+        if not len(doc) or first_line is None:
             return [], []
-        first_line_end = doc.text.find("\n")
-        if first_line_end < 0:
-            return [], []
+        first_line_end = len(first_line)
         taken = {t.i for sp in [*subs, *conds] for t in sp}
         title = [t for t in doc if t.idx < first_line_end and t.pos_ in ("NOUN", "PROPN")
                  and t.i not in taken and t.lower_ not in self.generic and t.is_alpha
                  and len(t) > 2]
         if not title:
             return [], []
-        named = self._title_like(doc, first_line_end)
+        named = self._title_like(doc, first_line)
         common = common_words() if named and self.discover_skip_common else frozenset()
         substances: list[Span] = []
         subjects: list[Span] = []
@@ -152,13 +152,14 @@ class CueAnnotator:
                     substances.append(span)
         return substances, subjects
 
-    def _title_like(self, doc: Doc, end: int) -> bool:
+    def _title_like(self, doc: Doc, first_line: str) -> bool:
         """Whether the text's first line reads as a title: at most ``discover_title_tokens``
         tokens and no sentence-final full stop. An opening paragraph is not a title: its nouns
         ("potential", "healthcare", "receptor") recur in the body without being substances."""
-        line = doc.text[:end].rstrip()
+        line = first_line.rstrip()
         if not line or line.endswith("."):
             return False
+        end = len(first_line)
         n = 0
         for t in doc:
             if t.idx >= end:
@@ -200,9 +201,12 @@ class CueAnnotator:
             span = Span(doc, span.start, span.end, label=name)
             span._.canonical = name
             (subs if kind == "S" else conds).append(span)
+        text = doc.text  # built once: ``Doc.text`` joins every token on each access
+        line_end = text.find("\n")
+        first_line = text[:line_end] if line_end >= 0 else None
         subjects = subs
         if self.discover:
-            found, topic = self._discover(doc, subs, conds)
+            found, topic = self._discover(doc, first_line, subs, conds)
             subjects = filter_spans(subs + topic)
             subs = filter_spans(subs + found)
         doc.spans["substances"] = subs
@@ -212,8 +216,7 @@ class CueAnnotator:
         # what the article is about, shown for a claim that names no substance: the substances
         # its first line (title or lede) names, most mentioned first; a substance mentioned
         # only further on is no topic ("walking" in a story about knee replacements)
-        first_end = doc.text.find("\n")
-        first_end = len(doc.text) if first_end < 0 else first_end
+        first_end = len(text) if first_line is None else len(first_line)
         named = {s.label_ for s in subs if s.start_char < first_end}
         doc._.topic_substances = [n for n in self._by_count(subs) if n in named]
         doc._.topic_subjects = self._by_count(subjects)
