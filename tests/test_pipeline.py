@@ -172,6 +172,25 @@ def test_config_override_changes_behaviour():
     assert len(doc.spans["claims"]) == 0
 
 
+def test_the_advice_threshold_decides_from_the_advice_score(nlp):
+    from kratom_nlp.pipeline import build_pipeline
+
+    text = (FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8")
+    low = build_pipeline(overrides={"components.kratom_strength.advice_threshold": 0.05})
+    default, lowered = nlp(text), low(text)
+    assert [c.text for c in default.spans["claims"]] == [c.text for c in lowered.spans["claims"]]
+    changed = 0
+    for a, b in zip(default.spans["claims"], lowered.spans["claims"], strict=True):
+        p = b._.strength_scores["advice"]  # the learned advice model's probability
+        assert a._.advice == (p >= 0.5) and b._.advice == (p >= 0.05)
+        # a flag the threshold adds gets a kind; one it removes loses it
+        assert (b._.advice_kind is not None) == b._.advice
+        changed += a._.advice != b._.advice
+    assert changed >= 1
+    with pytest.raises(ValueError, match="advice_threshold"):
+        build_pipeline(overrides={"components.kratom_strength.advice_threshold": 0.0})
+
+
 def test_analysis_validates_against_schema(levels):
     from kratom_nlp.outputs.contract import validate_analysis
 

@@ -74,6 +74,15 @@ def test_researchers_giving_people_something_is_an_intervention_study(nlp):
     assert (st._.design, st._.population) == ("clinical_trial", "human")
 
 
+def test_a_scientist_and_colleagues_doing_something_to_people_is_a_study(nlp):
+    (st,) = studies(nlp, "Dr. Lina Park and her colleagues compared a menthol gel with a plain "
+                         "cream on the sore knees of 64 patients over six weeks.")
+    assert (st._.population, st._.study_n) == ("human", 64)
+    # one named person with no team and no study noun: not read as a study
+    assert studies(nlp, "Dr. Lina Park compared a menthol gel with a plain cream on the sore "
+                        "knees of 64 patients over six weeks.") == []
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from kratom_nlp.backends.base import ClaimBackend, EvidenceBackend, StrengthBackend
+from kratom_nlp.backends.learned.backends import advice_kind
 from kratom_nlp.backends.learned.features import rules_of, sentence_of
 from kratom_nlp.backends.rules import RuleAnalyzer, cue_dict
 from kratom_nlp.grading import ClaimFacts, OverclaimEngine
@@ -201,17 +202,29 @@ class StrengthGrader(_Batched):
     With ``null_results`` on, a claim that plainly states a null result ("did not improve",
     "produced no improvement") is no_relationship whatever the backend says, and
     ``strength_cue`` holds the words (:mod:`kratom_nlp.pipeline.null_results`);
-    ``strength_scores`` stay the backend's."""
+    ``strength_scores`` stay the backend's.
+
+    ``advice_threshold``: a backend that scores advice (``strength_scores["advice"]``, the
+    learned ones) flags advice at this probability; the rules' yes/no stands otherwise."""
 
     def __init__(self, backend: StrengthBackend, cues: CueResources | None = None,
-                 null_results: bool = True) -> None:
+                 null_results: bool = True, advice_threshold: float = 0.5) -> None:
         self.backend = backend
         self.null_results = (NullResultFinder(cues.claim_cues.null_results)
                              if null_results and cues is not None else None)
+        if not 0.0 < advice_threshold <= 1.0:
+            raise ValueError(f"advice_threshold must be in (0, 1], not {advice_threshold}")
+        self.advice_threshold = advice_threshold
 
     def process(self, docs: Sequence[Doc]) -> None:
         claims = [c for doc in docs for c in _claims(doc)]
         for claim, pred in zip(claims, self.backend.predict_strength(claims), strict=True):
+            p_advice = pred.scores.get("advice")
+            if p_advice is not None and (p_advice >= self.advice_threshold) != pred.advice:
+                pred.advice = p_advice >= self.advice_threshold
+                pred.advice_kind = advice_kind(pred.advice, rules_of(claim).get("advice_kind"),
+                                               claim._.claim_type,
+                                               bool(rules_of(claim).get("discourages")))
             cu = claim._
             cu.strength = pred.strength
             cu.strength_scores = pred.scores
@@ -288,10 +301,10 @@ def make_evidence(nlp: Language, name: str, backend: EvidenceBackend) -> Evidenc
 
 @Language.factory("kratom_strength", default_config={
     "backend": {"@kratom_backends": "kratom.default.v1", "task": "strength"},
-    "cues": {"@misc": "kratom.cues.v1"}, "null_results": True})
+    "cues": {"@misc": "kratom.cues.v1"}, "null_results": True, "advice_threshold": 0.5})
 def make_strength(nlp: Language, name: str, backend: StrengthBackend, cues: CueResources,
-                  null_results: bool) -> StrengthGrader:
-    return StrengthGrader(backend, cues, null_results)
+                  null_results: bool, advice_threshold: float) -> StrengthGrader:
+    return StrengthGrader(backend, cues, null_results, advice_threshold)
 
 
 @Language.factory("kratom_overclaim", default_config={
