@@ -83,6 +83,18 @@ def test_a_scientist_and_colleagues_doing_something_to_people_is_a_study(nlp):
                         "knees of 64 patients over six weeks.") == []
 
 
+def test_fewer_people_in_a_methods_sentence_are_part_of_the_study_more_are_another(nlp):
+    sub = studies(nlp, "The current study included 120 adults with knee pain. Patients were "
+                       "randomised to receive the menthol gel for 12 weeks, which 48 patients "
+                       "completed. The gel eased pain more than the cream did.")
+    assert [(st._.study_id, st._.design, st._.study_n) for st in sub] == [
+        ("s1", "clinical_trial", 120)]
+    more = studies(nlp, "The current study included 120 adults with knee pain. Later, the team "
+                        "enrolled 300 patients with hip pain and randomised them to the gel or "
+                        "a cream.")
+    assert [st._.study_n for st in more] == [120, 300]
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

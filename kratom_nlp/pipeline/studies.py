@@ -65,6 +65,7 @@ class Mention:
     marked_other: bool = False  # "another", "a previous", "one earlier" ...
     inferred: bool = False  # design guessed from people counted, not named by a cue
     plural: bool = False  # "three trials", "the studies"
+    verbal: bool = False  # a description verb without a study noun ("included 68 patients")
 
     @property
     def named_design(self) -> str:
@@ -290,7 +291,7 @@ class StudyFinder:
                     continue  # "in the lab of Dr. Greenberg": a research group, not a study
                 b = self._extend_right(e, end, lower) if key == "MODEL" else \
                     self._extend_object(e, end, lower)
-                m = Mention(s, min(end, b), i, role)
+                m = Mention(s, min(end, b), i, role, verbal=key == "DESC")
                 self._describe(doc, m, sent, lower, matches)
                 if by_researchers and m.design in ("unspecified", "observational") and \
                         m.population == "human" and lower[s] in c.intervention_verbs:
@@ -535,7 +536,11 @@ class StudyFinder:
         if (m.named_design == "regulatory") != (study.named_design == "regulatory"):
             return False  # a regulator's review or warning is not the study just described
         ns = {x.n for x in study.mentions if x.n is not None}
-        return not (m.n is not None and ns and m.n not in ns)
+        if m.n is None or not ns or m.n in ns:
+            return True
+        # "Patients were randomised ..." with fewer people than the study counted: an arm or
+        # a subgroup of it, not a study of its own
+        return m.verbal and m.n < min(ns)
 
     # ------------------------------------------------------------------ output
     def _write(self, doc: Doc, sents: list[Span], studies: list[Study],
