@@ -95,6 +95,16 @@ def test_fewer_people_in_a_methods_sentence_are_part_of_the_study_more_are_anoth
     assert [st._.study_n for st in more] == [120, 300]
 
 
+def test_two_studies_joined_in_one_phrase_are_two(nlp):
+    found = studies(nlp, "The findings come from a survey of 500 adults and a study in mice.")
+    assert [(st.text, st._.design, st._.study_n) for st in found] == [
+        ("a survey of 500 adults", "observational", 500),
+        ("a study in mice", "preclinical", None)]
+    # the description stops where its finding begins
+    (review,) = studies(nlp, "A review of 31 trials found that the drug works.")
+    assert review.text == "A review of 31 trials"
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

@@ -47,6 +47,8 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
+_JOINERS = frozenset(("and", "or", "but", "plus", "alongside", "combined", "while", "whereas",
+                      "as"))
 
 
 @dataclass
@@ -391,11 +393,17 @@ class StudyFinder:
         return k
 
     def _extend_right(self, b: int, end: int, lower: list[str]) -> int:
-        """Over "of 412 adults", "in mice", "involving 90 children aged 6 to 11"."""
+        """Over "of 412 adults", "in mice", "involving 90 children aged 6 to 11"; not over a
+        second study joined to it ("a survey of 500 adults and a study in mice") nor over
+        what it found ("a review of 31 trials found that ...")."""
         if b < end and lower[b] in self.c.description_openers:
             k = b + 1
             while k < end and k - b < 12 and lower[k] not in (",", ";", ".", ":", "(", ")",
                                                              "\"", "“", "”"):
+                if lower[k] in self.c.report_words or (
+                        lower[k] in _JOINERS and
+                        any(w in self.c.study_nouns for w in lower[k + 1:min(end, k + 6)])):
+                    break
                 k += 1
             return k
         return b
