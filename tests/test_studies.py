@@ -105,6 +105,26 @@ def test_two_studies_joined_in_one_phrase_are_two(nlp):
     assert review.text == "A review of 31 trials"
 
 
+@pytest.mark.parametrize("text", [
+    "There has been a need to have the kind of carefully controlled study that would provide "
+    "answers, he says.",
+    "Dr. Ruiz expects the first human trials in three to four years.",
+])
+def test_a_kind_of_study_or_one_years_ahead_is_no_study(nlp, text):
+    assert studies(nlp, text) == []
+
+
+def test_a_study_within_years_of_an_event_is_still_one(nlp):
+    (st,) = studies(nlp, "The drug was tested in a trial within two years of its discovery.")
+    assert st._.design == "clinical_trial"
+
+
+def test_its_a_trial_said_of_the_study_in_scope_is_no_new_study(nlp):
+    found = studies(nlp, "The authors followed 20 patients for ten years. \"It's a very "
+                         "important trial,\" added Dr. Ruiz.")
+    assert [(st._.study_n, st._.design) for st in found] == [(20, "clinical_trial")]
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

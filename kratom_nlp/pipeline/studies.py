@@ -47,6 +47,10 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
+_KIND_NOUNS = frozenset(("kind", "kinds", "type", "types", "sort", "sorts"))
+# "in three to four years", "within the next five years"; not "within two years of ..."
+_IN_YEARS = re.compile(r"^(?:in|within) (?:the next )?(?:\S+ )?(?:to \S+ )?(?:years?|months?)\b"
+                       r"(?! (?:of|after|ago|before|since)\b)")
 _JOINERS = frozenset(("and", "or", "but", "plus", "alongside", "combined", "while", "whereas",
                       "as"))
 
@@ -199,6 +203,8 @@ class StudyFinder:
                 return False
             if any(lower[j] in c.future_words for j in range(max(start, a - 4), a)):
                 return True
+            if _IN_YEARS.match(" ".join(lower[b:min(end, b + 6)])):
+                return True  # "the first human trials in three to four years"
             for j in range(b, min(end, b + 4)):  # "trials are needed", not "a trial that will"
                 if lower[j] in ("that", "which", "who", ",", ";", ":", "(", "and"):
                     return False
@@ -258,7 +264,15 @@ class StudyFinder:
                                            for w in left)):
                 generic.update(range(a, b))
                 continue
-            role = "ref" if any(w in c.reference_determiners for w in left) else "new"
+            if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in _KIND_NOUNS:
+                generic.update(range(a, b))  # "the kind of carefully controlled study ..."
+                continue
+            predicate = self._predicate(a, t, lower)
+            if predicate:  # "It's a very important trial": the study in scope, judged
+                a += 2
+                left = lower[a:t]
+            role = "ref" if predicate or any(w in c.reference_determiners for w in left) \
+                else "new"
             if role == "new" and hypothetical(a, b):
                 generic.update(range(a, b))
                 continue
@@ -346,6 +360,13 @@ class StudyFinder:
                 _NUM_RE.match(nxt[1]) or nxt[1] in self.c.number_words)):
             return True
         return prev in self.c.study_determiners
+
+    @staticmethod
+    def _predicate(a: int, t: int, lower: list[str]) -> bool:
+        """"It's a very important trial", "This was a small study" (the words before the
+        study noun at ``t`` start at ``a``): said of the study already in scope."""
+        return a + 2 < t and lower[a] in ("it", "this", "that") and \
+            lower[a + 1] in ("is", "'s", "was")
 
     def _phase_numeral(self, t: int, start: int, lower: list[str]) -> bool:
         """"a phase I study": the tagger reads "I study" as a pronoun and a verb."""
