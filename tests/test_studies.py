@@ -125,6 +125,17 @@ def test_its_a_trial_said_of_the_study_in_scope_is_no_new_study(nlp):
     assert [(st._.study_n, st._.design) for st in found] == [(20, "clinical_trial")]
 
 
+def test_trials_of_different_phases_are_different_studies(nlp):
+    found = studies(nlp, "Two Phase III trials of the vaccine began last year. Nabi's Phase II "
+                         "trial found that smokers taking the vaccine were more likely to quit.")
+    assert [st.text for st in found] == ["Two Phase III trials of the vaccine began last year",
+                                         "Nabi's Phase II trial"]
+    # the same phase, written two ways, is one study
+    (one,) = studies(nlp, "A phase-2 study of the drug enrolled 80 adults. The phase 2 trial "
+                          "found it lowered pain.")
+    assert len(one._.mentions) == 2
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

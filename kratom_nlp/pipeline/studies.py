@@ -47,6 +47,7 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
+_PHASES = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "i/ii": "1/2", "ii/iii": "2/3"}
 _KIND_NOUNS = frozenset(("kind", "kinds", "type", "types", "sort", "sorts"))
 # "in three to four years", "within the next five years"; not "within two years of ..."
 _IN_YEARS = re.compile(r"^(?:in|within) (?:the next )?(?:\S+ )?(?:to \S+ )?(?:years?|months?)\b"
@@ -72,6 +73,7 @@ class Mention:
     inferred: bool = False  # design guessed from people counted, not named by a cue
     plural: bool = False  # "three trials", "the studies"
     verbal: bool = False  # a description verb without a study noun ("included 68 patients")
+    phase: str | None = None  # "2" for "a Phase II trial", "phase-2 study"
 
     @property
     def named_design(self) -> str:
@@ -276,7 +278,7 @@ class StudyFinder:
             if role == "new" and hypothetical(a, b):
                 generic.update(range(a, b))
                 continue
-            m = Mention(a, b, i, role, plural=plural)
+            m = Mention(a, b, i, role, plural=plural, phase=self._phase(a, h, lower))
             # "the larger trial" picks one of the studies named; "a larger trial" is another
             markers = c.other_markers_ref if role == "ref" else c.other_markers_new
             m.marked_other = any(w in markers or re.fullmatch(r"(19|20)\d\d", w)
@@ -360,6 +362,15 @@ class StudyFinder:
                 _NUM_RE.match(nxt[1]) or nxt[1] in self.c.number_words)):
             return True
         return prev in self.c.study_determiners
+
+    def _phase(self, a: int, h: int, lower: list[str]) -> str | None:
+        """The trial phase named before the study noun ("Phase II", "phase-2"), as a number."""
+        for j in range(a, h):
+            if lower[j] == "phase":
+                k = j + 2 if j + 2 <= h and lower[j + 1] == "-" else j + 1
+                if k <= h and lower[k] in self.c.phase_numerals:
+                    return _PHASES.get(lower[k], lower[k])
+        return None
 
     @staticmethod
     def _predicate(a: int, t: int, lower: list[str]) -> bool:
@@ -543,6 +554,8 @@ class StudyFinder:
     @staticmethod
     def _compatible(study: Study, m: Mention) -> bool:
         design = study.named_design  # a design inferred from a head count is a guess
+        if m.phase and any(x.phase and x.phase != m.phase for x in study.mentions):
+            return False  # "Nabi's Phase II trial" is not the "two Phase III trials"
         if m.role == "detail" and m.population == "human" and design == "preclinical":
             return False  # a methods sentence about people is not one of a mouse study's
         if m.population == "animal" and any(x.population == "human" for x in study.mentions):
