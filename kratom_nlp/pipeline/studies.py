@@ -240,7 +240,6 @@ class StudyFinder:
         out: list[Mention] = []
         taken: set[int] = set()
         generic: set[int] = set()  # "previous studies of ...", "more trials": no methods sentence
-        other_studies = False  # "other studies have found ...", "many trials"
         for t in range(start, end):
             if lower[t] not in c.study_nouns or t in taken or (
                     pos[t] == "VERB" and not self._phase_numeral(t, start, lower)):
@@ -262,12 +261,10 @@ class StudyFinder:
             left = lower[a:t]
             plural = lower[h] in c.generic_plural
             b = self._extend_right(h + 1, end, lower)
-            others = plural and any(w in c.not_a_mention_before for w in left)
-            if future(a, h + 1) or others \
+            if future(a, h + 1) or (plural and any(w in c.not_a_mention_before for w in left)) \
                     or (plural and not any(w in c.specific_plural_words or _NUM_RE.match(w)
                                            for w in left)):
                 generic.update(range(a, b))
-                other_studies = other_studies or others
                 continue
             if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in _KIND_NOUNS:
                 generic.update(range(a, b))  # "the kind of carefully controlled study ..."
@@ -303,8 +300,6 @@ class StudyFinder:
                     continue
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
-                if key == "MODEL" and other_studies:
-                    continue  # "other studies have found that ... in mice": those studies
                 if key == "MODEL" and not set(lower[s:e]) & c.animal_words and \
                         words & c.human_words:
                     continue  # "the patients' cells, grown in the lab": a method, not a study
