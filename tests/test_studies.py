@@ -136,6 +136,16 @@ def test_trials_of_different_phases_are_different_studies(nlp):
     assert len(one._.mentions) == 2
 
 
+@pytest.mark.parametrize("text", [
+    "A review in the January issue of a pediatrics journal looked at three studies of the "
+    "procedure.",
+    "A literature review found that the herb lowered blood pressure.",
+])
+def test_a_review_named_by_what_follows_it_is_a_review(nlp, text):
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_kind) == ("systematic_review", "review")
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",
