@@ -140,6 +140,8 @@ def test_trials_of_different_phases_are_different_studies(nlp):
     "A review in the January issue of a pediatrics journal looked at three studies of the "
     "procedure.",
     "A literature review found that the herb lowered blood pressure.",
+    "The team evaluated all the available papers published between 2000 and 2015 on the diet.",
+    "Across the included studies, the diet lowered blood pressure.",
 ])
 def test_a_review_named_by_what_follows_it_is_a_review(nlp, text):
     (st,) = studies(nlp, text)
