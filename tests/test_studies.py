@@ -148,6 +148,15 @@ def test_a_review_named_by_what_follows_it_is_a_review(nlp, text):
     assert (st._.design, st._.study_kind) == ("systematic_review", "review")
 
 
+def test_a_pilot_study_without_a_control_is_observational_a_pilot_trial_is_a_trial(nlp):
+    (st,) = studies(nlp, "A pilot study in which 12 patients received the implant found less "
+                         "pain at six months.")
+    assert (st._.design, st._.study_kind) == ("observational", "single_arm")
+    (trial,) = studies(nlp, "A pilot trial in which 12 patients received the implant found less "
+                            "pain at six months.")
+    assert trial._.design == "clinical_trial"
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",
