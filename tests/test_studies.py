@@ -157,6 +157,18 @@ def test_a_pilot_study_without_a_control_is_observational_a_pilot_trial_is_a_tri
     assert trial._.design == "clinical_trial"
 
 
+def test_researchers_examining_people_after_a_trial_is_named_describe_that_trial(nlp):
+    text = ("Wireless electrodes work better, a new clinical study finds. The study appears in a "
+            "surgery journal. Dr. Ruiz and a team of researchers examined roughly 230 patients "
+            "with hearing implants. They found that the wireless ones caused less damage.")
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_n) == ("clinical_trial", 230)
+    # animals examined are no part of a trial in people
+    found = studies(nlp, "A new clinical study of the implant is under way in adults. Dr. Ruiz "
+                         "and her team examined 40 mice with the implant.")
+    assert [st._.design for st in found] == ["clinical_trial", "preclinical"]
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

@@ -112,6 +112,13 @@ class Study:
         return next((d for d in DESIGN_RANK if d in designs), "unspecified")
 
 
+def _describes_trial(study: Study, m: Mention) -> bool:
+    """"Researchers examined roughly 230 patients ..." after "the largest clinical study": an
+    observational verb without a study noun describes the trial in scope, it names no design."""
+    return m.verbal and m.named_design == "observational" and \
+        study.named_design == "clinical_trial" and m.population != "animal"
+
+
 class StudyFinder:
     """The ``kratom_studies`` component (see the module doc)."""
 
@@ -561,6 +568,8 @@ class StudyFinder:
         if m.population == "animal" and any(x.population == "human" for x in study.mentions):
             return False  # "studies in animals" are not a study of 365 women, named or not
         named = m.named_design  # "included 821 patients" names no design of its own
+        if _describes_trial(study, m):
+            return True
         if named == "unspecified" or design == "unspecified":
             return not (m.population == "animal" and design not in ("preclinical",
                                                                      "unspecified"))
@@ -573,7 +582,7 @@ class StudyFinder:
         if m.sentence - last.sentence > self.max_gap or not self._compatible(study, m):
             return False
         if m.named_design != "unspecified" and study.named_design != "unspecified" and \
-                m.named_design != study.named_design:
+                m.named_design != study.named_design and not _describes_trial(study, m):
             return False
         if (m.named_design == "regulatory") != (study.named_design == "regulatory"):
             return False  # a regulator's review or warning is not the study just described
