@@ -169,6 +169,15 @@ def test_researchers_examining_people_after_a_trial_is_named_describe_that_trial
     assert [st._.design for st in found] == ["clinical_trial", "preclinical"]
 
 
+def test_a_design_said_to_be_missing_names_no_design(nlp):
+    (st,) = studies(nlp, "A study of 4,000 runners found lower death rates. One general problem "
+                         "is that none of these studies is randomized.")
+    assert st._.design == "unspecified"
+    (trial,) = studies(nlp, "In a randomized trial, 80 patients took the herb. It was not "
+                            "blinded, but the results held.")
+    assert trial._.design == "clinical_trial"
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

@@ -44,6 +44,8 @@ from kratom_nlp.resources import CueResources, StudyCues
 
 DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observational",
                "regulatory", "unspecified")
+_PREDICATED = frozenset(("randomized", "randomised", "blinded", "placebo-controlled"))
+_NEGATIONS = frozenset(("not", "n't", "never", "none", "neither", "nor", "no"))
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
@@ -190,6 +192,14 @@ class StudyFinder:
                 while j < len(lower) and j - i < 7 and lower[j] in design_words:
                     j += 1
                 out.update(range(i, j))
+        for i, w in enumerate(lower):  # "none of these studies is randomized", "not blinded"
+            if w in _PREDICATED:
+                for x in reversed(lower[max(0, i - 6):i]):
+                    if x in (",", ";", ":", ".", "but", "and"):
+                        break
+                    if x in _NEGATIONS:
+                        out.add(i)
+                        break
         return out
 
     @staticmethod
