@@ -178,6 +178,13 @@ def test_a_design_said_to_be_missing_names_no_design(nlp):
     assert trial._.design == "clinical_trial"
 
 
+def test_researchers_who_had_people_do_something_describe_a_study(nlp):
+    (st,) = studies(nlp, "The researchers had nearly 150 older adults with no memory problems "
+                         "undergo a brain scan.")
+    assert (st._.population, st._.study_n) == ("human", 150)
+    assert studies(nlp, "The women had 3 children on average.") == []
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

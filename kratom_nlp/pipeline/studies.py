@@ -44,6 +44,7 @@ from kratom_nlp.resources import CueResources, StudyCues
 
 DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observational",
                "regulatory", "unspecified")
+_RESEARCHERS_ONLY = frozenset(("had", "asked", "invited"))
 _PREDICATED = frozenset(("randomized", "randomised", "blinded", "placebo-controlled"))
 _NEGATIONS = frozenset(("not", "n't", "never", "none", "neither", "nor", "no"))
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
@@ -315,6 +316,8 @@ class StudyFinder:
                 if key == "DESC" and not (by_researchers or randomised or
                                           self._has_count(s, min(end, e + 8), end, lower)):
                     continue
+                if key == "DESC" and lower[s] in _RESEARCHERS_ONLY and not by_researchers:
+                    continue  # "the women had 3 children"; "the researchers had 150 adults ..."
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
                 if key == "MODEL" and not set(lower[s:e]) & c.animal_words and \
