@@ -185,6 +185,11 @@ def test_researchers_who_had_people_do_something_describe_a_study(nlp):
     assert studies(nlp, "The women had 3 children on average.") == []
 
 
+def test_a_head_count_written_with_a_comma_is_never_a_year(nlp):
+    (st,) = studies(nlp, "A survey of 2,000 adults found that most slept badly.")
+    assert st._.study_n == 2000
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

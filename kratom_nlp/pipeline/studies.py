@@ -516,7 +516,9 @@ class StudyFinder:
         """The first "<number> <people/animals>" after the mention start (same sentence)."""
         for j in range(a, min(end, a + 25)):
             value = self._head_count(j, end, lower)
-            if value is not None and value > 0 and value not in range(1900, 2100):
+            # a year ("in 2010 patients ...") is no head count; "2,000 adults" is one
+            if value is not None and value > 0 and (value not in range(1900, 2100)
+                                                    or "," in lower[j]):
                 return value
         return None
 
