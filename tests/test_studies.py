@@ -190,6 +190,11 @@ def test_a_head_count_written_with_a_comma_is_never_a_year(nlp):
     assert st._.study_n == 2000
 
 
+def test_a_head_count_in_a_hyphenated_compound(nlp):
+    (st,) = studies(nlp, "The 200-patient study was run by researchers in Leeds.")
+    assert st._.study_n == 200
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

@@ -44,6 +44,9 @@ from kratom_nlp.resources import CueResources, StudyCues
 
 DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observational",
                "regulatory", "unspecified")
+# "a 200-patient study": the singular of a counted noun after a hyphen
+_COUNT_SINGULAR = frozenset(("patient", "person", "participant", "subject", "volunteer",
+                             "adult", "child", "woman", "man", "member", "mouse", "rat"))
 _RESEARCHERS_ONLY = frozenset(("had", "asked", "invited"))
 _PREDICATED = frozenset(("randomized", "randomised", "blinded", "placebo-controlled"))
 _NEGATIONS = frozenset(("not", "n't", "never", "none", "neither", "nor", "no"))
@@ -431,6 +434,8 @@ class StudyFinder:
             return None  # "16% of people", "12 million Americans"
         if j > 0 and lower[j - 1] in self.c.not_a_sample_before:
             return None  # "$230,000 for family doctors"
+        if j + 2 < end and lower[j + 1] == "-" and lower[j + 2] in _COUNT_SINGULAR:
+            return value  # "the 200-patient study", "a 300-subject trial"
         if not any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
             return None
         return value
