@@ -195,6 +195,11 @@ def test_a_head_count_in_a_hyphenated_compound(nlp):
     assert st._.study_n == 200
 
 
+def test_a_count_before_a_name_with_group_in_it_is_a_head_count(nlp):
+    (st,) = studies(nlp, "The study followed 5,000 Group Health patients.")
+    assert st._.study_n == 5000
+
+
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
     ("A large meta-analysis found that daily walking lowers the risk of a stroke.",

@@ -430,8 +430,11 @@ class StudyFinder:
             value = self.c.number_words[w]
         else:
             return None
-        if j + 1 < end and lower[j + 1] in self.c.not_a_sample_after:
-            return None  # "16% of people", "12 million Americans"
+        if j + 1 < end and lower[j + 1] in self.c.not_a_sample_after and not (
+                lower[j + 1] == "group" and j + 3 < end and lower[j + 2].isalpha()
+                and lower[j + 2] != "of" and lower[j + 3] in self.c.count_nouns):
+            return None  # "16% of people", "12 million Americans", "two groups of patients";
+            # not "5,000 Group Health patients"
         if j > 0 and lower[j - 1] in self.c.not_a_sample_before:
             return None  # "$230,000 for family doctors"
         if j + 2 < end and lower[j + 1] == "-" and lower[j + 2] in _COUNT_SINGULAR:
