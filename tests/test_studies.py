@@ -195,6 +195,12 @@ def test_a_head_count_in_a_hyphenated_compound(nlp):
     assert st._.study_n == 200
 
 
+def test_a_head_count_before_the_study_noun_is_its_sample(nlp):
+    (st,) = studies(nlp, "In all, 368 infants from a Swiss birth cohort were included in the "
+                         "study.")
+    assert (st._.design, st._.study_n) == ("observational", 368)
+
+
 def test_a_count_before_a_name_with_group_in_it_is_a_head_count(nlp):
     (st,) = studies(nlp, "The study followed 5,000 Group Health patients.")
     assert st._.study_n == 5000

@@ -494,6 +494,8 @@ class StudyFinder:
                 "clinical_trial", "observational", "systematic_review"):
             m.population = "human"
         m.n = self._count(m.start, s_end, lower)
+        if m.n is None and m.role != "detail":  # "368 infants from the X cohort were included"
+            m.n = self._count(s_start, m.start, lower)
         m.body = self._venue(doc, s_start, s_end, matches)
         if m.design == "unspecified" and m.n is not None and m.population == "human":
             # people counted and studied without a comparison the text names: observational
