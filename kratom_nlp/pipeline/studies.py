@@ -495,7 +495,11 @@ class StudyFinder:
             m.population = "human"
         m.n = self._count(m.start, s_end, lower)
         if m.n is None and m.role != "detail":  # "368 infants from the X cohort were included"
-            m.n = self._count(s_start, m.start, lower)
+            # only before every study named in the sentence ("a survey of 500 adults and a
+            # study in mice": the 500 are the survey's)
+            first = next((k for k in range(s_start, m.start) if lower[k] in c.study_nouns),
+                         m.start)
+            m.n = self._count(s_start, first, lower)
         m.body = self._venue(doc, s_start, s_end, matches)
         if m.design == "unspecified" and m.n is not None and m.population == "human":
             # people counted and studied without a comparison the text names: observational
