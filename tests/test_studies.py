@@ -169,13 +169,16 @@ def test_researchers_examining_people_after_a_trial_is_named_describe_that_trial
     assert [st._.design for st in found] == ["clinical_trial", "preclinical"]
 
 
-def test_a_design_said_to_be_missing_names_no_design(nlp):
-    (st,) = studies(nlp, "A study of 4,000 runners found lower death rates. One general problem "
-                         "is that none of these studies is randomized.")
-    assert st._.design == "unspecified"
-    (trial,) = studies(nlp, "In a randomized trial, 80 patients took the herb. It was not "
-                            "blinded, but the results held.")
-    assert trial._.design == "clinical_trial"
+@pytest.mark.parametrize("text, design", [
+    ("A study of 4,000 runners found lower death rates. One general problem is that none of "
+     "these studies is randomized.", "unspecified"),
+    # "not blinded" takes nothing from the randomised trial named before it
+    ("In a randomized trial, 80 patients took the herb. It was not blinded, but the results "
+     "held.", "clinical_trial"),
+])
+def test_a_design_said_to_be_missing_names_no_design(nlp, text, design):
+    (st,) = studies(nlp, text)
+    assert st._.design == design
 
 
 def test_researchers_who_had_people_do_something_describe_a_study(nlp):
