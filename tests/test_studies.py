@@ -136,6 +136,12 @@ def test_trials_of_different_phases_are_different_studies(nlp):
     assert len(one._.mentions) == 2
 
 
+def test_a_chart_review_is_observational_not_a_review(nlp):
+    (st,) = studies(nlp, "A chart review of 300 patients found fewer infections.")
+    assert (st._.design, st._.study_kind, st._.study_n) == ("observational", "records_analysis",
+                                                            300)
+
+
 @pytest.mark.parametrize("text", [
     "A review in the January issue of a pediatrics journal looked at three studies of the "
     "procedure.",

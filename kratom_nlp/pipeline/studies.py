@@ -47,6 +47,7 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 # "a 200-patient study": the singular of a counted noun after a hyphen
 _COUNT_SINGULAR = frozenset(("patient", "person", "participant", "subject", "volunteer",
                              "adult", "child", "woman", "man", "member", "mouse", "rat"))
+_RECORDS = frozenset(("chart", "charts", "record", "records"))
 _RESEARCHERS_ONLY = frozenset(("had", "asked", "invited"))
 _PREDICATED = frozenset(("randomized", "randomised", "blinded", "placebo-controlled"))
 _NEGATIONS = frozenset(("not", "n't", "never", "none", "neither", "nor", "no"))
@@ -173,6 +174,9 @@ class StudyFinder:
                        if lower[s] == "controlled" and s >= 2 and lower[s - 1] == "-"
                        and lower[s - 2] not in self.c.control_arms)
         blocked.update(self._negated_compounds(lower))
+        # "a chart review of 300 patients" is observational (labelling rules), not a review
+        blocked.update(s for k in ("D|systematic_review", "K|review")
+                       for s, e in matches.get(k, ()) if s > 0 and lower[s - 1] in _RECORDS)
         if blocked:
             matches = {k: [(s, e) for s, e in v if not (k[:2] in ("D|", "K|") and s in blocked)]
                        for k, v in matches.items()}
