@@ -44,23 +44,13 @@ from kratom_nlp.resources import CueResources, StudyCues
 
 DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observational",
                "regulatory", "unspecified")
-# "a 200-patient study": the singular of a counted noun after a hyphen
-_COUNT_SINGULAR = frozenset(("patient", "person", "participant", "subject", "volunteer",
-                             "adult", "child", "woman", "man", "member", "mouse", "rat"))
-_RECORDS = frozenset(("chart", "charts", "record", "records"))
-_RESEARCHERS_ONLY = frozenset(("had", "asked", "invited"))
-_PREDICATED = frozenset(("randomized", "randomised", "blinded", "placebo-controlled"))
-_NEGATIONS = frozenset(("not", "n't", "never", "none", "neither", "nor", "no"))
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
 _PHASES = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "i/ii": "1/2", "ii/iii": "2/3"}
-_KIND_NOUNS = frozenset(("kind", "kinds", "type", "types", "sort", "sorts"))
 # "in three to four years", "within the next five years"; not "within two years of ..."
 _IN_YEARS = re.compile(r"^(?:in|within) (?:the next )?(?:\S+ )?(?:to \S+ )?(?:years?|months?)\b"
                        r"(?! (?:of|after|ago|before|since)\b)")
-_JOINERS = frozenset(("and", "or", "but", "plus", "alongside", "combined", "while", "whereas",
-                      "as"))
 
 
 @dataclass
@@ -176,7 +166,8 @@ class StudyFinder:
         blocked.update(self._negated_compounds(lower))
         # "a chart review of 300 patients" is observational (labelling rules), not a review
         blocked.update(s for k in ("D|systematic_review", "K|review")
-                       for s, e in matches.get(k, ()) if s > 0 and lower[s - 1] in _RECORDS)
+                       for s, e in matches.get(k, ())
+                       if s > 0 and lower[s - 1] in self.c.records_words)
         if blocked:
             matches = {k: [(s, e) for s, e in v if not (k[:2] in ("D|", "K|") and s in blocked)]
                        for k, v in matches.items()}
@@ -201,11 +192,11 @@ class StudyFinder:
                     j += 1
                 out.update(range(i, j))
         for i, w in enumerate(lower):  # "none of these studies is randomized", "not blinded"
-            if w in _PREDICATED:
+            if w in self.c.negatable_design_words:
                 for x in reversed(lower[max(0, i - 6):i]):
                     if x in (",", ";", ":", ".", "but", "and"):
                         break
-                    if x in _NEGATIONS:
+                    if x in self.c.negation_words:
                         out.add(i)
                         break
         return out
@@ -291,7 +282,7 @@ class StudyFinder:
                                            for w in left)):
                 generic.update(range(a, b))
                 continue
-            if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in _KIND_NOUNS:
+            if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in c.kind_nouns:
                 generic.update(range(a, b))  # "the kind of carefully controlled study ..."
                 continue
             predicate = self._predicate(a, t, lower)
@@ -323,7 +314,7 @@ class StudyFinder:
                 if key == "DESC" and not (by_researchers or randomised or
                                           self._has_count(s, min(end, e + 8), end, lower)):
                     continue
-                if key == "DESC" and lower[s] in _RESEARCHERS_ONLY and not by_researchers:
+                if key == "DESC" and lower[s] in c.researchers_only_verbs and not by_researchers:
                     continue  # "the women had 3 children"; "the researchers had 150 adults ..."
                 if key == "MODEL" and not (words & c.result_words or words & c.study_nouns):
                     continue
@@ -441,7 +432,7 @@ class StudyFinder:
             # not "5,000 Group Health patients"
         if j > 0 and lower[j - 1] in self.c.not_a_sample_before:
             return None  # "$230,000 for family doctors"
-        if j + 2 < end and lower[j + 1] == "-" and lower[j + 2] in _COUNT_SINGULAR:
+        if j + 2 < end and lower[j + 1] == "-" and lower[j + 2] in self.c.hyphen_count_nouns:
             return value  # "the 200-patient study", "a 300-subject trial"
         if not any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
             return None
@@ -465,7 +456,7 @@ class StudyFinder:
             while k < end and k - b < 12 and lower[k] not in (",", ";", ".", ":", "(", ")",
                                                              "\"", "“", "”"):
                 if lower[k] in self.c.report_words or (
-                        lower[k] in _JOINERS and
+                        lower[k] in self.c.study_joiners and
                         any(w in self.c.study_nouns for w in lower[k + 1:min(end, k + 6)])):
                     break
                 k += 1

@@ -407,13 +407,28 @@ class StudyCues:
     # 1.6.0: the tokens before a number that make it an amount, not a sample ("$230,000 for
     # family doctors")
     not_a_sample_before: frozenset[str] = frozenset()
+    # 1.13.0: the word lists of the 1.7.0-1.12.0 rules, which the mention finder first held in
+    # code: the singulars of a counted noun after a hyphen ("a 200-patient study"), the words
+    # that make a "review of" a records review ("a chart review"), the description verbs read
+    # only after researchers ("the researchers had 150 adults ..."), the design words a
+    # negation cancels ("none of these studies is randomized") and those negations, the nouns
+    # of "the kind of ... study", and the words that join a second study to a description
+    # ("a survey of 500 adults and a study in mice")
+    hyphen_count_nouns: frozenset[str] = frozenset()
+    records_words: frozenset[str] = frozenset()
+    researchers_only_verbs: frozenset[str] = frozenset()
+    negatable_design_words: frozenset[str] = frozenset()
+    negation_words: frozenset[str] = frozenset()
+    kind_nouns: frozenset[str] = frozenset()
+    study_joiners: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
         "reference_determiners", "other_markers_ref", "other_markers_new",
         "description_openers", "phase_numerals", "speaker_pronouns", "person_words",
         "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words",
-        "not_a_sample_before")
+        "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
+        "negatable_design_words", "negation_words", "kind_nouns", "study_joiners")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
