@@ -222,9 +222,9 @@ class StrengthGrader(_Batched):
             p_advice = pred.scores.get("advice")
             if p_advice is not None and (p_advice >= self.advice_threshold) != pred.advice:
                 pred.advice = p_advice >= self.advice_threshold
-                pred.advice_kind = advice_kind(pred.advice, rules_of(claim).get("advice_kind"),
-                                               claim._.claim_type,
-                                               bool(rules_of(claim).get("discourages")))
+                rules = rules_of(claim)
+                pred.advice_kind = advice_kind(pred.advice, rules.get("advice_kind"),
+                                               claim._.claim_type, bool(rules.get("discourages")))
             cu = claim._
             cu.strength = pred.strength
             cu.strength_scores = pred.scores
