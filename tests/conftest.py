@@ -1,4 +1,4 @@
-"""Shared fixtures: the pipeline is built once per test session."""
+"""Shared fixtures: the pipeline is built once per test session (once per pytest-xdist worker)."""
 
 from __future__ import annotations
 
