@@ -440,6 +440,26 @@ def test_the_study_source_without_a_study_in_scope_goes_to_the_sentence_cue(nlp)
     assert choose_source(second, probs) == "study"
 
 
+def test_a_sentence_naming_the_study_without_a_cue_of_its_own_rests_on_the_study(nlp):
+    """"The participants also reported better sleep." has no cue of its own; when the model
+    sees evidence there (the source ``cue``), it is the study the sentence names, as the rules
+    backend reads it; without that reference, or with a cue of its own, nothing changes."""
+    from kratom_nlp.backends.evidence import choose_source
+
+    doc = nlp("A randomized controlled trial of 60 adults found that those taking the root "
+              "had lower anxiety scores than those on placebo. The participants also "
+              "reported better sleep. Sleep matters for everyone.")
+    trial, participants, plain = doc.spans["sentences"]
+    assert participants._.study == "s1" and participants._.rules["evidence"] == "none"
+    assert participants._.discourse["ref_explicit"] > 0
+    probs = {"none": 0.08, "cue": 0.5, "study": 0.39, "expert": 0.02, "anecdote": 0.01}
+    assert choose_source(participants, probs) == "study"
+    assert choose_source(plain, probs) == "cue"  # no reference to the study: unchanged
+    assert choose_source(trial, probs) == "cue"  # its own cue
+    claim = next(c for c in doc.spans["claims"] if c.start_char == participants.start_char)
+    assert (claim._.evidence_level, claim._.evidence_study) == ("clinical_trial", "s1")
+
+
 def test_a_quotation_names_its_speaker_once_and_its_sentences_rest_on_them(nlp):
     """An expert's or a person's word without an attribution in the sentence itself: the
     attribution in the sentence before or after is the cue; none near, the source's level
