@@ -178,9 +178,12 @@ def test_the_advice_threshold_decides_from_the_advice_score(nlp):
     grader = nlp.get_pipe("kratom_strength")
     assert grader.advice_threshold == nlp.config["components"]["kratom_strength"][
         "advice_threshold"] == 0.5
+    assert grader.advice_from_type  # the default: the flag follows the claim type (below)
     text = (FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8")
     default, lowered = nlp(text), nlp(text)
-    StrengthGrader(grader.backend, advice_threshold=0.05).process([lowered])
+    StrengthGrader(grader.backend, advice_from_type=False).process([default])
+    StrengthGrader(grader.backend, advice_threshold=0.05, advice_from_type=False).process(
+        [lowered])
     changed = 0
     for a, b in zip(default.spans["claims"], lowered.spans["claims"], strict=True):
         p = b._.strength_scores["advice"]  # the learned advice model's probability
@@ -191,6 +194,31 @@ def test_the_advice_threshold_decides_from_the_advice_score(nlp):
     assert changed >= 1
     with pytest.raises(ValueError, match="advice_threshold"):
         StrengthGrader(grader.backend, advice_threshold=0.0)
+
+
+def test_the_advice_flag_follows_the_claim_type(nlp):
+    """A claim is advice exactly when the claim detector types it advice (GUIDELINES step 4),
+    whatever the advice model says; a flag the type adds gets a kind, one it removes loses
+    it. Off, the advice model decides."""
+    from kratom_nlp.pipeline.components import StrengthGrader
+
+    text = ("Kratom eased pain in a small survey of users. For severe pain, take 5 grams of "
+            "kratom three times a day. Do not take kratom with alcohol. Tell your doctor if "
+            "you use kratom so they can check your liver. Many users say it lifts their mood.")
+    doc = nlp(text)
+    assert doc.spans["claims"]
+    for claim in doc.spans["claims"]:
+        u = claim._
+        assert u.advice == (u.claim_type == "advice"), claim.text
+        assert (u.advice_kind is not None) == u.advice
+    grader = nlp.get_pipe("kratom_strength")
+    model = nlp(text)
+    StrengthGrader(grader.backend, advice_from_type=False).process([model])
+    for claim in model.spans["claims"]:
+        assert claim._.advice == (claim._.strength_scores["advice"] >= 0.5)
+    # the dosing advice the advice model scores low ("For severe pain, take 5 grams ...")
+    assert any(a._.advice and not b._.advice for a, b in
+               zip(doc.spans["claims"], model.spans["claims"], strict=True))
 
 
 def test_analysis_validates_against_schema(levels):
