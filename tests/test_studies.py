@@ -181,6 +181,9 @@ def test_researchers_examining_people_after_a_trial_is_named_describe_that_trial
     # "not blinded" takes nothing from the randomised trial named before it
     ("In a randomized trial, 80 patients took the herb. It was not blinded, but the results "
      "held.", "clinical_trial"),
+    # a study said to lack a comparison, and the placebo effect, name no controlled trial
+    ("Researchers at a clinic followed 72 adults who took the oil. The study had no control "
+     "group, so the results could reflect a placebo effect.", "observational"),
 ])
 def test_a_design_said_to_be_missing_names_no_design(nlp, text, design):
     (st,) = studies(nlp, text)
