@@ -101,6 +101,15 @@ def test_segmenter_web_prose():
                    "Dr. Lee agreed.", "a bullet without a stop", "A paragraph after it."]
 
 
+def test_a_numbered_list_gives_one_unit_per_item_and_none_per_number(nlp):
+    """"1. Relieves chronic pain": the item is a sentence of the Doc, its number is not."""
+    doc = nlp("Top benefits of the oil\n1. Relieves chronic pain\n2) Calms anxiety\n"
+              "3. It eased pain in 2 of 3 users.")
+    units = [s._.text for s in doc.spans["sentences"]]
+    assert units == ["Top benefits of the oil", "Relieves chronic pain", "Calms anxiety",
+                     "It eased pain in 2 of 3 users."]
+
+
 def test_segmenter_sentence_final_abbreviations():
     from kratom_nlp.pipeline.segmenter import DEFAULT_ABBREVIATIONS, sentence_spans
 
