@@ -353,6 +353,11 @@ def test_the_example_analysis_matches_the_stored_one(nlp):
     ("It isn't safe for children.", "risk", None),  # the learned type may say safety
     ("The gardener was healthy.", None, None),  # not about the substance
     ("That is good news for farmers.", None, None),
+    # a verdict naming a remedy (claim cues 1.4.0)
+    ("Moringa is a natural antidepressant.", "efficacy", "efficacy"),
+    ("It is a natural sleep aid.", "efficacy", "efficacy"),
+    ("Moringa is not a cure.", None, None),
+    ("It is a first aid kit.", None, None),
 ])
 def test_a_short_health_verdict_stays_a_claim(nlp, last, verdict, claim_type):
     doc = nlp(f"Moringa is a tree grown in India. {last}")

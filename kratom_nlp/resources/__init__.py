@@ -153,6 +153,8 @@ class RuleWords:
     verdict_benefit: frozenset[str] = frozenset()
     verdict_safety: frozenset[str] = frozenset()
     verdict_harm: frozenset[str] = frozenset()
+    verdict_remedy_nouns: frozenset[str] = frozenset()  # since 1.4.0
+    verdict_remedy_articles: frozenset[str] = frozenset()
     clause_openers: frozenset[str] = frozenset()
     dose_words: frozenset[str] = frozenset()
     specific_caution_substrings: tuple[str, ...] = ()
