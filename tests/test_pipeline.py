@@ -369,6 +369,19 @@ def test_a_short_health_verdict_stays_a_claim(nlp, last, verdict, claim_type):
             assert sent._.claim_type == claim_type
 
 
+@pytest.mark.parametrize("last, advice", [
+    ("Adding moringa to your diet today is a smart move for your health.", True),
+    ("Make moringa part of your daily routine.", True),
+    ("Moringa is a great addition to curries.", False),  # cooking, no health advice
+])
+def test_advice_said_as_a_judgement_of_the_choice_is_promotional(nlp, last, advice):
+    doc = nlp(f"Moringa is a tree grown in India. {last}")
+    sent = doc.spans["sentences"][-1]
+    assert (sent._.rules["advice_kind"] == "promotional") == advice
+    claims = [c for c in doc.spans["claims"] if c.start_char == sent.start_char]
+    assert bool(claims and claims[0]._.advice) == advice
+
+
 def test_segmenter_sets_the_starts_of_lines_and_sentences_in_one_pass(nlp):
     """The segmenter writes every token's sentence start at once (``Doc.from_array``; the
     per-token setter rescans the Doc and made long documents quadratic): line starts, the
