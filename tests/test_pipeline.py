@@ -382,6 +382,38 @@ def test_advice_said_as_a_judgement_of_the_choice_is_promotional(nlp, last, advi
     assert bool(claims and claims[0]._.advice) == advice
 
 
+@pytest.mark.parametrize("text, start, kind", [
+    ("Kratom cures depression", 0, "sentence"),  # the whole text: no title over nothing
+    ("  Kratom cures depression\n", 2, "sentence"),
+    ("Kratom cures depression\nIt is sold online.", 0, "heading"),
+    ("# Kratom guide", 0, "heading"),
+    ("Intro.\n- eases pain\nMore.", 9, "bullet"),
+])
+def test_line_kinds(text, start, kind):
+    from kratom_nlp.text.geometry import line_kind
+
+    end = text.index("\n", start) if "\n" in text[start:] else len(text.rstrip())
+    assert line_kind(text, start, end) == kind
+
+
+def test_a_title_is_never_a_claim_even_when_it_reads_like_one(nlp):
+    headline = ("Daily moringa pills did not prevent heart attacks in older adults, large "
+                "trial finds")
+    doc = nlp(f"{headline}\n\nTaking moringa every day lowered blood pressure in a trial of "
+              "2,000 adults.")
+    title, body = doc.spans["sentences"]
+    assert title.label_ == "heading" and not title._.is_claim
+    assert [c.text for c in doc.spans["claims"]] == [body.text]
+    alone = nlp(headline)  # one line alone is what the user asks about, not a title
+    assert alone.spans["sentences"][0].label_ == "sentence" and alone.spans["claims"]
+    from kratom_nlp.pipeline.components import ClaimDetector
+
+    detector = nlp.get_pipe("kratom_claims")
+    assert detector.drop_title
+    ClaimDetector(detector.backend, detector.threshold, drop_title=False).process([doc])
+    assert title._.is_claim  # the model's own reading of it
+
+
 def test_segmenter_sets_the_starts_of_lines_and_sentences_in_one_pass(nlp):
     """The segmenter writes every token's sentence start at once (``Doc.from_array``; the
     per-token setter rescans the Doc and made long documents quadratic): line starts, the

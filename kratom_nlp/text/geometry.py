@@ -57,7 +57,8 @@ def line_kind(text: str, start: int, end: int) -> str:
     A span that fills its line is a heading when it starts with ``#``, ends with a colon (a
     label), or has no sentence-final punctuation; a bulleted line is a bullet unless it reads
     like a headline (title case, or a question word, without final punctuation). A span that
-    shares its line with other text is a sentence.
+    shares its line with other text is a sentence, and so is a line that is the whole text
+    ("Kratom cures depression", pasted without a stop).
     """
     if end <= start:
         return "sentence"
@@ -69,6 +70,8 @@ def line_kind(text: str, start: int, end: int) -> str:
     whole_line = text[ls:start].strip(_MARKER_CHARS) == "" and text[end:le].strip() == ""
     if not whole_line:
         return "sentence"
+    if len(stripped) == len(text.strip()):
+        return "sentence"  # a text of one line is what it says, not a title over nothing
     ends = stripped.endswith(TERMINAL)
     words = [w for w in _WORD_RE.findall(stripped) if len(w) > 3]
     title_ratio = sum(w[0].isupper() for w in words) / len(words) if words else 1.0
