@@ -71,6 +71,27 @@ def test_promotional_advice_is_overclaim(levels):
     assert "trial" in advice["overclaim"]["reason"]
 
 
+def test_a_dosing_instruction_is_advice_but_no_overclaim(nlp):
+    """GUIDELINES §8: advice not about treatment (dosing guidance, usage instructions) is no
+    overclaim; the same advice for a condition or a benefit is (overclaim rules 1.3.0)."""
+    from kratom_nlp.grading import ClaimFacts, OverclaimEngine
+
+    engine = OverclaimEngine()
+    advice = ClaimFacts("advice", "no_relationship", "none", advice=True,
+                        advice_kind="promotional", substances=["moringa"])
+    assert engine.decide(advice).rule == "advice_without_trials"
+    instruction = ClaimFacts("advice", "no_relationship", "none", advice=True,
+                             advice_kind="promotional", substances=["moringa"], instruction=True)
+    assert not engine.decide(instruction).flag
+
+    doc = nlp("Moringa is a tree grown in India. Beginners should start low, with 2 to 3 "
+              "grams of moringa powder, and wait an hour before taking more. For severe pain, "
+              "take 5 grams of moringa three times a day.")
+    dosing, treatment = doc.spans["claims"]
+    assert dosing._.advice and not dosing._.overclaim
+    assert treatment._.advice and treatment._.overclaim_rule == "advice_without_trials"
+
+
 def test_overclaiming_article(analyze_text):
     a = analyze_text((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     cure = _one(a, "cures depression")

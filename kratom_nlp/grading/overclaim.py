@@ -25,6 +25,9 @@ class ClaimFacts:
     human_outcome: bool = True
     benefit: bool = True
     asserted: bool = True  # False for a question or a study's aim (nothing stated as fact)
+    # a dosing or usage instruction: dose words, no condition named, no benefit asserted
+    # ("Beginners should start low, with 2 to 3 grams"): advice, but not as a treatment
+    instruction: bool = False
 
 
 @dataclass
@@ -58,6 +61,7 @@ class OverclaimEngine:
             "human_outcome": lambda v: f.human_outcome == bool(v),
             "benefit": lambda v: f.benefit == bool(v),
             "asserted": lambda v: f.asserted == bool(v),
+            "instruction": lambda v: f.instruction == bool(v),
         }
         for key, value in w.items():
             if key not in checks:

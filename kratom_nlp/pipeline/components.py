@@ -288,6 +288,22 @@ class OverclaimGrader:
         self.rules = rules
         self.engine = OverclaimEngine(rules)
         self.outcomes = RuleAnalyzer(cues)
+        self.dose_words = cues.claim_cues.rule_words.dose_words
+
+    def _instruction(self, claim: Span, rules: dict) -> bool:
+        """Advice that only says how to dose the substance: an amount ("2 to 3 grams", "one
+        capsule", "the dose your doctor recommends"), no condition named, no benefit asserted
+        (GUIDELINES §8: not advice about treatment). "Try kratom capsules today" names no
+        amount."""
+        if not claim._.advice or claim._.outcomes or rules.get("benefit", True):
+            return False
+        toks = list(claim)
+        for i, t in enumerate(toks):
+            if t.lower_ not in self.dose_words:
+                continue
+            if t.lower_ in ("dose", "doses") or any(x.like_num for x in toks[max(0, i - 4):i]):
+                return True
+        return False
 
     def __call__(self, doc: Doc) -> Doc:
         claims = _claims(doc)
@@ -301,6 +317,7 @@ class OverclaimGrader:
                 human_outcome=self.outcomes.human_outcome(claim, claim._.evidence_cues),
                 benefit=bool(rules.get("benefit", True)),
                 asserted=not rules.get("asks", False),
+                instruction=self._instruction(claim, rules),
             )
             d = self.engine.decide(facts)
             claim._.overclaim = d.flag
