@@ -463,6 +463,16 @@ def test_a_sentence_naming_the_study_without_a_cue_of_its_own_rests_on_the_study
     assert (claim._.evidence_level, claim._.evidence_study) == ("clinical_trial", "s1")
 
 
+def test_a_share_of_the_patients_refers_to_the_study_in_scope(nlp):
+    """"79% of the patients" after a study that followed patients is that study's result."""
+    doc = nlp("Researchers at a clinic followed 72 adults with anxiety who took the oil. "
+              "Anxiety scores fell in 79% of the patients within the first month.")
+    result = doc.spans["sentences"][1]
+    assert result._.study == "s1" and result._.discourse["ref_explicit"] > 0
+    (claim,) = [c for c in doc.spans["claims"] if c.start_char == result.start_char]
+    assert (claim._.evidence_level, claim._.evidence_study) == ("observational", "s1")
+
+
 def test_a_quotation_names_its_speaker_once_and_its_sentences_rest_on_them(nlp):
     """An expert's or a person's word without an attribution in the sentence itself: the
     attribution in the sentence before or after is the cue; none near, the source's level
