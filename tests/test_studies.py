@@ -473,6 +473,18 @@ def test_a_share_of_the_patients_refers_to_the_study_in_scope(nlp):
     assert (claim._.evidence_level, claim._.evidence_study) == ("observational", "s1")
 
 
+def test_a_named_professional_breaks_a_tie_between_none_and_expert(nlp):
+    from kratom_nlp.backends.evidence import choose_source
+
+    doc = nlp("Dr. Alan Price, a psychiatrist in Boston, says the oil is a safe alternative "
+              "to sleeping pills. The oil is a safe alternative to sleeping pills.")
+    said, plain = doc.spans["sentences"]
+    tie = {"none": 0.41, "cue": 0.04, "study": 0.04, "expert": 0.40, "anecdote": 0.11}
+    assert choose_source(said, tie) == "expert"
+    assert choose_source(plain, tie) == "none"  # nobody named: the model's reading
+    assert choose_source(said, {**tie, "expert": 0.10, "anecdote": 0.41}) == "none"
+
+
 def test_a_quotation_names_its_speaker_once_and_its_sentences_rest_on_them(nlp):
     """An expert's or a person's word without an attribution in the sentence itself: the
     attribution in the sentence before or after is the cue; none near, the source's level

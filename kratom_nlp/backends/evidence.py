@@ -126,16 +126,25 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     to the study in scope ("The participants also reported …", a results sentence) cannot
     rest on a cue: the cue's probability goes to the study, as the rules backend reads such a
     sentence (real dev figures unchanged; written dev evidence accuracy 0.858 → 0.863 and
-    overclaim F1 0.694 → 0.701; real train overclaim F1 0.802 → 0.799)."""
+    overclaim F1 0.694 → 0.701; real train overclaim F1 0.802 → 0.799). A claim the sentence
+    attributes to a named professional ("Dr. Price, a psychiatrist, says …") rests on the
+    expert when the model ranks ``none`` first and ``expert`` second, as the rules backend
+    reads it (no corpus figure moved)."""
     if sent._.study is None and "study" in probs:
         probs = {**probs, "cue": probs.get("cue", 0.0) + probs["study"], "study": 0.0}
     rules = sent._.rules or {}
     own_cue = rules.get("evidence") in OWN_CUE_OVER_EXPERT and not rules.get("from_context")
+    d = sent._.discourse or {}
     if rules.get("evidence", "none") == "none" and sent._.study is not None and \
-            _refers(sent._.discourse or {}) and "cue" in probs:
+            _refers(d) and "cue" in probs:
         # a sentence with no cue of its own that names the study in scope ("The participants
         # also reported ...") rests on that study when the model sees evidence in it
         probs = {**probs, "study": probs.get("study", 0.0) + probs["cue"], "cue": 0.0}
+    ranked = sorted(probs, key=probs.__getitem__, reverse=True)
+    if d.get("q_said") and d.get("q_expert") and ranked[:2] == ["none", "expert"]:
+        # a claim the sentence attributes to a named professional ("Dr. Price, a
+        # psychiatrist, says …") rests on that expert when the model's runner-up says so
+        probs = {**probs, "expert": probs["none"], "none": 0.0}
     for source in sorted(probs, key=probs.__getitem__, reverse=True):
         if source == "study" and sent._.study is None:
             continue
