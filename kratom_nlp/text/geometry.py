@@ -51,6 +51,20 @@ def strip_bullet(line: str) -> str:
     return BULLET_RE.sub("", line, count=1)
 
 
+def _only_line(text: str, ls: int, le: int) -> bool:
+    """Is ``text[ls:le]`` all the text there is (whitespace aside)? Scans only the whitespace
+    around it, never the whole text: this runs once per sentence."""
+    i = 0
+    while i < ls and text[i].isspace():
+        i += 1
+    if i < ls:
+        return False
+    j = len(text)
+    while j > le and text[j - 1].isspace():
+        j -= 1
+    return j <= le
+
+
 def line_kind(text: str, start: int, end: int) -> str:
     """``heading``, ``bullet`` or ``sentence`` for the span ``text[start:end]``.
 
@@ -70,7 +84,7 @@ def line_kind(text: str, start: int, end: int) -> str:
     whole_line = text[ls:start].strip(_MARKER_CHARS) == "" and text[end:le].strip() == ""
     if not whole_line:
         return "sentence"
-    if len(stripped) == len(text.strip()):
+    if _only_line(text, ls, le):
         return "sentence"  # a text of one line is what it says, not a title over nothing
     ends = stripped.endswith(TERMINAL)
     words = [w for w in _WORD_RE.findall(stripped) if len(w) > 3]
