@@ -561,3 +561,16 @@ def test_lexicon_names_what_the_text_names(nlp):
         doc = nlp("A keto diet, a Mediterranean diet and naloxone after an opioid overdose.")
     assert [s.label_ for s in doc.spans["substances"]] == [
         "ketogenic diet", "mediterranean diet", "naloxone", "opioids"]
+
+
+def test_kratom_strains_sold_by_name_are_kratom(nlp, analyze_text):
+    # shop pages name the strain, not the leaf: "Maeng Da", "Red Bali", "Green Malay"
+    with nlp.select_pipes(enable=["tok2vec", "tagger", "attribute_ruler", "lemmatizer",
+                                  "kratom_lexicon"]):
+        doc = nlp("Our Maeng Da, Red Bali and Green Malay powders ship today. The red bus left.")
+    assert [(s.text, s.label_) for s in doc.spans["substances"]] == [
+        ("Maeng Da", "kratom"), ("Red Bali", "kratom"), ("Green Malay", "kratom")]
+    got = analyze_text("Kratom for energy\nIf you want a cleaner source of energy, try our "
+                       "premium Maeng Da powder today.\n")
+    advice = _claims(got, "Maeng Da powder")
+    assert advice and advice[0]["advice"] and advice[0]["overclaim"]["flag"]

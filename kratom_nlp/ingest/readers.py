@@ -222,6 +222,11 @@ def _load_trafilatura() -> tuple[ModuleType | None, str | None]:
     return trafilatura, None
 
 
+#: below this many characters, trafilatura's text is checked against the built-in extractor's
+#: (see :func:`_html_to_text`)
+SHORT_EXTRACT_CHARS = 2000
+
+
 def _trafilatura_extract(html: str) -> tuple[str, str | None, str | None]:
     """(text, title, problem); text is "" when trafilatura is missing or finds nothing."""
     module, problem = _load_trafilatura()
@@ -234,7 +239,7 @@ def _trafilatura_extract(html: str) -> tuple[str, str | None, str | None]:
             include_tables=False,
             favor_precision=True,
             output_format="txt",
-        )
+        ) or ""
     except Exception as exc:  # noqa: BLE001 - any extractor failure means "use fallback"
         return "", None, f"trafilatura failed ({type(exc).__name__}: {exc})"
     title: str | None = None
@@ -281,6 +286,8 @@ class _TextExtractor(HTMLParser):
         self.h1_parts: list[str] = []
         self.all_parts: list[str] = []
         self.main_parts: list[str] = []
+        # a list item's "- " waits for the item's first words (an item may open with a block)
+        self._bullet = False
 
     # -- state
     def _skipping(self) -> bool:
@@ -316,6 +323,8 @@ class _TextExtractor(HTMLParser):
             self._in_h1 = True
         if tag in self.BLOCK:
             self._emit("\n")
+        if tag == "li":
+            self._bullet = True
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # <br/>, <svg/>, <hr/>: no content follows, so never enter a skip region.
@@ -337,6 +346,8 @@ class _TextExtractor(HTMLParser):
             self._pre -= 1
         if tag == "h1":
             self._in_h1 = False
+        if tag == "li":
+            self._bullet = False
         if self._main_stack and self._main_stack[-1] == tag:
             self._main_stack.pop()
 
@@ -348,6 +359,10 @@ class _TextExtractor(HTMLParser):
             return
         if self._in_h1:
             self.h1_parts.append(data)
+        if self._bullet and data.strip():
+            # a bulleted line stays a bullet: the sentence geometry reads "- " as one
+            self._emit("- ")
+            self._bullet = False
         if self._pre:
             self._emit(data)
         else:
@@ -381,6 +396,14 @@ def _fallback_extract(html: str) -> tuple[str, str | None]:
 def _html_to_text(html: str, source: str) -> tuple[str, str | None, list[str]]:
     text, title, problem = _trafilatura_extract(html)
     warnings: list[str] = []
+    if text.strip() and len(text) < SHORT_EXTRACT_CHARS:
+        # on a short page trafilatura (precision-oriented) can drop a heading and a bulleted
+        # list of benefits, the very claims a fact-checker pasted the page for; the built-in
+        # extractor (navigation, sidebars, page header and footer dropped) is taken when it
+        # keeps clearly more
+        fb_text, fb_title = _fallback_extract(html)
+        if len(fb_text) > 1.2 * len(text):
+            text, title = fb_text, title or fb_title
     if not text.strip():
         fb_text, fb_title = _fallback_extract(html)
         if fb_text.strip() and problem:
