@@ -158,6 +158,7 @@ class RuleWords:
     clause_openers: frozenset[str] = frozenset()
     dose_words: frozenset[str] = frozenset()
     specific_caution_substrings: tuple[str, ...] = ()
+    caution_only_phrases: tuple[str, ...] = ()  # since claim cues 1.5.0
     question_heads: tuple[str, ...] = ()
     people_words: tuple[str, ...] = ()
     animal_patterns: tuple[str, ...] = ()
