@@ -586,3 +586,15 @@ def test_a_caution_that_only_says_be_careful_is_no_claim(analyze_text):
     assert not _claims(got, "approach the use of kratom")
     assert _claims(got, "high doses can cause liver injury")
     assert _claims(got, "People who take sedatives")
+
+
+def test_a_professionals_own_observations_are_expert_opinion(analyze_text):
+    # GUIDELINES §9.2: a professional's own clinical observations are expert opinion, not lay
+    # testimony; a lay speaker's own experience stays anecdotal
+    got = analyze_text(
+        "Magnesium and sleep\nMagnesium is a popular supplement. “I’ve had patients whose sleep "
+        "improved within a week of taking magnesium,” said Dr. Ana Ruiz, a sleep physician at "
+        "a city hospital. “My sleep improved within a week of taking magnesium,” said Tom "
+        "Berg, 41, a teacher in Leeds.\n")
+    assert _one(got, "I’ve had patients")["evidence"]["level"] == "expert_opinion"
+    assert _one(got, "My sleep improved")["evidence"]["level"] == "anecdotal"
