@@ -598,3 +598,12 @@ def test_a_professionals_own_observations_are_expert_opinion(analyze_text):
         "Berg, 41, a teacher in Leeds.\n")
     assert _one(got, "I’ve had patients")["evidence"]["level"] == "expert_opinion"
     assert _one(got, "My sleep improved")["evidence"]["level"] == "anecdotal"
+
+
+def test_a_claim_pasted_on_its_own_is_a_claim(analyze_text):
+    # keep_pasted_claim: one line without a stop, no article around it
+    got = analyze_text("Kratom cures depression")
+    assert [c["text"] for c in got["claims"]] == ["Kratom cures depression"]
+    assert got["claims"][0]["overclaim"]["flag"]
+    # a line that asserts no health effect stays no claim
+    assert analyze_text("Kratom is legal in most states")["claims"] == []
