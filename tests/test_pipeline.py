@@ -580,10 +580,10 @@ def test_a_caution_that_only_says_be_careful_is_no_claim(analyze_text):
     # labelling rules: "approach it with caution" is a generic caution, not a claim; a caution
     # that names a reason, a group or a dose says more and stays one
     got = analyze_text(
-        "Kratom and low mood\nMany readers ask us about kratom. However, it is crucial to "
-        "approach the use of kratom with caution. Approach kratom dosage with caution, since "
+        "Kratom and low mood\nMany readers ask us about kratom. Even so, readers should "
+        "approach kratom with caution. Approach kratom dosage with caution, since "
         "high doses can cause liver injury. People who take sedatives should avoid kratom.\n")
-    assert not _claims(got, "approach the use of kratom")
+    assert not _claims(got, "readers should approach kratom")
     assert _claims(got, "high doses can cause liver injury")
     assert _claims(got, "People who take sedatives")
 

@@ -130,8 +130,8 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     attributes to a named professional ("Dr. Price, a psychiatrist, says …") rests on the
     expert when the model ranks ``none`` first and ``expert`` second, as the rules backend
     reads it (no corpus figure moved). A claim the model rests on an anecdote that the
-    sentence attributes to a named professional ("I've had clients who …," said a dietitian)
-    rests on the expert: a professional's own clinical observations are expert opinion
+    sentence attributes to a named professional ("I see patients whose sleep improves,"
+    said a physician) rests on the expert: a professional's own clinical observations are expert opinion
     (GUIDELINES §9.2); over the real and written train and dev splits such claims were gold
     expert opinion 8 times and anecdotal twice; real dev evidence accuracy 0.790 → 0.803 and
     macro-F1 0.706 → 0.721, nothing else moved."""
@@ -154,8 +154,8 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
         if source == "study" and sent._.study is None:
             continue
         if source == "anecdote" and d.get("q_said") and d.get("q_expert"):
-            # a professional's own clinical observations ("I've had clients who …," said
-            # Jessica Crandall, a dietitian) are expert opinion, not lay testimony
+            # a professional's own clinical observations ("I see patients whose
+            # sleep improves," said a physician) are expert opinion, not lay testimony
             # (GUIDELINES §9.2 table)
             return "expert"
         return "cue" if source == "expert" and own_cue else source

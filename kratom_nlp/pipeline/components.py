@@ -127,7 +127,7 @@ class ClaimDetector(_Batched):
     is on because it is the labelling rules' definition of a claim, not a tuned choice.
 
     ``drop_generic_cautions`` (on by default): a sentence that only says to be careful
-    ("However, it is crucial to approach the use of kratom with caution", rules
+    ("Even so, readers should approach kratom with caution", rules
     ``caution_only``, claim cues 1.5.0) is never a claim, the labelling rules' own example of a
     generic caution. The learned models read the source article's two such sentences as
     claims; in the annotated real and written articles no sentence is ``caution_only`` and a
