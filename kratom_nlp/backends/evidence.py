@@ -131,10 +131,10 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     expert when the model ranks ``none`` first and ``expert`` second, as the rules backend
     reads it (no corpus figure moved). A claim the model rests on an anecdote that the
     sentence attributes to a named professional ("I see patients whose sleep improves,"
-    said a physician) rests on the expert: a professional's own clinical observations are expert opinion
-    (GUIDELINES §9.2); over the real and written train and dev splits such claims were gold
-    expert opinion 8 times and anecdotal twice; real dev evidence accuracy 0.790 → 0.803 and
-    macro-F1 0.706 → 0.721, nothing else moved."""
+    said a physician) rests on the expert: a professional's own clinical observations are expert
+    opinion (GUIDELINES §9.2); over the real and written train and dev splits such claims were
+    gold expert opinion 8 times and anecdotal twice; real dev evidence accuracy 0.790 → 0.803
+    and macro-F1 0.706 → 0.721, nothing else moved."""
     if sent._.study is None and "study" in probs:
         probs = {**probs, "cue": probs.get("cue", 0.0) + probs["study"], "study": 0.0}
     rules = sent._.rules or {}
