@@ -607,3 +607,8 @@ def test_a_claim_pasted_on_its_own_is_a_claim(analyze_text):
     assert got["claims"][0]["overclaim"]["flag"]
     # a line that asserts no health effect stays no claim
     assert analyze_text("Kratom is legal in most states")["claims"] == []
+
+
+def test_markdown_emphasis_around_a_bullet_is_not_part_of_the_claim(analyze_text):
+    got = analyze_text("# Ashwagandha\n\n- *Boosts testosterone*\n- **Improves sleep**\n")
+    assert [c["text"] for c in got["claims"]] == ["Boosts testosterone", "Improves sleep"]
