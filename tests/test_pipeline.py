@@ -612,3 +612,13 @@ def test_a_claim_pasted_on_its_own_is_a_claim(analyze_text):
 def test_markdown_emphasis_around_a_bullet_is_not_part_of_the_claim(analyze_text):
     got = analyze_text("# Ashwagandha\n\n- *Boosts testosterone*\n- **Improves sleep**\n")
     assert [c["text"] for c in got["claims"]] == ["Boosts testosterone", "Improves sleep"]
+
+
+def test_advice_to_check_with_a_doctor_after_so_is_cautionary(analyze_text):
+    # "…, so check with your doctor": cautionary advice (an imperative after "so"), never the
+    # promotion of use that overclaim rule 2 flags
+    got = analyze_text("Valerian and sleep\nValerian can add to the effect of sedatives, so check "
+                       "with your doctor if you take any sleeping pills.\n")
+    claim = _one(got, "so check with your doctor")
+    assert claim["advice"] and claim["advice_kind"] == "cautionary"
+    assert not claim["overclaim"]["flag"]
