@@ -622,3 +622,13 @@ def test_advice_to_check_with_a_doctor_after_so_is_cautionary(analyze_text):
     claim = _one(got, "so check with your doctor")
     assert claim["advice"] and claim["advice_kind"] == "cautionary"
     assert not claim["overclaim"]["flag"]
+
+
+def test_bullets_under_a_benefits_heading_are_claims(analyze_text):
+    # SEO pages bullet their benefits without naming the substance again
+    text = ("# Valerian for sleep\n\nValerian root is sold as a sleep aid.\n\n## Top benefits\n\n"
+            "- Fall asleep faster\n- Wake up refreshed, without grogginess\n\n## Where to buy\n\n"
+            "- Health food shops\n")
+    got = analyze_text(text)
+    assert _claims(got, "Fall asleep faster") and _claims(got, "Wake up refreshed")
+    assert not _claims(got, "Health food shops")  # not under a benefits heading

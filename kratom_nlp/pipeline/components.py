@@ -139,14 +139,23 @@ class ClaimDetector(_Batched):
     ("Kratom cures depression"); it is a claim when the backend or the rules read it as one.
     Without the article around it the learned models score such a line low (0.54 for that
     one, 0.59 with a final stop). No annotated article is one unit long, so no corpus figure
-    moves."""
+    moves.
+
+    ``keep_benefit_bullets`` (on by default): a bullet under a heading that names benefits
+    (a word of ``benefit_heading_words``: "Benefits of CBD gummies", "Top benefits") is a
+    claim about the article's subject even when the backend scores it low ("Fall asleep
+    faster", "Wake up refreshed"): SEO pages bullet their benefits without naming the
+    substance again. In the written corpus's train split the 32 bullets under such headings
+    are all gold claims; the real corpus and the dev splits have none, so no figure moves."""
 
     def __init__(self, backend: ClaimBackend, threshold: float,
                  keep_promotional_advice: bool = True,
                  keep_health_verdicts: bool = True,
                  drop_release_boilerplate: bool = False, drop_title: bool = True,
                  drop_generic_cautions: bool = True,
-                 keep_pasted_claim: bool = True) -> None:
+                 keep_pasted_claim: bool = True, keep_benefit_bullets: bool = True,
+                 benefit_heading_words: Sequence[str] = ("benefit", "benefits", "advantages",
+                                                         "pros")) -> None:
         self.backend = backend
         self.threshold = threshold
         self.keep_promotional_advice = keep_promotional_advice
@@ -155,6 +164,8 @@ class ClaimDetector(_Batched):
         self.drop_title = drop_title
         self.drop_generic_cautions = drop_generic_cautions
         self.keep_pasted_claim = keep_pasted_claim
+        self.keep_benefit_bullets = keep_benefit_bullets
+        self.benefit_heading_words = frozenset(w.lower() for w in benefit_heading_words)
 
     def process(self, docs: Sequence[Doc]) -> None:
         per_doc = [list(doc.spans.get("sentences", [])) for doc in docs]
@@ -164,9 +175,12 @@ class ClaimDetector(_Batched):
             conds = _SpansByStart(doc.spans.get("conditions", []))
             topic = doc._.topic_substances
             claims: list[Span] = []
+            benefits = False  # under a heading that names benefits ("Top benefits")
             for index, sent in enumerate(sents):
                 pred = next(preds)
                 su = sent._  # one accessor per span (each ``._`` builds a new one)
+                if sent.label_ == "heading":
+                    benefits = any(t.lower_ in self.benefit_heading_words for t in sent)
                 su.claim_score = float(pred.score)
                 su.claim_scores = dict(pred.scores)
                 is_claim = bool(pred.is_claim and pred.score >= self.threshold)
@@ -184,6 +198,11 @@ class ClaimDetector(_Batched):
                         su.rules.get("is_claim"):
                     is_claim = True
                     pred.claim_type = su.rules.get("claim_type") or pred.claim_type
+                if not is_claim and self.keep_benefit_bullets and benefits and \
+                        sent.label_ == "bullet" and not su.rules.get("asks"):
+                    is_claim = True
+                    if pred.claim_type in (None, "advice", "usage"):
+                        pred.claim_type = "efficacy"
                 if is_claim and self.drop_generic_cautions and su.rules.get("caution_only"):
                     is_claim = False
                 if is_claim and self.drop_title and index == 0 and len(sents) > 1 and \
@@ -370,14 +389,16 @@ def make_sentences(nlp: Language, name: str, cues: CueResources) -> SentenceAnal
     "backend": {"@kratom_backends": "kratom.default.v1", "task": "claim"}, "threshold": 0.5,
     "keep_promotional_advice": True, "keep_health_verdicts": True,
     "drop_release_boilerplate": False, "drop_title": True, "drop_generic_cautions": True,
-    "keep_pasted_claim": True})
+    "keep_pasted_claim": True, "keep_benefit_bullets": True,
+    "benefit_heading_words": ["benefit", "benefits", "advantages", "pros"]})
 def make_claims(nlp: Language, name: str, backend: ClaimBackend, threshold: float,
                 keep_promotional_advice: bool, keep_health_verdicts: bool,
                 drop_release_boilerplate: bool, drop_title: bool,
-                drop_generic_cautions: bool, keep_pasted_claim: bool) -> ClaimDetector:
+                drop_generic_cautions: bool, keep_pasted_claim: bool,
+                keep_benefit_bullets: bool, benefit_heading_words: list[str]) -> ClaimDetector:
     return ClaimDetector(backend, threshold, keep_promotional_advice, keep_health_verdicts,
                          drop_release_boilerplate, drop_title, drop_generic_cautions,
-                         keep_pasted_claim)
+                         keep_pasted_claim, keep_benefit_bullets, benefit_heading_words)
 
 
 @Language.factory("kratom_evidence", default_config={
