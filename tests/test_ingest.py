@@ -351,6 +351,16 @@ def test_short_html_keeps_its_heading_and_bulleted_benefits() -> None:
     assert lines[-1].startswith("A small 2021 trial of 60 adults")
 
 
+def test_the_fuller_text_is_taken_only_when_it_holds_every_line() -> None:
+    from kratom_nlp.ingest.readers import _holds_lines
+
+    fuller = "Elderflower syrup\n- Shortens a cold\nA small trial found it eased cough."
+    assert _holds_lines(fuller, "A small trial found it eased cough.")
+    assert _holds_lines(fuller, "Shortens a cold\nA small   trial found it eased cough.")
+    # a line the fuller text lacks: the two extractors read different parts of the page
+    assert not _holds_lines(fuller, "Subscribe to our newsletter.")
+
+
 def test_fallback_used_when_trafilatura_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     class FakeTrafilatura:
         @staticmethod

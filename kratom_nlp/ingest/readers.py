@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any, BinaryIO, TextIO
 
 from kratom_nlp.errors import UsageError
+from kratom_nlp.text.geometry import BULLET_RE
 
 from .errors import (
     BinaryInputError,
@@ -393,6 +394,16 @@ def _fallback_extract(html: str) -> tuple[str, str | None]:
     return parser.result()
 
 
+def _holds_lines(fuller: str, text: str) -> bool:
+    """Does ``fuller`` hold every line of ``text`` (whitespace and list markers aside)? Then
+    both extractors read the same part of the page and ``fuller`` only keeps more of it."""
+    def norm(line: str) -> str:
+        return " ".join(BULLET_RE.sub("", line, count=1).split())
+
+    held = " \n ".join(norm(line) for line in fuller.splitlines())
+    return all(norm(line) in held for line in text.splitlines() if line.strip())
+
+
 def _html_to_text(html: str, source: str) -> tuple[str, str | None, list[str]]:
     text, title, problem = _trafilatura_extract(html)
     warnings: list[str] = []
@@ -402,7 +413,7 @@ def _html_to_text(html: str, source: str) -> tuple[str, str | None, list[str]]:
         # extractor (navigation, sidebars, page header and footer dropped) is taken when it
         # keeps clearly more
         fb_text, fb_title = _fallback_extract(html)
-        if len(fb_text) > 1.2 * len(text):
+        if len(fb_text) > 1.2 * len(text) and _holds_lines(fb_text, text):
             text, title = fb_text, title or fb_title
     if not text.strip():
         fb_text, fb_title = _fallback_extract(html)
