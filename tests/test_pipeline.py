@@ -632,3 +632,10 @@ def test_bullets_under_a_benefits_heading_are_claims(analyze_text):
     got = analyze_text(text)
     assert _claims(got, "Fall asleep faster") and _claims(got, "Wake up refreshed")
     assert not _claims(got, "Health food shops")  # not under a benefits heading
+
+
+def test_a_reason_names_the_substance_as_the_text_writes_it(analyze_text):
+    got = analyze_text("CBD for sleep\nMany of us sleep badly. CBD cures insomnia in a week, and "
+                       "our readers love CBD.\n")
+    reason = _one(got, "cures insomnia")["overclaim"]["reason"]
+    assert "of CBD" in reason and "cbd" not in reason

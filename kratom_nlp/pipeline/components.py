@@ -13,6 +13,7 @@ whole batch go to the backend in one call.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
 from spacy.language import Language
@@ -352,14 +353,28 @@ class OverclaimGrader:
                 return True
         return False
 
+    @staticmethod
+    def _display_names(doc: Doc) -> dict[str, str]:
+        """How the text writes each substance whose name it uses as such: "CBD" for the
+        lexicon's "cbd" (a reason reads "a benefit of CBD"); a name the text writes only at
+        the start of a sentence, or never, stays as the lexicon has it."""
+        forms: dict[str, Counter[str]] = {}
+        for span in doc.spans.get("substances", []):
+            text = span.text
+            if text.lower() == span.label_ and not span[0].is_sent_start:
+                forms.setdefault(span.label_, Counter())[text] += 1
+        return {name: c.most_common(1)[0][0] for name, c in forms.items()}
+
     def __call__(self, doc: Doc) -> Doc:
         claims = _claims(doc)
+        display = self._display_names(doc) if claims else {}
         for claim in claims:
             rules = rules_of(claim)
             facts = ClaimFacts(
                 claim_type=claim._.claim_type or "efficacy", strength=claim._.strength,
                 level=claim._.evidence_level, advice=bool(claim._.advice),
-                advice_kind=claim._.advice_kind, substances=list(claim._.substances),
+                advice_kind=claim._.advice_kind,
+                substances=[display.get(s, s) for s in claim._.substances],
                 cues=[c["text"] for c in claim._.evidence_cues],
                 human_outcome=self.outcomes.human_outcome(claim, claim._.evidence_cues),
                 benefit=bool(rules.get("benefit", True)),
