@@ -571,3 +571,13 @@ def test_animal_studies_in_passing_do_not_join_a_human_study(nlp):
     human = [s for s in studies if s._.population == "human"]
     assert human and human[0]._.design != "preclinical"
     assert all(s._.design == "preclinical" for s in studies if s._.population == "animal")
+
+
+@pytest.mark.parametrize("venue, body", [
+    ("the Journal of Pain", "Journal of Pain"),  # "the journal" opens the venue and the name
+    ("the journal Nutrients", "Nutrients"),
+])
+def test_the_journal_is_named_as_the_text_names_it(nlp, venue, body):
+    text = f"A randomized trial of 80 adults, published in {venue}, found that it eased pain."
+    (st,) = studies(nlp, text)
+    assert st._.study_body == body

@@ -541,6 +541,9 @@ class StudyFinder:
             k = e
             if k < b and doc[k].lower_ == "the" and k + 1 < b and doc[k + 1].lower_ == "journal":
                 k += 2
+            if k < b and doc[k - 1].lower_ == "journal" and doc[k - 1].is_title and \
+                    doc[k].lower_ in ("of", "for", "on", "in"):
+                k -= 1  # "published in the Journal of Nutrition Research": the name's first word
             j = k
             while j < b and (doc[j].is_title or doc[j].is_upper or doc[j].lower_ in (
                     "of", "and", "&", "the", "for", "in", "on")) and j - k < 10:
