@@ -92,6 +92,24 @@ def test_a_dosing_instruction_is_advice_but_no_overclaim(nlp):
     assert treatment._.advice and treatment._.overclaim_rule == "advice_without_trials"
 
 
+def test_an_animal_result_told_as_found_is_no_human_outcome(nlp):
+    """GUIDELINES §9.8: a result of a study in mice told in the past tense reports the animal
+    result; rule 3 needs a human outcome, as when "so" carries it over (claim cues 1.7.0)."""
+    doc = nlp("Researchers at a Danish university gave a new antibody to 40 mice fed a "
+              "high-fat diet. The researchers found that the antibody reduced body fat by a "
+              "third.")
+    (found,) = doc.spans["claims"]
+    assert found._.evidence_level == "preclinical" and found._.strength == "direct_causal"
+    assert not found._.overclaim
+    outcomes = nlp.get_pipe("kratom_overclaim").outcomes
+    assert outcomes.human_outcome(found, found._.evidence_cues) is True  # level not given
+    carried = nlp("The antibody reduced body fat by a third, so it will melt your belly fat.")
+    told = nlp("The antibody reduced body fat by a third.")
+    assert outcomes.human_outcome(carried[:], (), "preclinical") is True
+    assert outcomes.human_outcome(told[:], (), "preclinical") is False
+    assert outcomes.human_outcome(told[:], (), "observational") is True
+
+
 def test_overclaiming_article(analyze_text):
     a = analyze_text((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     cure = _one(a, "cures depression")

@@ -163,6 +163,7 @@ class RuleWords:
     people_words: tuple[str, ...] = ()
     animal_patterns: tuple[str, ...] = ()
     result_verbs: frozenset[str] = frozenset()
+    carry_over_words: frozenset[str] = frozenset()  # since claim cues 1.7.0
     non_effect_tokens: frozenset[str] = frozenset()
     inflection_exclude: frozenset[str] = frozenset()
 
