@@ -110,6 +110,21 @@ def test_an_animal_result_told_as_found_is_no_human_outcome(nlp):
     assert outcomes.human_outcome(told[:], (), "observational") is True
 
 
+def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
+    """Advice that opens with a cautionary phrase protects the reader ("Seek urgent medical
+    help if …", "Tell your doctor …"): cautionary, never rule 2's promotion, even when the
+    rules see no advice in it; a phrase that urges use ("we recommend") keeps it promotional."""
+    texts = ["Tell your doctor you are taking ashwagandha before any thyroid blood test.",
+             "Seek urgent medical help if you feel faint after taking CBD gummies.",
+             "Ask your doctor about kratom, or use one of the online shops we recommend below."]
+    tell, seek, promote = (doc.spans["claims"][0] for doc in nlp.pipe(texts))
+    for claim in (tell, seek):
+        assert claim._.advice and claim._.advice_kind == "cautionary"
+        assert not claim._.overclaim
+    assert promote._.advice_kind == "promotional"
+    assert promote._.overclaim_rule == "advice_without_trials"
+
+
 def test_overclaiming_article(analyze_text):
     a = analyze_text((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     cure = _one(a, "cures depression")

@@ -26,7 +26,7 @@ from kratom_nlp.backends.base import (
     StrengthBackend,
     StrengthPrediction,
 )
-from kratom_nlp.backends.learned.backends import advice_kind
+from kratom_nlp.backends.learned.backends import advice_kind, cautious
 from kratom_nlp.backends.learned.features import rules_of, sentence_of
 from kratom_nlp.backends.rules import RuleAnalyzer, cue_dict
 from kratom_nlp.grading import ClaimFacts, OverclaimEngine
@@ -311,7 +311,7 @@ class StrengthGrader(_Batched):
                 pred.advice = advice
                 rules = rules_of(claim)
                 pred.advice_kind = advice_kind(pred.advice, rules.get("advice_kind"),
-                                               claim._.claim_type, bool(rules.get("discourages")))
+                                               claim._.claim_type, cautious(rules))
             cu = claim._
             cu.strength = pred.strength
             cu.strength_scores = pred.scores

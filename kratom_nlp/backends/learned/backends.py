@@ -127,7 +127,8 @@ def advice_kind(advice: bool, rules_kind: str | None, claim_type: str | None,
                 discourages: bool = False) -> str | None:
     """The advice kind of a learned advice decision: the rules' kind when they saw advice too;
     else cautionary when the sentence advises against something ("doesn't recommend",
-    "should not"), promotional for an advice-type claim, cautionary otherwise."""
+    "should not") or says only cautionary words (see :func:`cautious`), promotional for an
+    advice-type claim, cautionary otherwise."""
     if not advice:
         return None
     if rules_kind in ("promotional", "cautionary"):
@@ -135,6 +136,15 @@ def advice_kind(advice: bool, rules_kind: str | None, claim_type: str | None,
     if discourages:
         return "cautionary"
     return "promotional" if claim_type == "advice" else "cautionary"
+
+
+def cautious(rules: dict[str, Any]) -> bool:
+    """True when a sentence's advice is cautionary by its words though the rules may have seen
+    no advice in it: it discourages something ("doesn't recommend"), or it opens with a
+    cautionary phrase and names no promotion ("Seek urgent medical help if …", "Tell your
+    doctor …"; ``SentenceView.cautions``). Such advice protects the reader; it is never
+    promotion of the substance (overclaim rule 2)."""
+    return bool(rules.get("discourages") or rules.get("cautions"))
 
 
 class LearnedStrengthBackend:
@@ -179,7 +189,7 @@ class LearnedStrengthBackend:
                 p.scores = {**p.scores, "advice": round(p_adv, 4)}
                 p.advice = p_adv >= 0.5
                 p.advice_kind = advice_kind(p.advice, p.advice_kind, ex.claim_type,
-                                            bool(rules_of(claim).get("discourages")))
+                                            cautious(rules_of(claim)))
         if self.certainty_model is not None:
             values = self.certainty_model.predict(examples, cache)
             for p, value in zip(preds, values, strict=True):
