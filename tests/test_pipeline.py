@@ -117,12 +117,23 @@ def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
     texts = ["Tell your doctor you are taking ashwagandha before any thyroid blood test.",
              "Seek urgent medical help if you feel faint after taking CBD gummies.",
              "Ask your doctor about kratom, or use one of the online shops we recommend below."]
-    tell, seek, promote = (doc.spans["claims"][0] for doc in nlp.pipe(texts))
+    docs = list(nlp.pipe(texts))
+    tell, seek, promote = (doc.spans["claims"][0] for doc in docs)
     for claim in (tell, seek):
         assert claim._.advice and claim._.advice_kind == "cautionary"
         assert not claim._.overclaim
     assert promote._.advice_kind == "promotional"
     assert promote._.overclaim_rule == "advice_without_trials"
+    # a promotional opener that looks like a caution (claim cues 1.8.0)
+    for text in ("Stop suffering and try kratom capsules today.",
+                 "Don't wait until you're sick to start taking moringa."):
+        doc = nlp(text)
+        (claim,) = doc.spans["claims"]
+        assert claim._.advice_kind == "promotional", text
+        assert claim._.overclaim_rule == "advice_without_trials", text
+    doc = nlp("Do not take kava if you have liver disease.")
+    (caution,) = doc.spans["claims"]
+    assert caution._.advice_kind == "cautionary" and not caution._.overclaim
 
 
 def test_overclaiming_article(analyze_text):
