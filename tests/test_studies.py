@@ -581,3 +581,12 @@ def test_the_journal_is_named_as_the_text_names_it(nlp, venue, body):
     text = f"A randomized trial of 80 adults, published in {venue}, found that it eased pain."
     (st,) = studies(nlp, text)
     assert st._.study_body == body
+
+
+def test_counted_males_or_twins_are_people_studied_without_a_comparison(nlp):
+    """Study cues 1.16.0: the count nouns "males", "twins", "year-olds" name people; people
+    counted and studied with no comparison named are an observational study (GUIDELINES
+    12.1)."""
+    (st,) = studies(nlp, "Researchers at a Swedish university studied 1,200 males from age "
+                         "18 to age 40. The men who drank the most coffee had fewer strokes.")
+    assert (st._.design, st._.population, st._.study_n) == ("observational", "human", 1200)
