@@ -176,8 +176,10 @@ def test_researchers_examining_people_after_a_trial_is_named_describe_that_trial
 
 
 @pytest.mark.parametrize("text, design", [
+    # people counted with no comparison named: observational (study cues 1.16.0 read
+    # "runners" as people), never the trial that "randomized" would name
     ("A study of 4,000 runners found lower death rates. One general problem is that none of "
-     "these studies is randomized.", "unspecified"),
+     "these studies is randomized.", "observational"),
     # "not blinded" takes nothing from the randomised trial named before it
     ("In a randomized trial, 80 patients took the herb. It was not blinded, but the results "
      "held.", "clinical_trial"),
