@@ -136,6 +136,22 @@ def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
     assert caution._.advice_kind == "cautionary" and not caution._.overclaim
 
 
+@pytest.mark.parametrize("text, cue", [
+    ("Under current nutrition guidelines, adults are advised to get 600 IU of vitamin D a "
+     "day.", "nutrition guidelines"),
+    ("The drug carries a federally mandated warning about liver damage.", "federally mandated"),
+    ("The Dietary Guidelines for Americans say that eating more fish lowers the risk of heart "
+     "disease.", "Dietary Guidelines for Americans"),
+])
+def test_government_guidelines_and_mandated_warnings_are_regulatory(nlp, text, cue):
+    """Evidence cues 1.1.0: a public health agency's guidelines or a warning the law requires
+    are a regulator's statement (labelling rules: regulatory)."""
+    doc = nlp(text)
+    (claim,) = doc.spans["claims"]
+    assert claim._.evidence_level == "regulatory"
+    assert [c["text"] for c in claim._.evidence_cues] == [cue]
+
+
 def test_overclaiming_article(analyze_text):
     a = analyze_text((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     cure = _one(a, "cures depression")
