@@ -152,6 +152,17 @@ def test_government_guidelines_and_mandated_warnings_are_regulatory(nlp, text, c
     assert [c["text"] for c in claim._.evidence_cues] == [cue]
 
 
+def test_a_benefit_held_as_a_belief_is_hedged(nlp):
+    """Claim cues 1.9.0: "believes" hedges as "is believed to" does (labelling rules), so a
+    belief in a benefit is conditional and no overclaim; the bare assertion is one."""
+    believed, stated = nlp.pipe(["Dr. Lee believes ashwagandha is much safer than sleeping "
+                                 "pills.", "Ashwagandha is much safer than sleeping pills."])
+    (belief,) = believed.spans["claims"]
+    (fact,) = stated.spans["claims"]
+    assert belief._.strength == "conditional_causal" and not belief._.overclaim
+    assert fact._.strength == "direct_causal" and fact._.overclaim
+
+
 def test_overclaiming_article(analyze_text):
     a = analyze_text((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     cure = _one(a, "cures depression")
