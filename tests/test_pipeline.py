@@ -163,6 +163,22 @@ def test_a_benefit_held_as_a_belief_is_hedged(nlp):
     assert fact._.strength == "direct_causal" and fact._.overclaim
 
 
+def test_a_benefit_read_as_fact_by_a_narrow_margin_is_not_flagged():
+    """Overclaim rules 1.4.0: rules 1 and 3 need the strength model to give direct_causal at
+    least 0.5 (``min_fact_probability``); a backend without probabilities gives 1.0."""
+    from kratom_nlp.grading import ClaimFacts, OverclaimEngine
+
+    engine = OverclaimEngine()
+
+    def facts(p: float) -> ClaimFacts:
+        return ClaimFacts("efficacy", "direct_causal", "anecdotal", substances=["kava"],
+                          fact_probability=p)
+
+    assert engine.decide(facts(0.62)).rule == "benefit_as_fact"
+    assert not engine.decide(facts(0.41)).flag
+    assert engine.decide(ClaimFacts("efficacy", "direct_causal", "none")).flag  # rules: 1.0
+
+
 def test_overclaiming_article(analyze_text):
     a = analyze_text((FIXTURES / "articles" / "overclaiming.txt").read_text("utf-8"))
     cure = _one(a, "cures depression")

@@ -28,6 +28,9 @@ class ClaimFacts:
     # a dosing or usage instruction: dose words, no condition named, no benefit asserted
     # ("Beginners should start low, with 2 to 3 grams"): advice, but not as a treatment
     instruction: bool = False
+    # how likely the strength model thinks the claim is stated as fact (direct_causal); 1.0
+    # when the backend gives no probabilities (the rules)
+    fact_probability: float = 1.0
 
 
 @dataclass
@@ -62,6 +65,7 @@ class OverclaimEngine:
             "benefit": lambda v: f.benefit == bool(v),
             "asserted": lambda v: f.asserted == bool(v),
             "instruction": lambda v: f.instruction == bool(v),
+            "min_fact_probability": lambda v: f.fact_probability >= float(v),
         }
         for key, value in w.items():
             if key not in checks:

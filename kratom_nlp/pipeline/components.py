@@ -381,6 +381,8 @@ class OverclaimGrader:
                 benefit=bool(rules.get("benefit", True)),
                 asserted=not rules.get("asks", False),
                 instruction=self._instruction(claim, rules),
+                fact_probability=float((claim._.strength_scores or {}).get("direct_causal",
+                                                                           1.0)),
             )
             d = self.engine.decide(facts)
             claim._.overclaim = d.flag
