@@ -592,3 +592,14 @@ def test_counted_males_or_twins_are_people_studied_without_a_comparison(nlp):
     (st,) = studies(nlp, "Researchers at a Swedish university studied 1,200 males from age "
                          "18 to age 40. The men who drank the most coffee had fewer strokes.")
     assert (st._.design, st._.population, st._.study_n) == ("observational", "human", 1200)
+
+
+def test_an_experiment_in_people_is_an_intervention_study(nlp):
+    """Study cues 1.17.0: researchers ran the experiment, so they set the exposure: a trial
+    whose design is not given, not an observational study; in mice it stays preclinical."""
+    (people,) = studies(nlp, "Researchers ran an experiment with 24 healthy adults who slept "
+                             "four hours a night for a week.")
+    assert (people._.design, people._.study_kind, people._.study_n) == (
+        "clinical_trial", "trial", 24)
+    (mice,) = studies(nlp, "Researchers ran an experiment with 24 mice fed a high-fat diet.")
+    assert mice._.design == "preclinical"

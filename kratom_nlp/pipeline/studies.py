@@ -496,6 +496,11 @@ class StudyFinder:
                          m.start)
             m.n = self._count(s_start, first, lower)
         m.body = self._venue(doc, s_start, s_end, matches)
+        if m.design == "unspecified" and m.population == "human" and \
+                span_words & self.c.experiment_nouns:
+            # "an experiment with 19 healthy young men": researchers set the exposure, an
+            # intervention study; a trial whose design the text does not give
+            m.design, m.kind = "clinical_trial", "trial"
         if m.design == "unspecified" and m.n is not None and m.population == "human":
             # people counted and studied without a comparison the text names: observational
             m.design = "observational"

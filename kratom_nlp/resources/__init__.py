@@ -425,6 +425,8 @@ class StudyCues:
     negation_words: frozenset[str] = frozenset()
     kind_nouns: frozenset[str] = frozenset()
     study_joiners: frozenset[str] = frozenset()
+    # 1.17.0: an "experiment" in people is an intervention study (a trial, design not given)
+    experiment_nouns: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -432,7 +434,8 @@ class StudyCues:
         "description_openers", "phase_numerals", "speaker_pronouns", "person_words",
         "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words",
         "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
-        "negatable_design_words", "negation_words", "kind_nouns", "study_joiners")
+        "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
+        "experiment_nouns")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
