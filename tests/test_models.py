@@ -709,3 +709,68 @@ def test_a_long_call_is_predicted_in_chunks_with_the_same_result(strength_sklear
     whole = loaded.model.predict([e.row() for e in examples], {})
     assert chunked.shape == whole.shape == (2 * PREDICT_CHUNK + 7, len(STRENGTHS))
     assert np.allclose(chunked, whole, atol=1e-12)
+
+
+class _FixedModel:
+    """A field model with fixed class probabilities (for the ensemble's arithmetic)."""
+
+    def __init__(self, backend: str, probs: list[list[float]]) -> None:
+        from kratom_nlp.backends.learned.models import FieldModel
+
+        self.__class__ = type("Fixed", (_FixedModel, FieldModel), {})
+        FieldModel.__init__(self, Path("."), {"task": "claim", "kind": "classifier",
+                                              "labels": ["none", "efficacy", "risk"]})
+        self.backend = backend
+        self.probs = np.array(probs)
+        self.seen: list[int] = []
+
+    def predict(self, examples, cache=None):
+        idx = [int(e) for e in examples]
+        self.seen.extend(idx)
+        return self.probs[idx]
+
+
+def test_the_ensemble_spares_its_transformer_the_rows_the_others_rule_out():
+    from kratom_nlp.backends.learned.models import EnsembleFieldModel
+
+    cheap = _FixedModel("sklearn", [[0.9, 0.05, 0.05],   # claim 0.1: ruled out
+                                    [0.6, 0.3, 0.1],     # claim 0.4: open (0.7*0.4+0.3 >= 0.5)
+                                    [0.2, 0.7, 0.1],     # plainly a claim: open
+                                    [0.72, 0.2, 0.08]])  # 0.7*0.28+0.3 = 0.496: ruled out
+    dear = _FixedModel("transformer", [[0.0, 1.0, 0.0]] * 4)  # the most it could add
+    ens = EnsembleFieldModel([(cheap, 0.7), (dear, 0.3)])
+    rows = ["0", "1", "2", "3"]
+    full = ens.predict(rows)
+    dear.seen.clear()
+    lazy = ens.predict_ruling_out(rows, {}, "none", 0.5)
+    assert dear.seen == [1, 2]  # the transformer saw only the open rows
+    np.testing.assert_allclose(lazy[[1, 2]], full[[1, 2]])
+    np.testing.assert_allclose(lazy[[0, 3]], cheap.probs[[0, 3]])  # the others' scores alone
+    # the decision is the full ensemble's, even with the transformer at its most certain
+    assert ((1 - lazy[:, 0]) >= 0.5).tolist() == ((1 - full[:, 0]) >= 0.5).tolist() \
+        == [False, True, True, False]
+
+
+def test_the_default_claim_decisions_are_the_full_ensembles(nlp):
+    """The stored claim ensemble sends its transformer only the sentences its scikit-learn
+    member leaves open, and decides every sentence as the full ensemble does."""
+    from kratom_nlp.backends.learned.backends import LearnedClaimBackend
+    from kratom_nlp.backends.learned.models import EnsembleFieldModel
+
+    backend = nlp.get_pipe("kratom_claims").backend
+    model = getattr(backend, "model", None)
+    if not isinstance(model, EnsembleFieldModel) or \
+            not any(m.backend == "transformer" for m, _ in model.members):
+        pytest.skip("the default claim backend is not an ensemble with a transformer")
+    doc = nlp("Green tea extract lowered blood pressure in a trial of 200 adults. The trial "
+              "ran for twelve weeks. The weather was mild that spring. Our office is closed "
+              "on Sundays. Take two capsules a day to sleep better. Call us to learn more.")
+    sents = list(doc.spans["sentences"])
+    full = LearnedClaimBackend(model, skip_ruled_out=False).predict_claims(sents)
+    lazy = LearnedClaimBackend(model).predict_claims(sents)
+    assert [p.is_claim for p in lazy] == [p.is_claim for p in full]
+    opened = [f.scores == z.scores for f, z in zip(full, lazy, strict=True)]
+    assert any(opened) and not all(opened)  # some sentences never reached the transformer
+    for f, z, same in zip(full, lazy, opened, strict=True):
+        if not same:  # ruled out: not a claim either way, and scored below 0.5 by both
+            assert not f.is_claim and z.score < 0.5 and f.score < 0.5

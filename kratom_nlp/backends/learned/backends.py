@@ -46,16 +46,27 @@ def _tops(probs: Any, labels: Sequence[str]) -> list[tuple[str, dict[str, float]
 
 
 class LearnedClaimBackend:
-    """Claim detection and claim type from one classifier over ``none`` + the claim types."""
+    """Claim detection and claim type from one classifier over ``none`` + the claim types.
 
-    def __init__(self, model: FieldModel) -> None:
+    ``skip_ruled_out`` (on by default): an ensemble sends to its transformer only the
+    sentences its other members leave open; a sentence they already rule out (its claim
+    probability stays under 0.5 whatever the transformer says) keeps their scores alone
+    (:meth:`EnsembleFieldModel.predict_ruling_out`). Every claim decision and every claim's
+    scores are the full ensemble's; only the scores of those plain non-claims differ."""
+
+    def __init__(self, model: FieldModel, skip_ruled_out: bool = True) -> None:
         self.model = model
         self.name = model.backend
+        self.skip_ruled_out = skip_ruled_out
 
     def predict_claims(self, sents: Sequence[Span]) -> list[ClaimPrediction]:
         if not sents:
             return []
-        probs = self.model.predict(examples_for_spans(sents), {})
+        examples = examples_for_spans(sents)
+        if self.skip_ruled_out and isinstance(self.model, EnsembleFieldModel):
+            probs = self.model.predict_ruling_out(examples, {}, "none", 0.5)
+        else:
+            probs = self.model.predict(examples, {})
         out = []
         for _, scores in _tops(probs, self.model.labels):
             p_claim = 1.0 - scores.get("none", 0.0)
