@@ -687,6 +687,20 @@ def test_a_professionals_own_observations_are_expert_opinion(analyze_text):
     assert _one(got, "My sleep improved")["evidence"]["level"] == "anecdotal"
 
 
+def test_a_named_speakers_first_person_judgement_is_expert_opinion(analyze_text):
+    # study cues 1.18.0: "I think", "I would not suggest" in a quotation whose speaker the
+    # sentence names is the speaker's opinion; "I" telling what happened to the speaker stays
+    # an anecdote
+    got = analyze_text(
+        "Valerian and sleep\nValerian root is sold as a sleep aid. “I would not suggest "
+        "valerian root to anyone who already takes a sedative,” Lund says. “I think valerian "
+        "root helps light sleepers fall asleep,” said Maria Lund. “I slept through the night "
+        "after a week of valerian root,” said Ola Berg.\n")
+    assert _one(got, "I would not suggest")["evidence"]["level"] == "expert_opinion"
+    assert _one(got, "I think valerian")["evidence"]["level"] == "expert_opinion"
+    assert _one(got, "I slept through")["evidence"]["level"] == "anecdotal"
+
+
 def test_a_claim_pasted_on_its_own_is_a_claim(analyze_text):
     # keep_pasted_claim: one line without a stop, no article around it
     got = analyze_text("Kratom cures depression")

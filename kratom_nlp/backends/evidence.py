@@ -53,7 +53,7 @@ def rule_source(sent: Span) -> str:
     if sent._.study is not None and sent._.study_relation in ("mention", "before") and \
             _refers(d):
         return "study"
-    if d.get("q_said") and d.get("q_expert"):
+    if d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")):
         return "expert"
     if r.get("evidence") == "anecdotal" or d.get("q_first_person"):
         return "anecdote"
@@ -114,6 +114,14 @@ def _refers(d: dict[str, Any]) -> bool:
     return bool(d.get("ref_explicit", 0) or d.get("ref_results", 0) >= 3)
 
 
+def _first_person_only(rules: dict[str, Any]) -> bool:
+    """The rules' anecdotal reading rests on nothing but a first-person pronoun (their
+    fallback when a sentence has no evidence cue)."""
+    cues = rules.get("evidence_cues") or []
+    return rules.get("evidence") == "anecdotal" and bool(cues) and \
+        all(str(c.get("text", "")).lower() in FIRST_PERSON for c in cues)
+
+
 def choose_source(sent: Span, probs: dict[str, float]) -> str:
     """The most probable source that the sentence can have. With no study in scope, the
     study's probability goes to the sentence's own cue (research the model sees but no study
@@ -140,6 +148,12 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     rules = sent._.rules or {}
     own_cue = rules.get("evidence") in OWN_CUE_OVER_EXPERT and not rules.get("from_context")
     d = sent._.discourse or {}
+    speaker_judges = bool(d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")))
+    if own_cue and speaker_judges and _first_person_only(rules):
+        # the rules read "I" as an anecdote only for want of any cue; in a quotation whose
+        # speaker is a professional or gives a judgement ('"I would not suggest it," Lee
+        # says') the "I" is the speaker's opinion, not testimony (study cues 1.18.0)
+        own_cue = False
     if rules.get("evidence", "none") == "none" and sent._.study is not None and \
             _refers(d) and "cue" in probs:
         # a sentence with no cue of its own that names the study in scope ("The participants
@@ -153,10 +167,11 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     for source in sorted(probs, key=probs.__getitem__, reverse=True):
         if source == "study" and sent._.study is None:
             continue
-        if source == "anecdote" and d.get("q_said") and d.get("q_expert"):
+        if source == "anecdote" and speaker_judges:
             # a professional's own clinical observations ("I see patients whose
             # sleep improves," said a physician) are expert opinion, not lay testimony
-            # (GUIDELINES §9.2 table)
+            # (GUIDELINES §9.2 table); so is a judgement a named speaker gives in the first
+            # person ('"I would not suggest they switch," Lee says'; study cues 1.18.0)
             return "expert"
         return "cue" if source == "expert" and own_cue else source
     return "none"

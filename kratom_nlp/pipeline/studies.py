@@ -698,6 +698,7 @@ class StudyFinder:
             near = {k for j in verbs for k in range(max(a, j - 4), min(b, j + 5))}
             attrs.append({
                 "any": bool(verbs),
+                "opinion": self._first_person_opinion(doc, a, b, lower),
                 "name": any(pos[k] == "PROPN" for k in near),
                 "pron": any(lower[k] in c.speaker_pronouns for k in near),
                 "expert": bool({lower[k] for k in range(a, b)} & c.expert_words),
@@ -710,6 +711,9 @@ class StudyFinder:
             f["q_open_before"] = float(open_before[i])
             f["q_said_name"] = float(here["name"] and here["any"])
             f["q_said_pron"] = float(here["pron"] and here["any"])
+            if here["opinion"] and here["any"] and (here["name"] or here["pron"]):
+                # '"I think it works," she said': a named speaker's judgement
+                f["q_said_opinion"] = 1.0
             prev = attrs[i - 1] if i > 0 else None
             nxt = attrs[i + 1] if i + 1 < len(sents) else None
             if open_before[i] or (nxt is not None and i + 1 < len(open_before)
@@ -726,6 +730,17 @@ class StudyFinder:
             f["q_patient"] = float(here["patient"])
             out.append(f)
         return out
+
+    def _first_person_opinion(self, doc: Doc, a: int, b: int, lower: list[str]) -> bool:
+        """"I" followed within three words by a verb of judgement ("I think", "I would not
+        suggest", "I can't imagine"; ``opinion_lemmas``)."""
+        words = self.c.opinion_lemmas
+        for j in range(a, b):
+            if lower[j] == "i":
+                for k in range(j + 1, min(b, j + 4)):
+                    if doc[k].lemma_.lower() in words and doc[k].pos_ in ("VERB", "AUX"):
+                        return True
+        return False
 
     def _features(self, sent: Span, sid: str | None, relation: str | None,
                   design_of: dict[str, str], first_at: dict[str, int], i: int,

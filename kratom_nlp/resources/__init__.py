@@ -427,6 +427,8 @@ class StudyCues:
     study_joiners: frozenset[str] = frozenset()
     # 1.17.0: an "experiment" in people is an intervention study (a trial, design not given)
     experiment_nouns: frozenset[str] = frozenset()
+    # 1.18.0: the verbs of a judgement said in the first person ("I think", "I'd suggest")
+    opinion_lemmas: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -435,7 +437,7 @@ class StudyCues:
         "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words",
         "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
-        "experiment_nouns")
+        "experiment_nouns", "opinion_lemmas")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
