@@ -675,30 +675,30 @@ def test_a_caution_that_only_says_be_careful_is_no_claim(analyze_text):
     assert _claims(got, "People who take sedatives")
 
 
-def test_a_professionals_own_observations_are_expert_opinion(analyze_text):
-    # GUIDELINES §9.2: a professional's own clinical observations are expert opinion, not lay
-    # testimony; a lay speaker's own experience stays anecdotal
-    got = analyze_text(
-        "Magnesium and sleep\nMagnesium is a popular supplement. “I’ve had patients whose sleep "
-        "improved within a week of taking magnesium,” said Dr. Ana Ruiz, a sleep physician at "
-        "a city hospital. “My sleep improved within a week of taking magnesium,” said Tom "
-        "Berg, 41, a teacher in Leeds.\n")
-    assert _one(got, "I’ve had patients")["evidence"]["level"] == "expert_opinion"
-    assert _one(got, "My sleep improved")["evidence"]["level"] == "anecdotal"
+# Whom a first-person sentence rests on. GUIDELINES §9.2: a professional's own clinical
+# observations are expert opinion, not lay testimony; a lay speaker's own experience stays
+# anecdotal. Study cues 1.18.0: a judgement ("I think", "I would not suggest") in a quotation
+# whose speaker the sentence names is the speaker's opinion; "I" telling what happened to the
+# speaker stays an anecdote.
+FIRST_PERSON_CASES = [
+    ("Magnesium and sleep\nMagnesium is a popular supplement. “I’ve had patients whose sleep "
+     "improved within a week of taking magnesium,” said Dr. Ana Ruiz, a sleep physician at "
+     "a city hospital. “My sleep improved within a week of taking magnesium,” said Tom "
+     "Berg, 41, a teacher in Leeds.\n",
+     {"I’ve had patients": "expert_opinion", "My sleep improved": "anecdotal"}),
+    ("Valerian and sleep\nValerian root is sold as a sleep aid. “I would not suggest "
+     "valerian root to anyone who already takes a sedative,” Lund says. “I think valerian "
+     "root helps light sleepers fall asleep,” said Maria Lund. “I slept through the night "
+     "after a week of valerian root,” said Ola Berg.\n",
+     {"I would not suggest": "expert_opinion", "I think valerian": "expert_opinion",
+      "I slept through": "anecdotal"}),
+]
 
 
-def test_a_named_speakers_first_person_judgement_is_expert_opinion(analyze_text):
-    # study cues 1.18.0: "I think", "I would not suggest" in a quotation whose speaker the
-    # sentence names is the speaker's opinion; "I" telling what happened to the speaker stays
-    # an anecdote
-    got = analyze_text(
-        "Valerian and sleep\nValerian root is sold as a sleep aid. “I would not suggest "
-        "valerian root to anyone who already takes a sedative,” Lund says. “I think valerian "
-        "root helps light sleepers fall asleep,” said Maria Lund. “I slept through the night "
-        "after a week of valerian root,” said Ola Berg.\n")
-    assert _one(got, "I would not suggest")["evidence"]["level"] == "expert_opinion"
-    assert _one(got, "I think valerian")["evidence"]["level"] == "expert_opinion"
-    assert _one(got, "I slept through")["evidence"]["level"] == "anecdotal"
+@pytest.mark.parametrize("text,levels", FIRST_PERSON_CASES, ids=["observations", "judgements"])
+def test_whom_a_first_person_claim_rests_on(analyze_text, text, levels):
+    got = analyze_text(text)
+    assert {start: _one(got, start)["evidence"]["level"] for start in levels} == levels
 
 
 def test_a_claim_pasted_on_its_own_is_a_claim(analyze_text):
