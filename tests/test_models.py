@@ -584,6 +584,38 @@ def test_multitask_backends_share_one_forward_pass_per_sentence(nlp, multitask_m
         shared.net.first_token = real
 
 
+def test_sentences_are_batched_by_their_token_counts(multitask_model):
+    """The encoder batches sentences of similar token counts (exact, from the tokenizer), not
+    of similar character counts: a batch is padded to its longest sentence. The vectors are
+    the same either way, to float noise."""
+    from kratom_nlp.backends.learned.models import clear_memos, length_batches, load_field_model
+
+    # characters mislead: a short text of numbers and a long one of common words
+    chars, tokens = [40, 60, 12, 100], [30, 14, 12, 24]
+    assert length_batches(chars, 2, 96) == [[2, 0], [1, 3]]
+    assert length_batches(chars, 2, 96, tokens) == [[2, 1], [3, 0]]
+    _, folder, _ = multitask_model
+    shared = load_field_model(folder, task="claim").shared
+    texts = ["Valerian root eased sleep in 1,204 of 2,337 adults (51.5%, 95% CI 49.4-53.6).",
+             "Tea helps.", "Regular walking after meals may lower blood sugar in older adults "
+             "with type 2 diabetes, a small trial suggests.", "Kratom is not a cure."]
+    counts = shared.net.token_counts(texts)
+    # the padded encoding's attention mask counts the same tokens
+    assert counts == [sum(e.attention_mask) for e in shared.net.tokenizer.encode_batch(texts)]
+    # the numbers take more tokens than the longer sentence of common words
+    assert len(texts[0]) < len(texts[2]) and counts[0] > counts[2]
+    clear_memos()
+    by_tokens = shared.vectors(texts)
+    real = shared.net.token_counts
+    shared.net.token_counts = lambda texts: None  # batch by characters, as before
+    try:
+        clear_memos()
+        by_chars = shared.vectors(texts)
+    finally:
+        shared.net.token_counts = real
+    np.testing.assert_allclose(by_tokens, by_chars, atol=1e-4)
+
+
 def test_multitask_memo_belongs_to_its_thread(multitask_model):
     """Another thread's claim call (which empties the memo) never takes away the vectors a
     thread has just encoded: the desk analyses on several threads with one pipeline."""

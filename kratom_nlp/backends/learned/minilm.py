@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -114,12 +115,20 @@ class MiniLMClassifier:
         self.w = w
         self.tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
+        # the same tokenizer without padding: each input's own length, to batch inputs of
+        # similar lengths (see models.length_batches)
+        self.counter = Tokenizer.from_str(self.tokenizer.to_str())
+        self.counter.no_padding()
         pad_id = int(cfg.get("pad_token_id") or 0)
         # lengths padded to a multiple of 8: few distinct shapes, so the kernels the CPU
         # libraries build and cache for each shape stay few (memory stays flat over a corpus)
         self.tokenizer.enable_padding(pad_id=pad_id,
                                       pad_token=self.tokenizer.id_to_token(pad_id) or "[PAD]",
                                       pad_to_multiple_of=PAD_MULTIPLE)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Each text's number of tokens (special tokens included, truncated as encoded)."""
+        return [len(e.ids) for e in self.counter.encode_batch(list(texts))]
 
     def encode(self, texts: list[str], pairs: list[str] | None = None) -> tuple[Any, Any, Any]:
         import torch
