@@ -91,7 +91,7 @@ def words_per_second(texts: list[str], rounds: int = 5) -> dict[str, Any]:
 
     Paired rounds: each round times the pipeline and then the bare model right after it, and
     the figure is the median of the rounds' ratios. On a shared machine whose speed drifts
-    within minutes (bare spaCy's best of three ranged from 2,385 to 4,171 words/s in one
+    within minutes (single timings of bare spaCy ranged from 2,385 to 4,171 words/s in one
     session), a ratio of two bests taken minutes apart measured the drift as much as the
     code; a pair run back to back shares its window."""
     import spacy
