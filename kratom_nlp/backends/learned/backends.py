@@ -51,8 +51,10 @@ class LearnedClaimBackend:
     ``skip_ruled_out`` (on by default): an ensemble sends to its transformer only the
     sentences its other members leave open; a sentence they already rule out (its claim
     probability stays under 0.5 whatever the transformer says) keeps their scores alone
-    (:meth:`EnsembleFieldModel.predict_ruling_out`). Every claim decision and every claim's
-    scores are the full ensemble's; only the scores of those plain non-claims differ."""
+    (:meth:`EnsembleFieldModel.predict_ruling_out`). Every claim decision is the full
+    ensemble's. The scores differ only for those sentences: the plain non-claims, and a claim
+    the claim detector keeps below its threshold by a rule (promotional advice, a health
+    verdict, a benefit bullet), which then carries the other members' scores."""
 
     def __init__(self, model: FieldModel, skip_ruled_out: bool = True) -> None:
         self.model = model
