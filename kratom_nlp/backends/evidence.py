@@ -115,11 +115,11 @@ def _refers(d: dict[str, Any]) -> bool:
 
 
 def _first_person_only(rules: dict[str, Any]) -> bool:
-    """The rules' anecdotal reading rests on nothing but a first-person pronoun (their
-    fallback when a sentence has no evidence cue)."""
-    cues = rules.get("evidence_cues") or []
-    return rules.get("evidence") == "anecdotal" and bool(cues) and \
-        all(str(c.get("text", "")).lower() in FIRST_PERSON for c in cues)
+    """The rules' anecdotal reading rests on nothing but a first-person pronoun: their
+    fallback when neither the sentence nor the one before it has an evidence cue, so no
+    anecdotal cue of the sentence's own backs it."""
+    return rules.get("evidence") == "anecdotal" and not rules.get("from_context") and \
+        not any(c.get("level") == "anecdotal" for c in rules.get("candidates", []))
 
 
 def choose_source(sent: Span, probs: dict[str, float]) -> str:

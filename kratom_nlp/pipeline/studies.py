@@ -177,7 +177,7 @@ class StudyFinder:
         for i, sent in enumerate(sents):
             mentions.append(self._mentions(doc, i, sent, lower, lemma, pos, matches))
         studies = self._cluster(mentions)
-        self._write(doc, sents, studies, mentions, lower, matches)
+        self._write(doc, sents, studies, mentions, lower, lemma, pos, matches)
         return doc
 
     def _negated_compounds(self, lower: list[str]) -> set[int]:
@@ -627,8 +627,8 @@ class StudyFinder:
 
     # ------------------------------------------------------------------ output
     def _write(self, doc: Doc, sents: list[Span], studies: list[Study],
-               mentions: list[list[Mention]], lower: list[str],
-               matches: dict[str, list[tuple[int, int]]]) -> None:
+               mentions: list[list[Mention]], lower: list[str], lemma: list[str],
+               pos: list[str], matches: dict[str, list[tuple[int, int]]]) -> None:
         spans: list[Span] = []
         by_sentence: dict[int, str] = {}
         for st in studies:
@@ -658,7 +658,7 @@ class StudyFinder:
         design_of = {st.id: st.design for st in studies}
         current: str | None = None
         first_study = studies[0].id if studies else None
-        speech = self._speech(doc, sents, lower)
+        speech = self._speech(sents, lower, lemma, pos)
         for i, sent in enumerate(sents):
             relation = None
             sid = by_sentence.get(i)
@@ -674,12 +674,11 @@ class StudyFinder:
             feats.update(speech[i])
             sent._.discourse = feats
 
-    def _speech(self, doc: Doc, sents: list[Span], lower: list[str]
+    def _speech(self, sents: list[Span], lower: list[str], lemma: list[str], pos: list[str]
                 ) -> list[dict[str, float | str]]:
         """Quoted speech across sentences: is the sentence inside a quotation opened earlier,
         who is attributed in it or next to it (a named person, a pronoun, a professional)."""
         c = self.c
-        pos = [t.pos_ for t in doc]
         attrs: list[dict[str, bool]] = []
         open_before: list[bool] = []
         state = False
@@ -698,7 +697,7 @@ class StudyFinder:
             near = {k for j in verbs for k in range(max(a, j - 4), min(b, j + 5))}
             attrs.append({
                 "any": bool(verbs),
-                "opinion": self._first_person_opinion(doc, a, b, lower),
+                "opinion": self._first_person_opinion(a, b, lower, lemma, pos),
                 "name": any(pos[k] == "PROPN" for k in near),
                 "pron": any(lower[k] in c.speaker_pronouns for k in near),
                 "expert": bool({lower[k] for k in range(a, b)} & c.expert_words),
@@ -731,14 +730,15 @@ class StudyFinder:
             out.append(f)
         return out
 
-    def _first_person_opinion(self, doc: Doc, a: int, b: int, lower: list[str]) -> bool:
+    def _first_person_opinion(self, a: int, b: int, lower: list[str], lemma: list[str],
+                              pos: list[str]) -> bool:
         """"I" followed within three words by a verb of judgement ("I think", "I would not
         suggest", "I can't imagine"; ``opinion_lemmas``)."""
         words = self.c.opinion_lemmas
         for j in range(a, b):
             if lower[j] == "i":
                 for k in range(j + 1, min(b, j + 4)):
-                    if doc[k].lemma_.lower() in words and doc[k].pos_ in ("VERB", "AUX"):
+                    if lemma[k] in words and pos[k] in ("VERB", "AUX"):
                         return True
         return False
 
