@@ -4,7 +4,7 @@
     python eval/benchmark_speed.py --quick    # smaller sizes, a smoke run
     python eval/benchmark_speed.py --pytest   # also time the test suite
     python eval/benchmark_speed.py --only pytest   # time only the suite, merged into the table
-    python eval/benchmark_speed.py --only sklearn  # or words, batch, linearity, rss,
+    python eval/benchmark_speed.py --only sklearn  # or words, batch, linearity, rss, encoder_work,
                                                    # vocabulary: one row again
 
 Writes ``eval/results/speed.json`` and ``eval/results/speed.md``. Figures (issue "Fast again"):
@@ -24,7 +24,11 @@ Writes ``eval/results/speed.json`` and ``eval/results/speed.md``. Figures (issue
 8. (``--pytest``) the wall time of ``python -m pytest``;
 9. spaCy's vocabulary and RSS over a stream of documents that each bring new words (names,
    registry numbers, counts, as real news does), ``batch``'s windows in memory zones against
-   the same stream with no zone, each in its own process; and their docs/s.
+   the same stream with no zone, each in its own process; and their docs/s;
+10. (``--only encoder_work``) the encoder's two savings side by side: the default pipeline
+    against the same with every sentence sent to the claim ensemble's transformer, and with
+    batches by characters instead of token counts (words/s, texts encoded, padding share,
+    and a check that the analyses are the same).
 
 The documents are the project's own articles recombined (``eval/make_scale_corpus.py``); the
 machine's load average is recorded with every figure, because the cores may be shared.
@@ -168,6 +172,70 @@ def all_decisions(backend: str, texts: list[str]) -> dict[str, Any]:
     return {"sentences": n, "claims": claims, "seconds": round(best, 3),
             "sentences_per_s": round(n / best, 1), "cpu_seconds": round(best_cpu, 3),
             "sentences_per_cpu_s": round(n / best_cpu, 1), "load": load()}
+
+
+def encoder_work(texts: list[str], rounds: int = 3) -> dict[str, Any]:
+    """What the two savings of the encoder's work give, side by side in one process: the
+    default pipeline; the same with the claim ensemble sending every sentence to its
+    transformer (``skip_ruled_out`` off); the same with batches by characters instead of token
+    counts. Rounds alternate the three; per variant: median words/s, the texts encoded and the
+    share of padding among the tokens encoded. The analyses of the three must be the same."""
+    from kratom_nlp.api import analyze_many
+    from kratom_nlp.api import load as load_pipeline
+    from kratom_nlp.backends.learned import minilm
+    from kratom_nlp.backends.learned.models import clear_memos
+    from kratom_nlp.ingest import read_text
+
+    nlp = load_pipeline()
+    claims = nlp.get_pipe("kratom_claims").backend
+    words = sum(len(t.split()) for t in texts)
+    real_counts, real_first = minilm.MiniLMClassifier.token_counts, \
+        minilm.MiniLMClassifier.first_token
+    seen = {"texts": 0, "tokens": 0, "padded": 0}
+
+    def first_token(self: Any, batch: list[str]) -> Any:
+        seen["texts"] += len(batch)
+        seen["tokens"] += sum(real_counts(self, batch))
+        seen["padded"] += len(batch) * max(len(e.ids) for e in self.tokenizer.encode_batch(batch))
+        return real_first(self, batch)
+
+    variants = {"default": {}, "every sentence encoded": {"skip": False},
+                "batches by characters": {"chars": True}}
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    work: dict[str, dict[str, int]] = {}
+    outputs: dict[str, list[Any]] = {}
+    minilm.MiniLMClassifier.first_token = first_token  # type: ignore[method-assign]
+    try:
+        list(analyze_many((read_text(t) for t in texts[:8]), nlp))
+        for _ in range(rounds):
+            for name, v in variants.items():
+                claims.skip_ruled_out = v.get("skip", True)
+                minilm.MiniLMClassifier.token_counts = (  # type: ignore[method-assign]
+                    (lambda self, texts: None) if v.get("chars") else real_counts)
+                clear_memos()
+                seen.update(texts=0, tokens=0, padded=0)
+                t = time.perf_counter()
+                out = list(analyze_many((read_text(x) for x in texts), nlp, batch_size=32))
+                times[name].append(time.perf_counter() - t)
+                work[name] = dict(seen)
+                outputs[name] = [[(c["start"], c["claim_type"], c["evidence"]["level"],
+                                   c["strength"], c["overclaim"]["flag"])
+                                  for c in a["claims"]] for a in out]
+    finally:
+        claims.skip_ruled_out = True
+        minilm.MiniLMClassifier.token_counts = real_counts  # type: ignore[method-assign]
+        minilm.MiniLMClassifier.first_token = real_first  # type: ignore[method-assign]
+    wps = {k: words / statistics.median(v) for k, v in times.items()}
+    same = all(o == outputs["default"] for o in outputs.values())
+    return {"documents": len(texts), "rounds": rounds,
+            "words_per_s": {k: round(v) for k, v in wps.items()},
+            "speedup_over": {k: round(wps["default"] / wps[k], 3) for k in variants
+                             if k != "default"},
+            "texts_encoded": {k: w["texts"] for k, w in work.items()},
+            "padding_share": {k: round(1 - w["tokens"] / max(w["padded"], 1), 3)
+                              for k, w in work.items()},
+            "same_analyses": same, "goal": "same analyses, less work", "met": same,
+            "load": load()}
 
 
 def encoder_alone(texts: list[str]) -> dict[str, Any]:
@@ -409,6 +477,16 @@ def markdown(r: dict[str, Any]) -> str:
                          f"vs {z['strings_added_at_end']:,}); RSS growth after the first "
                          f"quarter {w['rss_growth_mb']} vs {z['rss_growth_mb']} MB; docs/s "
                          f"{v['speed_ratio']}×", v["goal"], v["met"]))
+    if "encoder_work" in r:
+        e = r["encoder_work"]
+        parts = "; ".join(f"{k}: {e['words_per_s'][k]:,} w/s, {e['texts_encoded'][k]:,} texts "
+                          f"encoded, {e['padding_share'][k]:.0%} padding"
+                          for k in e["words_per_s"])
+        over = ", ".join(f"{v}× over {k}" for k, v in e["speedup_over"].items())
+        lines.append(row("the encoder's work, side by side (median of "
+                         f"{e['rounds']} alternating rounds)" + again("encoder_work"),
+                         f"default {over} ({parts}); analyses the same: {e['same_analyses']}",
+                         e["goal"], e["met"]))
     if "pytest" in r:
         p = r["pytest"]
         lines.append(row("`python -m pytest` wall time" + again("pytest"),
@@ -439,6 +517,10 @@ def remeasure(figure: str, quick: bool, why: str | None = None) -> int:
         log("2. words/s (re-measured)")
         r["words"] = words_per_second([t for _, t in documents(40 if quick else 200, seed=3)],
                                       rounds=3 if quick else 5)
+    elif figure == "encoder_work":
+        log("10. the encoder's work (measured on its own)")
+        r["encoder_work"] = encoder_work([t for _, t in documents(40 if quick else 200, seed=3)],
+                                         rounds=2 if quick else 3)
     elif figure == "sklearn":
         log("3. scikit-learn backends (re-measured)")
         r["sklearn"] = all_decisions("sklearn",
@@ -470,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pytest", action="store_true")
     ap.add_argument("--no-transformer", action="store_true")
     ap.add_argument("--only", choices=["cold_start", "rss", "words", "sklearn", "batch",
-                                       "linearity", "vocabulary", "pytest"],
+                                       "linearity", "vocabulary", "pytest", "encoder_work"],
                     default=None,
                     help="re-measure one figure after a fix and merge it into the stored results "
                          "(the table says which row was re-measured, and when)")

@@ -58,8 +58,8 @@ def length_batches(chars: Sequence[int], batch_size: int, max_length: int,
     ``tokens``, when given, are the inputs' exact token counts: they sort and budget the
     batches instead of an estimate from the characters (about 4 a token). A batch is padded to
     its longest input, and characters predict tokens loosely (numbers, names and rare words
-    take more): on the speed benchmark's sentences, batches sorted by characters were 28%
-    padding, by tokens 14%."""
+    take more): on the speed benchmark's documents, batches by characters were 29% padding,
+    by tokens 18% (``eval/benchmark_speed.py --only encoder_work``)."""
     lengths = tokens if tokens is not None else chars
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     budget = batch_size * TOKENS_PER_INPUT
