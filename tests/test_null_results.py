@@ -28,6 +28,10 @@ def finder() -> NullResultFinder:
     ("Of the supplements tested, none have been shown to restore cartilage.",
      "none have been shown"),
     ("The patch was no better than placebo for cravings.", "no better than"),
+    ("Past trials found the valerian drops ineffective against insomnia.", "ineffective"),
+    ("A third cup of the tea a day is no better.", "no better"),
+    ("The spray does nothing to shorten a cold, the review concluded.", "does nothing to"),
+    ("Dr. Ola Berg is skeptical that the kava drops calm nerves.", "skeptical that"),
 ])
 def test_plain_null_results_are_found(finder, text, words):
     hit = finder.find(text)
