@@ -91,6 +91,12 @@ def test_a_dosing_instruction_is_advice_but_no_overclaim(nlp):
     assert dosing._.advice and not dosing._.overclaim
     assert treatment._.advice and treatment._.overclaim_rule == "advice_without_trials"
 
+    # an amount in micrograms, units (IU) or tablets is a dose too (claim cues 1.11.0)
+    doc = nlp("Moringa is a tree grown in India. Adults should take 250 micrograms of "
+              "moringa extract with breakfast.")
+    (dosing,) = doc.spans["claims"]
+    assert dosing._.advice and not dosing._.overclaim
+
 
 def test_an_animal_result_told_as_found_is_no_human_outcome(nlp):
     """GUIDELINES §9.8: a result of a study in mice told in the past tense reports the animal

@@ -539,6 +539,7 @@ def test_a_sentence_naming_its_evidence_rests_on_it_not_on_the_quoted_expert(nlp
     "Patients should not take kratom for anxiety.",
     "Patients should no longer take kratom for anxiety.",
     "Kratom should not be mixed with alcohol.",
+    "Lund gave two reasons not to take kratom for anxiety.",  # a negated infinitive
 ])
 def test_advice_words_with_a_negation_are_cautionary_advice(nlp, text):
     """An advice word next to a negation advises against the use ("should not take"): the
@@ -546,6 +547,24 @@ def test_advice_words_with_a_negation_are_cautionary_advice(nlp, text):
     doc = nlp(text)
     rules = doc.spans["sentences"][0]._.rules
     assert rules["advice"] is True and rules["advice_kind"] == "cautionary"
+
+
+@pytest.mark.parametrize(("text", "against"), [
+    ("People on blood thinners cannot use kratom for pain.", True),  # "can" with a negation
+    ("Patients were told never to take kratom with alcohol.", True),  # a negated infinitive
+    ("You can use kratom for pain.", False),
+    ("Kratom does not cure pain.", False),  # a negated effect, no advice
+])
+def test_advice_against_use_is_read_as_discouraging(nlp, text, against):
+    """What makes a learned advice decision cautionary (``cautious``): the sentence advises
+    against the use even where the rules see no advice trigger of their own."""
+    from kratom_nlp.backends.learned.backends import advice_kind, cautious
+
+    doc = nlp(text)
+    rules = doc.spans["sentences"][0]._.rules
+    assert bool(rules["discourages"]) is against
+    kind = advice_kind(True, rules.get("advice_kind"), "advice", cautious(rules))
+    assert kind == ("cautionary" if against else "promotional")
 
 
 def test_a_regulators_review_after_a_study_is_a_study_of_its_own(nlp):
