@@ -32,6 +32,9 @@ def finder() -> NullResultFinder:
     ("A third cup of the tea a day is no better.", "no better"),
     ("The spray does nothing to shorten a cold, the review concluded.", "does nothing to"),
     ("Dr. Ola Berg is skeptical that the kava drops calm nerves.", "skeptical that"),
+    # a contrast with the sentence before, not inside the claim (claim cues 1.12.0)
+    ("But a fourth cup of the tea is no better.", "no better"),
+    ("The authors added, however, that the balm did not ease joint pain.", "did not ease"),
 ])
 def test_plain_null_results_are_found(finder, text, words):
     hit = finder.find(text)
@@ -46,6 +49,8 @@ def test_plain_null_results_are_found(finder, text, words):
     "People whose weight had not changed lived longer.",  # a description of people
     "Kava can be taken with food.",
     "Kratom does not cause addiction.",  # denies a harm: a safety claim (direct)
+    "Though it did not cure the pain, the balm helped sleep.",  # a contrast inside the claim
+    "While the test changed decisions, it did not increase costs.",
 ])
 def test_contrasts_hedges_and_descriptions_are_not_null_results(finder, text):
     assert finder.find(text) is None

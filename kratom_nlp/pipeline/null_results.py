@@ -7,6 +7,9 @@ hedge, not inside a description of people) so that ``kratom_strength`` can set t
 and say which words did it (``claim._.strength_cue``). Everything it matches is data:
 ``claim_cues.json`` → ``null_results``.
 
+A contrast cancels the rule only inside the claim: a "But" that opens it, or a "however"
+set off before the result, contrasts with what was said before (claim cues 1.12.0).
+
 Chosen on the real train and dev splits (the written corpus checked beside them): on gold
 claims the pipeline finds, the rule fires on 15 real train claims (13 gold no_relationship,
 5 of them corrected) and on 4 real dev claims (3 gold no_relationship, all 3 corrected).
@@ -68,6 +71,8 @@ class NullResultFinder:
         self._blockers = re.compile(rf"\b(?:{_alternatives(cues.blockers)})\b",
                                     re.IGNORECASE) if cues.blockers else None
         self._relative = frozenset(w.lower() for w in cues.relative_words)
+        self._adverbs = frozenset(w.lower() for w in cues.adverb_blockers)
+        self._openers = frozenset(w.lower() for w in cues.opening_blockers)
         # most claims state no null result: a claim without a trigger (a negation) is passed
         # over after one search; every pattern must hold one, or that test would hide it
         triggers = {t.lower() for t in cues.triggers}
@@ -88,8 +93,7 @@ class NullResultFinder:
         if self._any is not None and self._any.search(text.lower()) is None:
             return None
         norm = text.translate(_APOSTROPHES)
-        if self._blockers is not None and self._blockers.search(norm):
-            return None
+        blockers = list(self._blockers.finditer(norm)) if self._blockers is not None else []
         found = None
         for pattern in self._patterns:
             m = pattern.search(norm)
@@ -98,12 +102,23 @@ class NullResultFinder:
                 break
         if found is None and self._none is not None:
             found = self._none.search(norm)
-        if found is None:
+        if found is None or any(self._blocks(b, found.start(), norm) for b in blockers):
             return None
         before = _WORD.findall(norm[:found.start()].lower())[-self.cues.relative_window:]
         if self._relative and any(w in self._relative for w in before):
             return None
         return NullResult(found.start(), found.end(), text[found.start():found.end()])
+
+    def _blocks(self, blocker: re.Match[str], start: int, norm: str) -> bool:
+        """Whether a blocker cancels the null result found at ``start``: not when it is one
+        of ``opening_blockers`` and opens the text ("But a fourth cup is no better": the
+        contrast is with the sentence before), nor when it is one of ``adverb_blockers``
+        inside the text before the result ("The authors added, however, that the balm did
+        not ease ..."). "Though it did not cure the pain, it helped" stays blocked."""
+        word = blocker.group(0).lower()
+        if not _WORD.search(norm[:blocker.start()]):  # it opens the text
+            return word not in self._openers  # "Though it did not cure …, it …" contrasts
+        return not (blocker.start() < start and word in self._adverbs)
 
 
 __all__ = ["NullResult", "NullResultFinder"]

@@ -198,6 +198,12 @@ class NullResultCues:
     none_shown_words: tuple[str, ...] = ()
     none_window: int = 8
     blockers: tuple[str, ...] = ()
+    # blockers that do not cancel a null result they come before: sentence adverbs that
+    # contrast with what was said earlier ("The authors added, however, that ...")
+    adverb_blockers: tuple[str, ...] = ()
+    # blockers that do not cancel a null result when they open the text: the contrast is with
+    # the sentence before ("But a fourth cup is no better")
+    opening_blockers: tuple[str, ...] = ()
     relative_words: tuple[str, ...] = ()
     relative_window: int = 8
     description: str = ""
