@@ -51,6 +51,7 @@ def test_plain_null_results_are_found(finder, text, words):
     "Kratom does not cause addiction.",  # denies a harm: a safety claim (direct)
     "Though it did not cure the pain, the balm helped sleep.",  # a contrast inside the claim
     "While the test changed decisions, it did not increase costs.",
+    "The balm eased pain, though it did not improve sleep.",  # "though" joins two halves
 ])
 def test_contrasts_hedges_and_descriptions_are_not_null_results(finder, text):
     assert finder.find(text) is None

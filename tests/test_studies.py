@@ -550,10 +550,12 @@ def test_advice_words_with_a_negation_are_cautionary_advice(nlp, text):
 
 
 @pytest.mark.parametrize(("text", "against"), [
-    ("People on blood thinners cannot use kratom for pain.", True),  # "can" with a negation
     ("Patients were told never to take kratom with alcohol.", True),  # a negated infinitive
+    ("Doctors don't recommend kratom for anxiety.", True),
     ("You can use kratom for pain.", False),
     ("Kratom does not cure pain.", False),  # a negated effect, no advice
+    ("You can't go wrong with kratom for pain.", False),  # praise, not a caution
+    ("I can't recommend kratom enough for pain.", False),
 ])
 def test_advice_against_use_is_read_as_discouraging(nlp, text, against):
     """What makes a learned advice decision cautionary (``cautious``): the sentence advises

@@ -118,7 +118,11 @@ class NullResultFinder:
         word = blocker.group(0).lower()
         if not _WORD.search(norm[:blocker.start()]):  # it opens the text
             return word not in self._openers  # "Though it did not cure …, it …" contrasts
-        return not (blocker.start() < start and word in self._adverbs)
+        # a sentence adverb is set off: a comma before it, a comma or colon after it ("The
+        # balm eased pain, though it did not help sleep" is a contrast inside the claim)
+        set_off = norm[:blocker.start()].rstrip().endswith(",") and \
+            norm[blocker.end():].lstrip()[:1] in (",", ":")
+        return not (blocker.start() < start and word in self._adverbs and set_off)
 
 
 __all__ = ["NullResult", "NullResultFinder"]
