@@ -699,12 +699,35 @@ FIRST_PERSON_CASES = [
      {"I would not suggest": "expert_opinion", "I think valerian": "expert_opinion",
       "I slept through": "anecdotal"}),
 ]
+# Study cues 1.19.0: a seller's word is no expert's (GUIDELINES §9.7): the claim offers what the
+# seller cites, here nothing; a professional's word stays expert opinion.
+SELLER_CASES = [
+    ("Kratom sellers\nKratom is sold online. The maker, an Ohio firm, says its kratom "
+     "capsules ease joint pain. Kratom eases neck pain, said Dr. Maria Lund, a "
+     "rheumatologist.\n",
+     {"The maker, an Ohio firm": "none", "Kratom eases neck pain": "expert_opinion"}),
+]
 
 
-@pytest.mark.parametrize("text,levels", FIRST_PERSON_CASES, ids=["observations", "judgements"])
+@pytest.mark.parametrize("text,levels", FIRST_PERSON_CASES + SELLER_CASES,
+                         ids=["observations", "judgements", "company"])
 def test_whom_a_first_person_claim_rests_on(analyze_text, text, levels):
     got = analyze_text(text)
     assert {start: _one(got, start)["evidence"]["level"] for start in levels} == levels
+
+
+def test_a_sellers_word_is_no_expert_opinion(nlp):
+    """A speaker named with a seller's word near the attribution verb ("a sales manager with
+    the maker") is no expert: whatever the evidence model ranks, the claim does not rest on
+    expert opinion; the same words from a professional do (study cues 1.19.0)."""
+    doc = nlp("Kratom sellers\nKratom is sold online. Kratom eases back pain, said Ola Berg, a "
+              "sales manager with Berg Botanicals. Kratom eases neck pain, said Dr. Maria Lund, "
+              "a rheumatologist.\n")
+    seller, doctor = doc.spans["claims"]
+    assert seller._.discourse["q_said_company"] == 1.0
+    assert "q_said_company" not in doctor._.discourse
+    assert seller._.evidence_level != "expert_opinion"
+    assert doctor._.evidence_level == "expert_opinion"
 
 
 def test_a_claim_pasted_on_its_own_is_a_claim(analyze_text):

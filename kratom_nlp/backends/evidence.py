@@ -53,7 +53,8 @@ def rule_source(sent: Span) -> str:
     if sent._.study is not None and sent._.study_relation in ("mention", "before") and \
             _refers(d):
         return "study"
-    if d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")):
+    if d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")) and \
+            not (d.get("q_said_company") and not d.get("q_expert")):
         return "expert"
     if r.get("evidence") == "anecdotal" or d.get("q_first_person"):
         return "anecdote"
@@ -167,6 +168,10 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     for source in sorted(probs, key=probs.__getitem__, reverse=True):
         if source == "study" and sent._.study is None:
             continue
+        if source == "expert" and d.get("q_said_company") and not speaker_judges:
+            # a seller's word ("The company says its oils repel lice") is no expert's: the
+            # claim offers what the seller cites, here nothing (GUIDELINES §9.7)
+            return "none"
         if source == "anecdote" and speaker_judges:
             # a professional's own clinical observations ("I see patients whose
             # sleep improves," said a physician) are expert opinion, not lay testimony

@@ -695,6 +695,10 @@ class StudyFinder:
             a, b = sent.start, sent.end
             verbs = [j for j in range(a, b) if lower[j] in c.attribution_words]
             near = {k for j in verbs for k in range(max(a, j - 4), min(b, j + 5))}
+            # who speaks for a seller: a company word near the verb or opening the sentence
+            # ("The maker, an Ohio firm, says ...", "said Ola Berg, a sales manager")
+            wide = {k for j in verbs for k in range(max(a, j - 8), min(b, j + 9))}
+            wide.update(range(a, min(b, a + 3)))
             attrs.append({
                 "any": bool(verbs),
                 "opinion": self._first_person_opinion(a, b, lower, lemma, pos),
@@ -702,6 +706,7 @@ class StudyFinder:
                 "pron": any(lower[k] in c.speaker_pronouns for k in near),
                 "expert": bool({lower[k] for k in range(a, b)} & c.expert_words),
                 "patient": any(lower[k] in c.person_words for k in range(a, b)),
+                "company": any(lower[k] in c.company_words for k in wide),
             })
         out: list[dict[str, float | str]] = []
         for i, sent in enumerate(sents):
@@ -710,6 +715,8 @@ class StudyFinder:
             f["q_open_before"] = float(open_before[i])
             f["q_said_name"] = float(here["name"] and here["any"])
             f["q_said_pron"] = float(here["pron"] and here["any"])
+            if here["company"] and here["any"] and not here["expert"]:
+                f["q_said_company"] = 1.0  # a seller's word: no expert opinion
             if here["opinion"] and here["any"] and (here["name"] or here["pron"]):
                 # '"I think it works," she said': a named speaker's judgement
                 f["q_said_opinion"] = 1.0

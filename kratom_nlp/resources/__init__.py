@@ -435,6 +435,9 @@ class StudyCues:
     experiment_nouns: frozenset[str] = frozenset()
     # 1.18.0: the verbs of a judgement said in the first person ("I think", "I'd suggest")
     opinion_lemmas: frozenset[str] = frozenset()
+    # 1.19.0: a speaker who speaks for a seller ("the company says", "a sales manager with
+    # the maker said") offers no expert opinion (GUIDELINES §9.7)
+    company_words: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -443,7 +446,7 @@ class StudyCues:
         "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words",
         "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
-        "experiment_nouns", "opinion_lemmas")
+        "experiment_nouns", "opinion_lemmas", "company_words")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
