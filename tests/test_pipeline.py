@@ -718,15 +718,16 @@ def test_whom_a_first_person_claim_rests_on(analyze_text, text, levels):
 
 def test_a_sellers_word_is_no_expert_opinion(nlp):
     """A speaker named with a seller's word near the attribution verb ("a sales manager with
-    the maker") is no expert: whatever the evidence model ranks, the claim does not rest on
-    expert opinion; the same words from a professional do (study cues 1.19.0)."""
+    the maker") is no expert, and a claim not told of the speaker's own experience is no
+    anecdote: whatever the evidence model ranks, the claim offers no evidence; the same words
+    from a professional rest on expert opinion (study cues 1.19.0)."""
     doc = nlp("Kratom sellers\nKratom is sold online. Kratom eases back pain, said Ola Berg, a "
               "sales manager with Berg Botanicals. Kratom eases neck pain, said Dr. Maria Lund, "
               "a rheumatologist.\n")
     seller, doctor = doc.spans["claims"]
     assert seller._.discourse["q_said_company"] == 1.0
     assert "q_said_company" not in doctor._.discourse
-    assert seller._.evidence_level != "expert_opinion"
+    assert seller._.evidence_level == "none"
     assert doctor._.evidence_level == "expert_opinion"
 
 

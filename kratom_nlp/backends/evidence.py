@@ -168,9 +168,11 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     for source in sorted(probs, key=probs.__getitem__, reverse=True):
         if source == "study" and sent._.study is None:
             continue
-        if source == "expert" and d.get("q_said_company") and not speaker_judges:
-            # a seller's word ("The company says its oils repel lice") is no expert's: the
-            # claim offers what the seller cites, here nothing (GUIDELINES §9.7)
+        if d.get("q_said_company") and not speaker_judges and (
+                source == "expert" or (source == "anecdote" and not d.get("q_first_person"))):
+            # a seller's word ("The company says its oils repel lice") is no expert's, nor an
+            # anecdote unless told of the speaker's own experience: the claim offers what the
+            # seller cites, here nothing (GUIDELINES §9.7)
             return "none"
         if source == "anecdote" and speaker_judges:
             # a professional's own clinical observations ("I see patients whose
