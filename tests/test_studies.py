@@ -556,6 +556,7 @@ def test_advice_words_with_a_negation_are_cautionary_advice(nlp, text):
     ("Kratom does not cure pain.", False),  # a negated effect, no advice
     ("You can't go wrong with kratom for pain.", False),  # praise, not a caution
     ("I can't recommend kratom enough for pain.", False),
+    ("Patients should not take kratom if they don't sleep enough.", True),
 ])
 def test_advice_against_use_is_read_as_discouraging(nlp, text, against):
     """What makes a learned advice decision cautionary (``cautious``): the sentence advises

@@ -54,7 +54,7 @@ def rule_source(sent: Span) -> str:
             _refers(d):
         return "study"
     if d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")) and \
-            not (d.get("q_said_company") and not d.get("q_expert")):
+            not d.get("q_said_company"):  # a seller's judgement is no expert's
         return "expert"
     if r.get("evidence") == "anecdotal" or d.get("q_first_person"):
         return "anecdote"
