@@ -727,6 +727,9 @@ def test_a_sellers_word_is_no_expert_opinion(nlp):
     seller, doctor = doc.spans["claims"]
     assert seller._.discourse["q_said_company"] == 1.0
     assert "q_said_company" not in doctor._.discourse
+    # a seller's word inside a quotation is what the speaker talks about, not who speaks
+    quoted = nlp('"Kratom companies will say anything to sell a capsule," Lund says.')
+    assert "q_said_company" not in quoted.spans["sentences"][0]._.discourse
     assert seller._.evidence_level == "none"
     assert doctor._.evidence_level == "expert_opinion"
 

@@ -696,9 +696,11 @@ class StudyFinder:
             verbs = [j for j in range(a, b) if lower[j] in c.attribution_words]
             near = {k for j in verbs for k in range(max(a, j - 4), min(b, j + 5))}
             # who speaks for a seller: a company word near the verb or opening the sentence
-            # ("The maker, an Ohio firm, says ...", "said Ola Berg, a sales manager")
+            # ("The maker, an Ohio firm, says ...", "said Ola Berg, a sales manager"),
+            # outside any quotation ('"Sellers will say anything," Lund says')
             wide = {k for j in verbs for k in range(max(a, j - 8), min(b, j + 9))}
             wide.update(range(a, min(b, a + 3)))
+            wide -= self._quoted(a, b, lower)
             attrs.append({
                 "any": bool(verbs),
                 "opinion": self._first_person_opinion(a, b, lower, lemma, pos),
@@ -735,6 +737,24 @@ class StudyFinder:
             f["narr_pronoun"] = float(first in ("he", "she"))
             f["q_patient"] = float(here["patient"])
             out.append(f)
+        return out
+
+    @staticmethod
+    def _quoted(a: int, b: int, lower: list[str]) -> set[int]:
+        """The tokens of ``a``..``b`` inside quotation marks, the marks included (a quotation
+        opened before the sentence is not followed)."""
+        out: set[int] = set()
+        inside = False
+        for k in range(a, b):
+            w = lower[k]
+            opens = w == "“" or (w == '"' and not inside)
+            closes = w == "”" or (w == '"' and inside)
+            if opens or closes or inside:
+                out.add(k)
+            if opens:
+                inside = True
+            elif closes:
+                inside = False
         return out
 
     def _first_person_opinion(self, a: int, b: int, lower: list[str], lemma: list[str],
