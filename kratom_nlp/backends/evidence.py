@@ -53,8 +53,7 @@ def rule_source(sent: Span) -> str:
     if sent._.study is not None and sent._.study_relation in ("mention", "before") and \
             _refers(d):
         return "study"
-    if d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")) and \
-            not d.get("q_said_company"):  # a seller's judgement is no expert's
+    if _speaker_judges(d) and not d.get("q_said_company"):  # a seller's is no expert's
         return "expert"
     if r.get("evidence") == "anecdotal" or d.get("q_first_person"):
         return "anecdote"
@@ -115,6 +114,12 @@ def _refers(d: dict[str, Any]) -> bool:
     return bool(d.get("ref_explicit", 0) or d.get("ref_results", 0) >= 3)
 
 
+def _speaker_judges(d: dict[str, Any]) -> bool:
+    """The sentence attributes its words to a professional, or to a named speaker who gives
+    a judgement in the first person (discourse features of ``kratom_studies``)."""
+    return bool(d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")))
+
+
 def _first_person_only(rules: dict[str, Any]) -> bool:
     """The rules' anecdotal reading rests on nothing but a first-person pronoun: their
     fallback when neither the sentence nor the one before it has an evidence cue, so no
@@ -149,7 +154,7 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     rules = sent._.rules or {}
     own_cue = rules.get("evidence") in OWN_CUE_OVER_EXPERT and not rules.get("from_context")
     d = sent._.discourse or {}
-    speaker_judges = bool(d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")))
+    speaker_judges = _speaker_judges(d)
     if own_cue and speaker_judges and _first_person_only(rules):
         # the rules read "I" as an anecdote only for want of any cue; in a quotation whose
         # speaker is a professional or gives a judgement ('"I would not suggest it," Lee

@@ -47,6 +47,18 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
+
+
+def _after_quote_marks(text: str, inside: bool) -> bool:
+    """Whether a quotation is open after ``text``, given whether one was open before it."""
+    for ch in text:
+        if ch == "“":
+            inside = True
+        elif ch == "”":
+            inside = False
+        elif ch == "\"":
+            inside = not inside
+    return inside
 _PHASES = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "i/ii": "1/2", "ii/iii": "2/3"}
 # "in three to four years", "within the next five years"; not "within two years of ..."
 _IN_YEARS = re.compile(r"^(?:in|within) (?:the next )?(?:\S+ )?(?:to \S+ )?(?:years?|months?)\b"
@@ -684,23 +696,19 @@ class StudyFinder:
         state = False
         for sent in sents:
             open_before.append(state)
-            text = sent._.text or sent.text
-            for ch in text:
-                if ch == "“":
-                    state = True
-                elif ch == "”":
-                    state = False
-                elif ch == "\"":
-                    state = not state
             a, b = sent.start, sent.end
             verbs = [j for j in range(a, b) if lower[j] in c.attribution_words]
             near = {k for j in verbs for k in range(max(a, j - 4), min(b, j + 5))}
-            # who speaks for a seller: a company word near the verb or opening the sentence
-            # ("The maker, an Ohio firm, says ...", "said Ola Berg, a sales manager"),
-            # outside any quotation ('"Sellers will say anything," Lund says')
-            wide = {k for j in verbs for k in range(max(a, j - 8), min(b, j + 9))}
-            wide.update(range(a, min(b, a + 3)))
-            wide -= self._quoted(a, b, lower)
+            company = False
+            if verbs:
+                # who speaks for a seller: a company word near the verb or opening the
+                # sentence ("The maker, an Ohio firm, says ...", "said Ola Berg, a sales
+                # manager"), outside any quotation ('"Sellers will say anything," Lund says')
+                wide = {k for j in verbs for k in range(max(a, j - 8), min(b, j + 9))}
+                wide.update(range(a, min(b, a + 3)))
+                wide -= self._quoted(a, b, lower, state)
+                company = any(lower[k] in c.company_words for k in wide)
+            state = _after_quote_marks(sent._.text or sent.text, state)
             attrs.append({
                 "any": bool(verbs),
                 "opinion": self._first_person_opinion(a, b, lower, lemma, pos),
@@ -708,7 +716,7 @@ class StudyFinder:
                 "pron": any(lower[k] in c.speaker_pronouns for k in near),
                 "expert": bool({lower[k] for k in range(a, b)} & c.expert_words),
                 "patient": any(lower[k] in c.person_words for k in range(a, b)),
-                "company": any(lower[k] in c.company_words for k in wide),
+                "company": company,
             })
         out: list[dict[str, float | str]] = []
         for i, sent in enumerate(sents):
@@ -740,21 +748,14 @@ class StudyFinder:
         return out
 
     @staticmethod
-    def _quoted(a: int, b: int, lower: list[str]) -> set[int]:
-        """The tokens of ``a``..``b`` inside quotation marks, the marks included (a quotation
-        opened before the sentence is not followed)."""
+    def _quoted(a: int, b: int, lower: list[str], inside: bool) -> set[int]:
+        """The tokens of ``a``..``b`` inside quotation marks, the marks included; ``inside``:
+        whether a quotation opened before them is still open."""
         out: set[int] = set()
-        inside = False
         for k in range(a, b):
-            w = lower[k]
-            opens = w == "“" or (w == '"' and not inside)
-            closes = w == "”" or (w == '"' and inside)
-            if opens or closes or inside:
+            if inside or any(ch in _QUOTES for ch in lower[k]):
                 out.add(k)
-            if opens:
-                inside = True
-            elif closes:
-                inside = False
+            inside = _after_quote_marks(lower[k], inside)
         return out
 
     def _first_person_opinion(self, a: int, b: int, lower: list[str], lemma: list[str],
