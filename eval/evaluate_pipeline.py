@@ -77,7 +77,8 @@ def load_articles(corpus: str, splits: list[str], *, corpus_dir: str | None = No
     from kratom_nlp.paths import corpora_dir
 
     gold = Path(corpus_dir) if corpus_dir else corpora_dir() / "gold"
-    return [a for s in splits for a in iter_articles(gold / f"{s}.jsonl")]
+    # the written corpus has no annotation rounds: "dev@1" reads its dev split
+    return [a for s in splits for a in iter_articles(gold / f"{s.partition('@')[0]}.jsonl")]
 
 
 def evaluate(articles: list[dict[str, Any]], nlp: Any, batch_size: int = 16) -> dict[str, Any]:
@@ -408,7 +409,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", action="append", choices=CORPORA,
                     help="real and/or written (repeatable; default: both, real first)")
-    ap.add_argument("--split", default="dev", help="train, dev, test or all")
+    ap.add_argument("--split", default="dev",
+                    help="train, dev, test or all; for the real corpus also one annotation "
+                         "round of a split: dev@0 (the first selection), dev@1 (its first "
+                         "extension), …")
     ap.add_argument("--corpus-dir", default=None,
                     help="folder of one corpus (default corpora/real or corpora/gold)")
     ap.add_argument("--data-dir", default=None,
@@ -470,8 +474,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"design={st['design_accuracy']:.3f} population="
                   f"{st['population_accuracy']:.3f} n={st['n_accuracy']:.3f} "
                   f"resolution={st['resolution_accuracy']:.3f} (n={st['resolution_n']})")
-        if args.c3 and corpus == "real" and args.split in ("dev", "test"):
-            m["c3"] = c3_auc(args.split, nlp, args.data_dir, args.corpus_dir, args.bootstrap)
+        base_split = args.split.partition("@")[0]  # C3 reads the whole pool of the split
+        if args.c3 and corpus == "real" and base_split in ("dev", "test"):
+            m["c3"] = c3_auc(base_split, nlp, args.data_dir, args.corpus_dir, args.bootstrap)
             print(f"  C3         AUC support_score={m['c3']['auc_support_score']:.3f} "
                   f"overclaim_rate={m['c3']['auc_overclaim_rate']:.3f} "
                   f"({m['c3']['articles']} releases, {m['c3']['satisfactory']} satisfactory)")

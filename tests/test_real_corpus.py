@@ -75,6 +75,22 @@ def test_splits_disjoint_and_every_gold_id_in_exactly_one(records: dict) -> None
     assert len(records["B"]) >= 15 and set(records["B"]) <= gold
 
 
+def test_annotation_rounds_partition_each_split() -> None:
+    corpus = RealCorpus(REAL)
+    for split in SPLITS:
+        rounds = corpus.rounds(split)
+        ids = corpus.ids(split)
+        assert sorted(i for r in rounds for i in r) == sorted(ids), split
+        for k, chosen in enumerate(rounds):
+            assert corpus.ids(f"{split}@{k}") == [i for i in ids if i in set(chosen)]
+    # dev gained a second round: its first selection is still the 18 articles chosen first
+    assert len(corpus.rounds("dev")) >= 2 and len(corpus.ids("dev@0")) == 18
+    with pytest.raises(RealCorpusError, match="rounds 0"):
+        corpus.ids(f"dev@{len(corpus.rounds('dev'))}")
+    with pytest.raises(RealCorpusError, match="unknown split"):
+        corpus.ids("holdout")
+
+
 def test_records_hold_no_text(records: dict) -> None:
     def keys(obj: Any) -> set[str]:
         if isinstance(obj, dict):

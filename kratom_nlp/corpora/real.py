@@ -326,7 +326,32 @@ class RealCorpus:
         return json.loads((self.root / "splits.json").read_text(encoding="utf-8"))["splits"]
 
     def ids(self, split: str) -> list[str]:
-        return list(self.splits[split]["annotated"])
+        """The annotated ids of a split (``train``, ``dev``, ``test``), or of one annotation
+        round of it: ``dev@0`` the first selection, ``dev@1`` the split's first extension
+        (``select_articles.py --extend``), and so on. A round added to dev or test is reported
+        on its own as well, since a figure compared across rounds must be measured on the
+        same articles (``ANNOTATING.md`` §4)."""
+        name, at, which = split.partition("@")
+        if name not in SPLITS:
+            raise RealCorpusError(f"unknown split {split!r}: one of {', '.join(SPLITS)}, "
+                                  "optionally with @ROUND (dev@0, dev@1, …)")
+        annotated = list(self.splits[name]["annotated"])
+        if not at:
+            return annotated
+        rounds = self.rounds(name)
+        if not which.isdigit() or int(which) >= len(rounds):
+            raise RealCorpusError(f"split {split!r}: {name} has rounds 0–{len(rounds) - 1}")
+        chosen = set(rounds[int(which)])
+        return [i for i in annotated if i in chosen]
+
+    def rounds(self, split: str) -> list[list[str]]:
+        """The annotated ids of a split by annotation round: the first selection, then each
+        extension recorded in ``splits.json`` in order."""
+        doc = json.loads((self.root / "splits.json").read_text(encoding="utf-8"))
+        added = [sorted(e["added"]) for e in doc.get("extensions", []) if e["split"] == split]
+        later = {i for ids in added for i in ids}
+        first = [i for i in doc["splits"][split]["annotated"] if i not in later]
+        return [first, *added]
 
     def record_path(self, doc_id: str, layer: str = "gold") -> Path:
         folder = self.root / "gold" if layer == "gold" else self.root / "annotations" / layer
@@ -340,8 +365,6 @@ class RealCorpus:
         """The stand-off records of a layer (``gold``, ``A`` or ``B``), in split order. The
         gold layer covers every annotated article (a missing record is an error); the
         annotator layers yield the articles they have."""
-        if split is not None and split not in SPLITS:
-            raise RealCorpusError(f"unknown split {split!r}: one of {', '.join(SPLITS)}")
         if layer not in LAYERS:
             raise RealCorpusError(f"unknown layer {layer!r}: one of {', '.join(LAYERS)}")
         ids = self.ids(split) if split else [i for s in SPLITS for i in self.ids(s)]
@@ -377,7 +400,8 @@ def load(split: str | None = None, data_dir: str | Path | None = None, layer: st
     """The real corpus with its texts resolved: one dict per article (see
     :func:`resolve_record`), every text hash-checked.
 
-    ``split``: train, dev or test (default: all three, each article carrying its ``split``).
+    ``split``: train, dev or test (default: all three, each article carrying its ``split``),
+    or one annotation round of a split (``dev@1``; :meth:`RealCorpus.ids`).
     ``data_dir``: the folder of the FakeHealth ``real_news`` files (else ``$KRATOM_NLP_REAL_NEWS``,
     else ``../shared/data/real_news`` relative to the working directory). ``layer``: ``gold``
     (adjudicated) or an annotator's layer, ``A`` or ``B``. ``pool`` (texts by id, as
