@@ -175,6 +175,29 @@ def test_researchers_examining_people_after_a_trial_is_named_describe_that_trial
     assert [st._.design for st in found] == ["clinical_trial", "preclinical"]
 
 
+def test_a_lede_leans_on_the_articles_study_not_on_earlier_work(nlp):
+    # the lede names no design; the rat work told as earlier work neither takes the lede's
+    # study nor its people, and the study of people told after it is the lede's study
+    text = ("Valerian drops may ease sleep problems, Lund researchers say in an early report. "
+            "Their group had earlier given the extract to lab rats, which grew fewer tumours. "
+            "Maria Lund's group enrolled 40 adults with insomnia, and 38 of them stayed on.")
+    doc = nlp(text)
+    by_id = {st._.study_id: st for st in doc.spans["studies"]}
+    assert sorted((st._.design, st._.population) for st in by_id.values()) == [
+        ("observational", "human"), ("preclinical", "animal")]
+    lede, earlier, methods = list(doc.spans["sentences"])
+    assert by_id[lede._.study]._.population == "human"
+    assert lede._.study == methods._.study != earlier._.study
+    assert len(by_id[earlier._.study]._.mentions) == 1
+
+
+def test_a_reference_that_fits_no_study_told_is_dropped(nlp):
+    # "her research team" speaks of patients: not the mouse study, and no study of its own
+    (st,) = studies(nlp, "In a study in mice, the balm healed skin wounds faster. Her research "
+                         "group also runs a burns clinic in Lund that sees patients every day.")
+    assert (st._.design, len(st._.mentions)) == ("preclinical", 1)
+
+
 @pytest.mark.parametrize("text, design", [
     # people counted with no comparison named: observational (study cues 1.16.0 read
     # "runners" as people), never the trial that "randomized" would name

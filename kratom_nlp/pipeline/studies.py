@@ -9,8 +9,10 @@ Real writing describes a study once ("a randomised, placebo-controlled trial of 
    adults", "followed 5,000 women"), or an animal or cell model ("in mice"); generic or
    future research ("previous studies", "more trials are needed") is not a mention;
 2. groups mentions into **studies**: a definite reference ("the study", "the researchers")
-   joins the study in scope; a new description starts a study unless it continues the one in
-   scope (same design family, no "another", "a previous", "one earlier" marker); a methods
+   joins the latest study it fits (a reference that fits none of the studies told so far is
+   dropped); a new description starts a study unless it continues the one in scope (same
+   design family and population, no "another", "a previous", "one earlier" marker, not told
+   as earlier work: "Lund's group had earlier tried the balm on rats"); a methods
    sentence without a study noun that names a design ("Half of the patients were given a
    scan", "either the drug or a placebo") joins the study in scope as one of its mentions and
    never starts a study;
@@ -19,8 +21,8 @@ Real writing describes a study once ("a randomised, placebo-controlled trial of 
    unknown), sample size when stated, journal or body when named;
 4. gives every sentence its **study in scope** (a study mentioned in it, else the latest one
    mentioned before it, else — in a lede that states a finding before naming its study — the
-   first one after it) and discourse features: explicit references, result language, quoted
-   speech and who is quoted.
+   first one after it that is not told as earlier work) and discourse features: explicit
+   references, result language, quoted speech and who is quoted.
 
 Output: ``doc.spans["studies"]`` (one span per study, at its fullest description; label =
 design; extensions ``study_id``, ``design``, ``study_kind``, ``population``, ``study_n``,
@@ -83,6 +85,7 @@ class Mention:
     plural: bool = False  # "three trials", "the studies"
     verbal: bool = False  # a description verb without a study noun ("included 68 patients")
     phase: str | None = None  # "2" for "a Phase II trial", "phase-2 study"
+    earlier: bool = False  # told as earlier work: "had earlier tried it on rats"
 
     @property
     def named_design(self) -> str:
@@ -353,6 +356,12 @@ class StudyFinder:
             detail = self._detail(doc, i, sent, lower, matches)
             if detail is not None:
                 out.append(detail)
+        for m in out:
+            # a marker before the mention's study noun, not one of generic studies ("Unlike
+            # previous studies, this trial ...")
+            stop = next((j for j in range(m.start, m.end) if lower[j] in c.study_nouns), m.end)
+            m.earlier = any(lower[j] in c.earlier_markers and j not in generic
+                            for j in range(start, stop))
         return out
 
     def _detail(self, doc: Doc, i: int, sent: Span, lower: list[str],
@@ -586,7 +595,10 @@ class StudyFinder:
                 elif not m.marked_other:
                     if m.role == "ref":
                         target = next((st for st in recent if self._compatible(st, m)), None)
-                    elif recent and (self._continues(recent[0], m) or self._part_of(recent[0], m)):
+                        if target is None and recent:
+                            continue  # refers to none of the studies told so far
+                    elif recent and not m.earlier and (self._continues(recent[0], m) or
+                                                       self._part_of(recent[0], m)):
                         target = recent[0]
                 if target is None:
                     target = Study(f"s{len(studies) + 1}")
@@ -607,8 +619,8 @@ class StudyFinder:
         design = study.named_design  # a design inferred from a head count is a guess
         if m.phase and any(x.phase and x.phase != m.phase for x in study.mentions):
             return False  # "Nabi's Phase II trial" is not the "two Phase III trials"
-        if m.role == "detail" and m.population == "human" and design == "preclinical":
-            return False  # a methods sentence about people is not one of a mouse study's
+        if m.population == "human" and design == "preclinical":
+            return False  # a study of people is not the animals or cells of a preclinical one
         if m.population == "animal" and any(x.population == "human" for x in study.mentions):
             return False  # "studies in animals" are not a study of 365 women, named or not
         named = m.named_design  # "included 821 patients" names no design of its own
@@ -669,7 +681,9 @@ class StudyFinder:
             first_at[st.id] = min(m.sentence for m in st.mentions)
         design_of = {st.id: st.design for st in studies}
         current: str | None = None
-        first_study = studies[0].id if studies else None
+        # a lede leans on the first study after it that is not earlier work (GUIDELINES §12.2)
+        first_study = next((st.id for st in studies if not st.mentions[0].earlier),
+                           studies[0].id if studies else None)
         speech = self._speech(sents, lower, lemma, pos)
         for i, sent in enumerate(sents):
             relation = None

@@ -438,6 +438,9 @@ class StudyCues:
     # 1.19.0: a speaker who speaks for a seller ("the company says", "a sales manager with
     # the maker said") offers no expert opinion (GUIDELINES §9.7)
     company_words: frozenset[str] = frozenset()
+    # 1.20.0: the words that tell earlier work ("had earlier tried the balm on rats"): such a
+    # study is not the one an article's lede summarises
+    earlier_markers: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -446,7 +449,7 @@ class StudyCues:
         "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words",
         "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
-        "experiment_nouns", "opinion_lemmas", "company_words")
+        "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
