@@ -163,6 +163,32 @@ def test_a_pilot_study_without_a_control_is_observational_a_pilot_trial_is_a_tri
     assert trial._.design == "clinical_trial"
 
 
+@pytest.mark.parametrize("text, kind", [
+    ("Lund's group pooled 12 older balm trials, each a year long, to settle the question.",
+     "meta_analysis"),
+    ("Lund and colleagues examined nine studies of kava for anxiety.", "review"),
+])
+def test_researchers_combining_counted_studies_describe_a_review(nlp, text, kind):
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_kind) == ("systematic_review", kind)
+    assert studies(nlp, "Previous studies of kava were small.") == []
+
+
+def test_capsules_or_placebos_name_a_controlled_trial(nlp):
+    (st,) = studies(nlp, "The Lund study compared memory in adults who took moringa capsules "
+                         "with adults who took placebos.")
+    assert (st._.design, st._.study_kind) == ("clinical_trial", "controlled_trial")
+
+
+def test_a_speaker_not_involved_in_the_study_does_not_refer_to_it(nlp):
+    doc = nlp("A trial of 80 adults found that the balm eased eczema. Ola Berg, a Lund "
+              "dermatologist who wasn\u2019t involved in the trial, called the balm promising.")
+    (st,) = doc.spans["studies"]
+    trial, comment = doc.spans["sentences"]
+    assert len(st._.mentions) == 1
+    assert (comment._.study, comment._.study_relation) == (st._.study_id, "before")
+
+
 def test_researchers_examining_people_after_a_trial_is_named_describe_that_trial(nlp):
     text = ("Wireless electrodes work better, a new clinical study finds. The study appears in a "
             "surgery journal. Dr. Ruiz and a team of researchers examined roughly 230 patients "

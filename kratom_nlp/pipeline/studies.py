@@ -292,6 +292,19 @@ class StudyFinder:
             left = lower[a:t]
             plural = lower[h] in c.generic_plural
             b = self._extend_right(h + 1, end, lower)
+            pool = next((j for j in range(t - 1, max(start, a - 1) - 1, -1)
+                         if lemma[j] in c.pooling_lemmas and pos[j] == "VERB"), None)
+            if plural and pool is not None and any(
+                    _NUM_RE.match(w) or w in c.number_words for w in lower[pool + 1:t]):
+                # "Lund's group pooled 12 older balm trials": a review of the studies counted,
+                # whatever their own words ("older", "earlier") say (study cues 1.21.0)
+                m = Mention(pool, b, i, "new", plural=True)
+                self._describe(doc, m, sent, lower, matches)
+                m.design = "systematic_review"
+                m.kind = "meta_analysis" if lemma[pool] in ("combine", "pool") else "review"
+                taken.update(range(m.start, m.end))
+                out.append(m)
+                continue
             if future(a, h + 1) or (plural and any(w in c.not_a_mention_before for w in left)) \
                     or (plural and not any(w in c.specific_plural_words or _NUM_RE.match(w)
                                            for w in left)):
@@ -299,6 +312,14 @@ class StudyFinder:
                 continue
             if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in c.kind_nouns:
                 generic.update(range(a, b))  # "the kind of carefully controlled study ..."
+                continue
+            if a - 2 >= start and (lower[a - 2], lower[a - 1]) in (("involved", "in"),
+                                                                   ("part", "of")) and any(
+                    lower[j].replace("’", "'") in c.negation_words
+                    for j in range(max(start, a - 6), a - 2)):
+                # "Ola Berg, who had no part in the trial, said": who speaks, not what the
+                # study found (study cues 1.21.0)
+                generic.update(range(a, b))
                 continue
             predicate = self._predicate(a, t, lower)
             if predicate:  # "It's a very important trial": the study in scope, judged

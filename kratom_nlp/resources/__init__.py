@@ -441,6 +441,9 @@ class StudyCues:
     # 1.20.0: the words that tell earlier work ("had earlier tried the balm on rats"): such a
     # study is not the one an article's lede summarises
     earlier_markers: frozenset[str] = frozenset()
+    # 1.21.0: researchers who combine, pool or examine a counted set of studies describe a
+    # review of them ("the team pooled 12 trials")
+    pooling_lemmas: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -449,7 +452,8 @@ class StudyCues:
         "detail_cues", "not_a_sample_after", "control_arms", "hypothetical_words",
         "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
-        "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers")
+        "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers",
+        "pooling_lemmas")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
