@@ -189,6 +189,21 @@ def test_a_speaker_not_involved_in_the_study_does_not_refer_to_it(nlp):
     assert (comment._.study, comment._.study_relation) == (st._.study_id, "before")
 
 
+def test_the_new_study_is_the_articles_own_not_the_older_one_told_last(nlp):
+    doc = nlp("A new trial randomly assigned 200 adults to kava or a placebo. Lund's group ran a "
+              "2009 survey of kava drinkers too. In the new trial, anxiety fell most in the kava "
+              "group.")
+    trial, survey = doc.spans["studies"]
+    assert (trial._.design, survey._.design) == ("clinical_trial", "observational")
+    assert [s._.study for s in doc.spans["sentences"]] == [
+        trial._.study_id, survey._.study_id, trial._.study_id]
+
+
+def test_a_cross_section_of_people_is_a_cross_sectional_study(nlp):
+    (st,) = studies(nlp, "The Lund team studied a cross-section of 900 adults who drink kava.")
+    assert (st._.design, st._.study_kind) == ("observational", "cross_sectional")
+
+
 def test_researchers_examining_people_after_a_trial_is_named_describe_that_trial(nlp):
     text = ("Wireless electrodes work better, a new clinical study finds. The study appears in a "
             "surgery journal. Dr. Ruiz and a team of researchers examined roughly 230 patients "

@@ -86,6 +86,7 @@ class Mention:
     verbal: bool = False  # a description verb without a study noun ("included 68 patients")
     phase: str | None = None  # "2" for "a Phase II trial", "phase-2 study"
     earlier: bool = False  # told as earlier work: "had earlier tried it on rats"
+    current: bool = False  # "the new study": the article's own study, not an older one
 
     @property
     def named_design(self) -> str:
@@ -335,6 +336,7 @@ class StudyFinder:
             markers = c.other_markers_ref if role == "ref" else c.other_markers_new
             m.marked_other = any(w in markers or re.fullmatch(r"(19|20)\d\d", w)
                                  for w in left)
+            m.current = role == "ref" and any(w in c.current_markers for w in left)
             self._describe(doc, m, sent, lower, matches)
             taken.update(range(a, b))
             out.append(m)
@@ -615,7 +617,12 @@ class StudyFinder:
                         continue
                 elif not m.marked_other:
                     if m.role == "ref":
-                        target = next((st for st in recent if self._compatible(st, m)), None)
+                        fits = [st for st in recent if self._compatible(st, m)]
+                        # "the new trial" after "a 2009 survey": the article's own
+                        own = [st for st in fits if not (st.mentions[0].marked_other or
+                                                         st.mentions[0].earlier)]
+                        target = (own or fits)[0] if m.current and fits else \
+                            (fits[0] if fits else None)
                         if target is None and recent:
                             continue  # refers to none of the studies told so far
                     elif recent and not m.earlier and (self._continues(recent[0], m) or

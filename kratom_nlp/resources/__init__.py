@@ -444,6 +444,8 @@ class StudyCues:
     # 1.21.0: researchers who combine, pool or examine a counted set of studies describe a
     # review of them ("the team pooled 12 trials")
     pooling_lemmas: frozenset[str] = frozenset()
+    # 1.22.0: "the new study" is the article's own study, not the older one told last
+    current_markers: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -453,7 +455,7 @@ class StudyCues:
         "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
         "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers",
-        "pooling_lemmas")
+        "pooling_lemmas", "current_markers")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
