@@ -302,7 +302,7 @@ class StudyFinder:
                 m = Mention(pool, b, i, "new", plural=True)
                 self._describe(doc, m, sent, lower, matches)
                 m.design = "systematic_review"
-                m.kind = "meta_analysis" if lemma[pool] in ("combine", "pool") else "review"
+                m.kind = "meta_analysis" if lemma[pool] in c.meta_analysis_lemmas else "review"
                 taken.update(range(m.start, m.end))
                 out.append(m)
                 continue
@@ -314,8 +314,7 @@ class StudyFinder:
             if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in c.kind_nouns:
                 generic.update(range(a, b))  # "the kind of carefully controlled study ..."
                 continue
-            if a - 2 >= start and (lower[a - 2], lower[a - 1]) in (("involved", "in"),
-                                                                   ("part", "of")) and any(
+            if a - 2 >= start and f"{lower[a - 2]} {lower[a - 1]}" in c.part_phrases and any(
                     lower[j].replace("’", "'") in c.negation_words
                     for j in range(max(start, a - 6), a - 2)):
                 # "Ola Berg, who had no part in the trial, said": who speaks, not what the
@@ -618,11 +617,10 @@ class StudyFinder:
                 elif not m.marked_other:
                     if m.role == "ref":
                         fits = [st for st in recent if self._compatible(st, m)]
-                        # "the new trial" after "a 2009 survey": the article's own
-                        own = [st for st in fits if not (st.mentions[0].marked_other or
-                                                         st.mentions[0].earlier)]
-                        target = (own or fits)[0] if m.current and fits else \
-                            (fits[0] if fits else None)
+                        if m.current:  # "the new trial" after "a 2009 survey": the article's own
+                            fits = [st for st in fits if not (st.mentions[0].marked_other or
+                                                              st.mentions[0].earlier)] or fits
+                        target = fits[0] if fits else None
                         if target is None and recent:
                             continue  # refers to none of the studies told so far
                     elif recent and not m.earlier and (self._continues(recent[0], m) or

@@ -446,6 +446,10 @@ class StudyCues:
     pooling_lemmas: frozenset[str] = frozenset()
     # 1.22.0: "the new study" is the article's own study, not the older one told last
     current_markers: frozenset[str] = frozenset()
+    # 1.23.0: the word lists of the 1.21.0 rules: the verbs of a pooled analysis, and the
+    # words before a study that a speaker had no part in ("not involved in the trial")
+    meta_analysis_lemmas: frozenset[str] = frozenset()
+    part_phrases: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -455,7 +459,7 @@ class StudyCues:
         "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
         "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers",
-        "pooling_lemmas", "current_markers")
+        "pooling_lemmas", "current_markers", "meta_analysis_lemmas", "part_phrases")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
