@@ -283,9 +283,9 @@ def test_agreement_command(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- provenance
 
-# Ten-word windows: the real press releases and stories in ../shared share stock phrases of the
-# genre ("the study was funded by the National Institutes of ...", "who was not involved in the
-# study said") with any text written in that genre; a copied sentence still matches whole runs.
+# Ten-word windows: the real press releases and stories in ../shared share the genre's stock
+# phrases (a line naming the funding agency, a quote from an outside expert who had no part in
+# the work) with any text written in that genre; a copied sentence still matches whole runs.
 W = 10
 # Official names that any text about regulators uses verbatim; each counts as one word, so that a
 # shared agency name alone does not look like copied prose.

@@ -143,8 +143,8 @@ def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
 
 
 @pytest.mark.parametrize("text, cue", [
-    ("Under current nutrition guidelines, adults are advised to get 600 IU of vitamin D a "
-     "day.", "nutrition guidelines"),
+    ("Men over 50 should take in 400 mg of magnesium daily, say the latest nutrition "
+     "guidelines.", "nutrition guidelines"),
     ("The drug carries a federally mandated warning about liver damage.", "federally mandated"),
     ("The Dietary Guidelines for Americans say that eating more fish lowers the risk of heart "
      "disease.", "Dietary Guidelines for Americans"),

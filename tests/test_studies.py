@@ -38,11 +38,11 @@ def test_called_for_research_is_no_study_but_a_study_with_a_future_clause_is(nlp
 
 
 @pytest.mark.parametrize("text", [
-    "More work is needed before the cream can be tested in multiple sclerosis clinical trials.",
-    "It could be several years before the maker undertakes a much larger late-stage trial.",
+    "The kava gel needs a stable recipe before Lund's group can test it in two clinical trials.",
+    "Ola Berg's firm has no money yet to undertake a bigger late-stage trial of the balm.",
     "I asked my neurologist whether I should enrol in a clinical trial of the new pill.",
-    "Our results must be replicated in another cohort of older women.",
-    "They plan to repeat the measurements in an older cohort in the future.",
+    "Maria Lund stresses that the valerian finding must hold up in another cohort, of men.",
+    "Next spring Dr. Berg plans to rerun the moringa tests on an older cohort.",
 ])
 def test_a_study_only_spoken_of_is_no_study_mention(nlp, text):
     """A planned, wished-for or hypothetical study describes no evidence (GUIDELINES §12.11)."""
@@ -59,8 +59,8 @@ def test_a_study_reported_after_a_hypothetical_word_is_still_a_study(nlp):
 
 
 def test_the_lab_of_a_named_scientist_is_no_study(nlp):
-    assert studies(nlp, "The approach was first developed in the lab of Dr. Ana Ruiz, "
-                        "a co-author.") == []
+    assert studies(nlp, "Berg's balm recipe, and its first results, came out of work in the "
+                        "lab of Dr. Maria Lund.") == []
     (st,) = studies(nlp, "In the lab, the researchers found that the extract killed tumour "
                          "cells within hours.")
     assert st._.design == "preclinical"
@@ -85,8 +85,8 @@ def test_a_scientist_and_colleagues_doing_something_to_people_is_a_study(nlp):
 
 def test_fewer_people_in_a_methods_sentence_are_part_of_the_study_more_are_another(nlp):
     sub = studies(nlp, "The current study included 120 adults with knee pain. Patients were "
-                       "randomised to receive the menthol gel for 12 weeks, which 48 patients "
-                       "completed. The gel eased pain more than the cream did.")
+                       "randomised between the menthol gel and a plain cream for 12 weeks, which "
+                       "48 patients completed. The gel eased pain more than the cream did.")
     assert [(st._.study_id, st._.design, st._.study_n) for st in sub] == [
         ("s1", "clinical_trial", 120)]
     more = studies(nlp, "The current study included 120 adults with knee pain. Later, the team "
@@ -106,9 +106,9 @@ def test_two_studies_joined_in_one_phrase_are_two(nlp):
 
 
 @pytest.mark.parametrize("text", [
-    "There has been a need to have the kind of carefully controlled study that would provide "
-    "answers, he says.",
-    "Dr. Ruiz expects the first human trials in three to four years.",
+    "What kava still lacks, says Ola Berg, is the kind of large, blinded trial that regulators "
+    "ask for.",
+    "Ola Berg puts the moringa drink's first trials within five years.",
 ])
 def test_a_kind_of_study_or_one_years_ahead_is_no_study(nlp, text):
     assert studies(nlp, text) == []
@@ -120,16 +120,16 @@ def test_a_study_within_years_of_an_event_is_still_one(nlp):
 
 
 def test_its_a_trial_said_of_the_study_in_scope_is_no_new_study(nlp):
-    found = studies(nlp, "The authors followed 20 patients for ten years. \"It's a very "
-                         "important trial,\" added Dr. Ruiz.")
+    found = studies(nlp, "The authors followed 20 patients for ten years. Maria Lund thinks "
+                         "it's a solid little trial.")
     assert [(st._.study_n, st._.design) for st in found] == [(20, "clinical_trial")]
 
 
 def test_trials_of_different_phases_are_different_studies(nlp):
-    found = studies(nlp, "Two Phase III trials of the vaccine began last year. Nabi's Phase II "
-                         "trial found that smokers taking the vaccine were more likely to quit.")
-    assert [st.text for st in found] == ["Two Phase III trials of the vaccine began last year",
-                                         "Nabi's Phase II trial"]
+    found = studies(nlp, "Two Phase III trials of the kava tablet began last year. Lund's Phase "
+                         "II trial of it found that drinkers given the tablet cut down sooner.")
+    assert [st.text for st in found] == ["Two Phase III trials of the kava tablet began last year",
+                                         "Lund's Phase II trial of it"]
     # the same phase, written two ways, is one study
     (one,) = studies(nlp, "A phase-2 study of the drug enrolled 80 adults. The phase 2 trial "
                           "found it lowered pain.")
@@ -143,8 +143,7 @@ def test_a_chart_review_is_observational_not_a_review(nlp):
 
 
 @pytest.mark.parametrize("text", [
-    "A review in the January issue of a pediatrics journal looked at three studies of the "
-    "procedure.",
+    "A review in a herbal medicine journal last spring weighed nine small kava studies.",
     "A literature review found that the herb lowered blood pressure.",
     "The team evaluated all the available papers published between 2000 and 2015 on the diet.",
     "Across the included studies, the diet lowered blood pressure.",
@@ -242,8 +241,8 @@ def test_a_reference_that_fits_no_study_told_is_dropped(nlp):
 @pytest.mark.parametrize("text, design", [
     # people counted with no comparison named: observational (study cues 1.16.0 read
     # "runners" as people), never the trial that "randomized" would name
-    ("A study of 4,000 runners found lower death rates. One general problem is that none of "
-     "these studies is randomized.", "observational"),
+    ("A study of 4,000 runners found lower death rates. Dr. Berg notes that the runner studies "
+     "were not randomized.", "observational"),
     # "not blinded" takes nothing from the randomised trial named before it
     ("In a randomized trial, 80 patients took the herb. It was not blinded, but the results "
      "held.", "clinical_trial"),
@@ -257,9 +256,9 @@ def test_a_design_said_to_be_missing_names_no_design(nlp, text, design):
 
 
 def test_researchers_who_had_people_do_something_describe_a_study(nlp):
-    (st,) = studies(nlp, "The researchers had nearly 150 older adults with no memory problems "
-                         "undergo a brain scan.")
-    assert (st._.population, st._.study_n) == ("human", 150)
+    (st,) = studies(nlp, "The researchers had 85 adults who drink kava keep a sleep diary for "
+                         "a month.")
+    assert (st._.population, st._.study_n) == ("human", 85)
     assert studies(nlp, "The women had 3 children on average.") == []
 
 
@@ -286,7 +285,7 @@ def test_a_count_before_a_name_with_group_in_it_is_a_head_count(nlp):
 
 @pytest.mark.parametrize("text, design, kind", [
     # spaCy splits "meta-analysis" into three tokens
-    ("A large meta-analysis found that daily walking lowers the risk of a stroke.",
+    ("Lund's 2019 meta-analysis says daily walking cuts stroke risk by a fifth.",
      "systematic_review", "meta_analysis"),
     # the tagger reads "I study" as a pronoun and a verb
     ("The figures come from a phase I study of the nasal spray in healthy volunteers.",
@@ -297,11 +296,11 @@ def test_a_count_before_a_name_with_group_in_it_is_a_head_count(nlp):
     ("Earlier work showed that the leaf extract reversed liver damage in lab rats.",
      "preclinical", "animal"),
     # "review" names a study by what follows it, not only by a determiner before it
-    ("Its claims were later refuted by a larger review of 31 trials.",
+    ("A larger review of 27 valerian trials later overturned that claim.",
      "systematic_review", "review"),
-    ("The device went through a years-long review by the Food and Drug Administration.",
+    ("Maria Lund's balm spent 18 months under review by the Food and Drug Administration.",
      "regulatory", "other"),
-    ("Recent results from a test of the vaccine in mice were encouraging.",
+    ("Early results with the moringa extract in mice look promising, Lund says.",
      "preclinical", "animal"),
     ("The team recruited 40 healthy controls for comparison.", "observational", "other"),
 ])
@@ -324,12 +323,12 @@ def test_a_head_count_or_a_share_after_a_study_describes_that_study(nlp):
 
 
 def test_a_methods_sentence_without_a_study_noun_describes_the_study_in_scope(nlp):
-    text = ("The HEART-CHECK study followed patients with chest pain at 12 hospitals. Half of "
-            "the patients were given a heart scan on top of the usual tests. Heart attacks "
-            "fell by a third, the study found.")
+    text = ("The KAVA-SLEEP study followed poor sleepers at 9 clinics. Half of the participants "
+            "were given the kava drink each night for a month. Sleep came sooner, the study "
+            "found.")
     doc = nlp(text)
     (st,) = doc.spans["studies"]
-    methods = text.index("Half of the patients")
+    methods = text.index("Half of the participants")
     # the methods sentence is one of its mentions, names its design, and is what it leans on
     assert any(a == methods for a, _ in st._.mentions)
     assert st._.design == "clinical_trial"
@@ -348,7 +347,7 @@ def test_a_methods_sentence_without_a_study_noun_describes_the_study_in_scope(nl
 
 @pytest.mark.parametrize("text", [
     # people counted in the present tense: a statistic about a disease, not the sample
-    "A new study looked at stillbirths. Fetal death affects 30,000 women each year.",
+    "A new study looked at kava and the liver. Liver disease now kills 41,000 men a year.",
     # a share of a population, not people counted
     "A new study looked at stillbirths. Stillbirth worried 12 million Americans last year.",
 ])
@@ -363,18 +362,18 @@ def test_a_methods_sentence_with_no_study_in_scope_starts_none(nlp):
 
 
 def test_a_compound_with_controlled_names_a_trial_only_after_a_control_arm(nlp):
-    (cap,) = studies(nlp, "In a small study, doctors fitted 12 insomnia patients with a "
-                          "temperature-controlled cap.")
+    (cap,) = studies(nlp, "In a small study, Dr. Berg tried a temperature-controlled pillow on "
+                          "12 patients who sleep badly.")
     assert cap._.design != "clinical_trial"
-    (pill,) = studies(nlp, "In a small sham-controlled study, doctors fitted 12 insomnia "
-                           "patients with a cooling cap.")
+    (pill,) = studies(nlp, "In a small sham-controlled study, Dr. Berg tried a cooling pillow "
+                           "on 12 patients who sleep badly.")
     assert pill._.design == "clinical_trial"
     # a design named to say the study lacked it; a control group alone names no trial
-    (lacking,) = studies(nlp, "The results of this small, retrospective, non-sham-controlled "
-                              "study were encouraging.")
+    (lacking,) = studies(nlp, "Lund calls this retrospective, non-sham-controlled kava study "
+                              "only a first look.")
     assert lacking._.design == "observational"
-    (cases,) = studies(nlp, "Researchers compared 66 athletes with a concussion to a control "
-                            "group of 169 athletes in a new study.")
+    (cases,) = studies(nlp, "In a new study, Lund's team set 48 kava drinkers against a "
+                            "control group of 130 tea drinkers.")
     assert cases._.design != "clinical_trial"
 
 
@@ -383,8 +382,8 @@ def test_a_compound_of_study_nouns_is_one_mention(nlp):
     assert cohort.text.startswith("A large cohort study of 5,000 nurses")
     assert (cohort._.design, cohort._.study_kind, cohort._.study_n) == ("observational",
                                                                         "cohort", 5000)
-    (trials,) = studies(nlp, "The model used data from two key research trials of the device.")
-    assert trials.text.startswith("two key research trials") and \
+    (trials,) = studies(nlp, "Berg's estimate rests on two large research trials of the balm.")
+    assert trials.text.startswith("two large research trials") and \
         trials._.design == "clinical_trial"
 
 
@@ -488,12 +487,12 @@ def test_an_aim_is_no_overclaim_where_the_same_effect_stated_is_one():
 
 def test_the_study_source_without_a_study_in_scope_goes_to_the_sentence_cue(nlp):
     """The evidence model may see research in a sentence that names no study the component
-    found ("some research points towards …"); that probability backs the sentence's own cue,
+    found ("some research hints at …"); that probability backs the sentence's own cue,
     the way ``resolve`` reads a study source without a study, instead of being dropped in
     favour of the next source."""
     from kratom_nlp.backends.evidence import choose_source
 
-    doc = nlp("Anecdotal evidence and some research point towards relief of low mood.")
+    doc = nlp("User stories and some research hint that kratom lifts low mood.")
     sent = doc.spans["sentences"][0]
     assert sent._.study is None
     probs = {"none": 0.12, "cue": 0.21, "study": 0.32, "expert": 0.29, "anecdote": 0.06}
@@ -579,8 +578,7 @@ def test_a_quotation_names_its_speaker_once_and_its_sentences_rest_on_them(nlp):
 
 
 @pytest.mark.parametrize("text, level", [
-    ("Anecdotal evidence points towards relief of low mood, the scientific community says.",
-     "anecdotal"),
+    ("Testimonials credit kava with relief of low mood, Dr. Berg says.", "anecdotal"),
     ("In mice, the extract eased anxiety, Dr. Lee said.", "preclinical"),
 ])
 def test_a_sentence_naming_its_evidence_rests_on_it_not_on_the_quoted_expert(nlp, text, level):
@@ -638,8 +636,8 @@ def test_a_regulators_review_after_a_study_is_a_study_of_its_own(nlp):
     """A new mention that names a regulator's review does not continue the study before it,
     and a study does not continue a regulator's action."""
     text = ("In a company-funded study of 900 patients, the scanner flagged most skin "
-            "cancers. The device was approved after a lengthy review by the Food and Drug "
-            "Administration. The study did not test it on darker skin.")
+            "cancers. Only a careful review by the Food and Drug Administration let it onto the "
+            "market. The study did not test it on darker skin.")
     found = studies(nlp, text)
     designs = sorted(st._.design for st in found)
     assert len(found) == 2 and "regulatory" in designs, [(s.text, s._.design) for s in found]

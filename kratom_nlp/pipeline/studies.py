@@ -13,9 +13,9 @@ Real writing describes a study once ("a randomised, placebo-controlled trial of 
    dropped); a new description starts a study unless it continues the one in scope (same
    design family and population, no "another", "a previous", "one earlier" marker, not told
    as earlier work: "Lund's group had earlier tried the balm on rats"); a methods
-   sentence without a study noun that names a design ("Half of the patients were given a
-   scan", "either the drug or a placebo") joins the study in scope as one of its mentions and
-   never starts a study;
+   sentence without a study noun that names a design ("Half of the participants were
+   given the kava drink", "either the drug or a placebo") joins the study in scope as one of
+   its mentions and never starts a study;
 3. describes each study: design (the evidence levels of the labelling rules), a finer kind
    (randomised trial, cohort, survey, animal, ...), population (human / animal / cell /
    unknown), sample size when stated, journal or body when named;
@@ -207,7 +207,7 @@ class StudyFinder:
                 while j < len(lower) and j - i < 7 and lower[j] in design_words:
                     j += 1
                 out.update(range(i, j))
-        for i, w in enumerate(lower):  # "none of these studies is randomized", "not blinded"
+        for i, w in enumerate(lower):  # "the runner studies were not randomized", "not blinded"
             if w in self.c.negatable_design_words:
                 for x in reversed(lower[max(0, i - 6):i]):
                     if x in (",", ";", ":", ".", "but", "and"):
@@ -238,7 +238,7 @@ class StudyFinder:
             if any(lower[j] in c.future_words for j in range(max(start, a - 4), a)):
                 return True
             if _IN_YEARS.match(" ".join(lower[b:min(end, b + 6)])):
-                return True  # "the first human trials in three to four years"
+                return True  # "the balm's first trials within five years"
             for j in range(b, min(end, b + 4)):  # "trials are needed", not "a trial that will"
                 if lower[j] in ("that", "which", "who", ",", ";", ":", "(", "and"):
                     return False
@@ -312,7 +312,7 @@ class StudyFinder:
                 generic.update(range(a, b))
                 continue
             if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in c.kind_nouns:
-                generic.update(range(a, b))  # "the kind of carefully controlled study ..."
+                generic.update(range(a, b))  # "the kind of large, blinded trial ..."
                 continue
             if a - 2 >= start and f"{lower[a - 2]} {lower[a - 1]}" in c.part_phrases and any(
                     lower[j].replace("’", "'") in c.negation_words
@@ -322,7 +322,7 @@ class StudyFinder:
                 generic.update(range(a, b))
                 continue
             predicate = self._predicate(a, t, lower)
-            if predicate:  # "It's a very important trial": the study in scope, judged
+            if predicate:  # "it's a solid little trial": the study in scope, judged
                 a += 2
                 left = lower[a:t]
             role = "ref" if predicate or any(w in c.reference_determiners for w in left) \
@@ -389,7 +389,7 @@ class StudyFinder:
     def _detail(self, doc: Doc, i: int, sent: Span, lower: list[str],
                 matches: dict[str, list[tuple[int, int]]]) -> Mention | None:
         """A methods sentence without a study noun that names a design by a detail cue ("Half
-        of the patients were given a scan", "patients received either the drug or a
+        of the participants were given the kava drink", "patients received either the drug or a
         placebo"). It joins the study in scope (:meth:`_cluster`), never starts one.
 
         People counted, or what the researchers did, in a sentence of their own are not read as
@@ -435,7 +435,7 @@ class StudyFinder:
 
     @staticmethod
     def _predicate(a: int, t: int, lower: list[str]) -> bool:
-        """"It's a very important trial", "This was a small study" (the words before the
+        """"Lund thinks it's a solid little trial", "This was a small study" (the words before the
         study noun at ``t`` start at ``a``): said of the study already in scope."""
         return a + 2 < t and lower[a] in ("it", "this", "that") and \
             lower[a + 1] in ("is", "'s", "was")
@@ -460,7 +460,7 @@ class StudyFinder:
     def _head_count(self, j: int, end: int, lower: list[str]) -> int | None:
         """The number at ``j`` when people or animals follow it within three tokens before
         ``end`` ("412 adults", "twelve mice"); not a share ("16% of people") or an amount
-        ("$230,000 for family doctors")."""
+        ("$1,200 a year for the kava tea")."""
         w = lower[j]
         if _NUM_RE.match(w):
             value = int(w.replace(",", ""))
@@ -474,7 +474,7 @@ class StudyFinder:
             return None  # "16% of people", "12 million Americans", "two groups of patients";
             # not "5,000 Group Health patients"
         if j > 0 and lower[j - 1] in self.c.not_a_sample_before:
-            return None  # "$230,000 for family doctors"
+            return None  # "$1,200 a year for the kava tea"
         if j + 2 < end and lower[j + 1] == "-" and lower[j + 2] in self.c.hyphen_count_nouns:
             return value  # "the 200-patient study", "a 300-subject trial"
         if not any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
@@ -541,7 +541,7 @@ class StudyFinder:
         m.body = self._venue(doc, s_start, s_end, matches)
         if m.design == "unspecified" and m.population == "human" and \
                 span_words & self.c.experiment_nouns:
-            # "an experiment with 19 healthy young men": researchers set the exposure, an
+            # "an experiment on 24 valerian users": researchers set the exposure, an
             # intervention study; a trial whose design the text does not give
             m.design, m.kind = "clinical_trial", "trial"
         if m.design == "unspecified" and m.n is not None and m.population == "human":
@@ -644,7 +644,7 @@ class StudyFinder:
     def _compatible(study: Study, m: Mention) -> bool:
         design = study.named_design  # a design inferred from a head count is a guess
         if m.phase and any(x.phase and x.phase != m.phase for x in study.mentions):
-            return False  # "Nabi's Phase II trial" is not the "two Phase III trials"
+            return False  # "Lund's Phase II trial" is not the "two Phase III trials"
         if m.population == "human" and design == "preclinical":
             return False  # a study of people is not the animals or cells of a preclinical one
         if m.population == "animal" and any(x.population == "human" for x in study.mentions):

@@ -414,14 +414,14 @@ class StudyCues:
     control_arms: frozenset[str] = frozenset()  # "placebo-controlled", not "diet-controlled"
     # 1.5.0: a new study spoken of, not described ("before it can be tested in clinical trials")
     hypothetical_words: frozenset[str] = frozenset()
-    # 1.6.0: the tokens before a number that make it an amount, not a sample ("$230,000 for
-    # family doctors")
+    # 1.6.0: the tokens before a number that make it an amount, not a sample ("$1,200 a year
+    # for the kava tea")
     not_a_sample_before: frozenset[str] = frozenset()
     # 1.13.0: the word lists of the 1.7.0-1.12.0 rules, which the mention finder first held in
     # code: the singulars of a counted noun after a hyphen ("a 200-patient study"), the words
     # that make a "review of" a records review ("a chart review"), the description verbs read
-    # only after researchers ("the researchers had 150 adults ..."), the design words a
-    # negation cancels ("none of these studies is randomized") and those negations, the nouns
+    # only after researchers ("the researchers had 85 adults ..."), the design words a
+    # negation cancels ("the runner studies were not randomized") and those negations, the nouns
     # of "the kind of ... study", and the words that join a second study to a description
     # ("a survey of 500 adults and a study in mice")
     hyphen_count_nouns: frozenset[str] = frozenset()
