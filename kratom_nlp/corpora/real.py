@@ -321,9 +321,12 @@ class RealCorpus:
 
     root: Path = field(default_factory=real_root)
 
+    def _document(self) -> dict[str, Any]:
+        return json.loads((self.root / "splits.json").read_text(encoding="utf-8"))
+
     @property
     def splits(self) -> dict[str, Any]:
-        return json.loads((self.root / "splits.json").read_text(encoding="utf-8"))["splits"]
+        return self._document()["splits"]
 
     def ids(self, split: str) -> list[str]:
         """The annotated ids of a split (``train``, ``dev``, ``test``), or of one annotation
@@ -335,10 +338,11 @@ class RealCorpus:
         if name not in SPLITS:
             raise RealCorpusError(f"unknown split {split!r}: one of {', '.join(SPLITS)}, "
                                   "optionally with @ROUND (dev@0, dev@1, …)")
-        annotated = list(self.splits[name]["annotated"])
+        doc = self._document()
+        annotated = list(doc["splits"][name]["annotated"])
         if not at:
             return annotated
-        rounds = self.rounds(name)
+        rounds = self._rounds(doc, name)
         if not which.isdigit() or int(which) >= len(rounds):
             raise RealCorpusError(f"split {split!r}: {name} has rounds 0–{len(rounds) - 1}")
         chosen = set(rounds[int(which)])
@@ -347,7 +351,10 @@ class RealCorpus:
     def rounds(self, split: str) -> list[list[str]]:
         """The annotated ids of a split by annotation round: the first selection, then each
         extension recorded in ``splits.json`` in order."""
-        doc = json.loads((self.root / "splits.json").read_text(encoding="utf-8"))
+        return self._rounds(self._document(), split)
+
+    @staticmethod
+    def _rounds(doc: dict[str, Any], split: str) -> list[list[str]]:
         added = [sorted(e["added"]) for e in doc.get("extensions", []) if e["split"] == split]
         later = {i for ids in added for i in ids}
         first = [i for i in doc["splits"][split]["annotated"] if i not in later]
