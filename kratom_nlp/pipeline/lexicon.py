@@ -19,7 +19,7 @@ from pathlib import Path
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from kratom_nlp.pipeline import extensions  # noqa: F401  (registers extensions)
@@ -131,17 +131,28 @@ class CueAnnotator:
             return [], []
         first_line_end = len(first_line)
         taken = {t.i for sp in [*subs, *conds] for t in sp}
-        title = [t for t in doc if t.idx < first_line_end and t.pos_ in ("NOUN", "PROPN")
-                 and t.i not in taken and t.lower_ not in self.generic and t.is_alpha
-                 and len(t) > 2]
+        title = []
+        for t in doc:  # the first line's tokens only (a token's offset grows with its index)
+            if t.idx >= first_line_end:
+                break
+            if t.pos_ in ("NOUN", "PROPN") and t.i not in taken and \
+                    t.lower_ not in self.generic and t.is_alpha and len(t) > 2:
+                title.append(t)
         if not title:
             return [], []
         named = self._title_like(doc, first_line)
         common = common_words() if named and self.discover_skip_common else frozenset()
         substances: list[Span] = []
         subjects: list[Span] = []
-        for cand in {t.lemma_.lower() for t in title}:
-            hits = [t for t in doc if t.lemma_.lower() == cand and t.i not in taken]
+        wanted = {t.lemma_.lower() for t in title}
+        # every candidate's occurrences in one pass over the text
+        occurrences: dict[str, list[Token]] = {cand: [] for cand in wanted}
+        for t in doc:
+            found = occurrences.get(t.lemma_.lower())
+            if found is not None and t.i not in taken:
+                found.append(t)
+        for cand in wanted:
+            hits = occurrences[cand]
             if len(hits) < self.discover_min_count:
                 continue
             for t in hits:
