@@ -806,3 +806,62 @@ def test_the_default_claim_decisions_are_the_full_ensembles(nlp):
     for f, z, same in zip(full, lazy, opened, strict=True):
         if not same:  # ruled out: not a claim either way, and scored below 0.5 by both
             assert not f.is_claim and z.score < 0.5 and f.score < 0.5
+
+
+def test_the_claim_component_encodes_a_batch_ahead_with_the_same_analyses(nlp, monkeypatch):
+    """With ``overlap_encoder`` the claim component starts a batch's forward passes in the
+    encoder's background thread and tags the next batch meanwhile; the analyses are those of
+    the same pipeline with the look-ahead off. In a process meant to keep one core busy (a
+    worker of ``--n-process``) nothing is started ahead."""
+    import threading
+
+    from kratom_nlp.api import analyze_many
+    from kratom_nlp.backends.learned import models
+    from kratom_nlp.ingest import read_text
+
+    claims = nlp.get_pipe("kratom_claims")
+    encoders = getattr(getattr(claims.backend, "model", None), "encoders", lambda: [])()
+    if len(encoders) != 1:
+        pytest.skip("the default claim backend is not an ensemble with one encoder")
+    encoder = encoders[0]
+    folder = ROOT / "tests" / "fixtures" / "articles"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+    texts += ["Valerian tea may ease sleep, a small trial of 40 adults found. Take a cup "
+              "nightly.", "Moringa powder cured my fatigue in a week. Try it today."]
+    threads: list[str] = []
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda batch: threads.append(
+        threading.current_thread().name) or real(batch))
+
+    def analyses(overlap: bool) -> list[dict]:
+        monkeypatch.setattr(claims, "overlap_encoder", overlap)
+        threads.clear()
+        models.clear_memos()
+        return list(analyze_many((read_text(t) for t in texts), nlp, batch_size=2))
+
+    monkeypatch.setattr(models, "_CORES", 2)
+    ahead = analyses(True)
+    assert any(name.startswith("kratom-encoder") for name in threads)
+    assert ahead == analyses(False)
+    assert not any(name.startswith("kratom-encoder") for name in threads)
+    monkeypatch.setattr(models, "_CORES", 1)  # as in a forked worker
+    doc = nlp(texts[0])
+    assert claims.backend.prefetch(list(doc.spans["sentences"])) is None
+    assert analyses(True) == ahead
+    assert not any(name.startswith("kratom-encoder") for name in threads)
+
+
+def test_the_encoders_background_thread_is_started_again_after_a_fork(multitask_model):
+    """A forked process inherits the encoder object but not its thread: ``prefetch`` starts
+    a new one there instead of queueing work no thread would run."""
+    from kratom_nlp.backends.learned.models import load_field_model
+
+    _, folder, _ = multitask_model
+    shared = load_field_model(folder, task="claim").shared
+    first = shared.prefetch(["Kava may calm nerves."]).result()
+    executor = shared._executor
+    shared._executor_pid = -1  # as if this were the forked child of the process that made it
+    again = shared.prefetch(["Kava may calm nerves."]).result()
+    assert shared._executor is not executor
+    np.testing.assert_allclose(first["Kava may calm nerves."], again["Kava may calm nerves."],
+                               atol=1e-5)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -38,6 +39,10 @@ from kratom_nlp.resources import CueResources, OverclaimRules
 
 def _claims(doc: Doc) -> list[Span]:
     return list(doc.spans.get("claims", []))
+
+
+def _sentences(docs: Sequence[Doc]) -> list[list[Span]]:
+    return [list(doc.spans.get("sentences", [])) for doc in docs]
 
 
 class _Batched:
@@ -156,8 +161,10 @@ class ClaimDetector(_Batched):
                  drop_generic_cautions: bool = True,
                  keep_pasted_claim: bool = True, keep_benefit_bullets: bool = True,
                  benefit_heading_words: Sequence[str] = ("benefit", "benefits", "advantages",
-                                                         "pros")) -> None:
+                                                         "pros"),
+                 overlap_encoder: bool = True) -> None:
         self.backend = backend
+        self.overlap_encoder = overlap_encoder
         self.threshold = threshold
         self.keep_promotional_advice = keep_promotional_advice
         self.keep_health_verdicts = keep_health_verdicts
@@ -168,9 +175,35 @@ class ClaimDetector(_Batched):
         self.keep_benefit_bullets = keep_benefit_bullets
         self.benefit_heading_words = frozenset(w.lower() for w in benefit_heading_words)
 
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Batches of documents; with ``overlap_encoder`` and a backend that can
+        ``prefetch``, one batch ahead: a batch's forward passes start in the background, and
+        while they run the next batch is tagged and read by the rules in this thread
+        (torch's matrix products release the interpreter). The claims are the same; only
+        the order of work changes."""
+        prefetch = getattr(self.backend, "prefetch", None) if self.overlap_encoder else None
+        if prefetch is None:
+            yield from super().pipe(stream, batch_size)
+            return
+        ahead: tuple[list[Doc], list[list[Span]], Any] | None = None
+        for docs in minibatch(stream, size=batch_size):
+            per_doc = _sentences(docs)
+            started = prefetch([s for sents in per_doc for s in sents])
+            if ahead is not None:
+                self._decide(*ahead)
+                yield from ahead[0]
+            ahead = (docs, per_doc, started)
+        if ahead is not None:
+            self._decide(*ahead)
+            yield from ahead[0]
+
     def process(self, docs: Sequence[Doc]) -> None:
-        per_doc = [list(doc.spans.get("sentences", [])) for doc in docs]
-        preds = iter(self.backend.predict_claims([s for sents in per_doc for s in sents]))
+        self._decide(docs, _sentences(docs), None)
+
+    def _decide(self, docs: Sequence[Doc], per_doc: list[list[Span]], prefetched: Any) -> None:
+        flat = [s for sents in per_doc for s in sents]
+        preds = iter(self.backend.predict_claims(flat, prefetched) if prefetched is not None
+                     else self.backend.predict_claims(flat))
         for doc, sents in zip(docs, per_doc, strict=True):
             subs = _SpansByStart(doc.spans.get("substances", []))
             conds = _SpansByStart(doc.spans.get("conditions", []))
@@ -408,15 +441,18 @@ def make_sentences(nlp: Language, name: str, cues: CueResources) -> SentenceAnal
     "keep_promotional_advice": True, "keep_health_verdicts": True,
     "drop_release_boilerplate": False, "drop_title": True, "drop_generic_cautions": True,
     "keep_pasted_claim": True, "keep_benefit_bullets": True,
-    "benefit_heading_words": ["benefit", "benefits", "advantages", "pros"]})
+    "benefit_heading_words": ["benefit", "benefits", "advantages", "pros"],
+    "overlap_encoder": True})
 def make_claims(nlp: Language, name: str, backend: ClaimBackend, threshold: float,
                 keep_promotional_advice: bool, keep_health_verdicts: bool,
                 drop_release_boilerplate: bool, drop_title: bool,
                 drop_generic_cautions: bool, keep_pasted_claim: bool,
-                keep_benefit_bullets: bool, benefit_heading_words: list[str]) -> ClaimDetector:
+                keep_benefit_bullets: bool, benefit_heading_words: list[str],
+                overlap_encoder: bool) -> ClaimDetector:
     return ClaimDetector(backend, threshold, keep_promotional_advice, keep_health_verdicts,
                          drop_release_boilerplate, drop_title, drop_generic_cautions,
-                         keep_pasted_claim, keep_benefit_bullets, benefit_heading_words)
+                         keep_pasted_claim, keep_benefit_bullets, benefit_heading_words,
+                         overlap_encoder)
 
 
 @Language.factory("kratom_evidence", default_config={

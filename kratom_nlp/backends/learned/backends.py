@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +20,18 @@ from spacy.tokens import Span
 
 from kratom_nlp.backends.base import ClaimPrediction, EvidencePrediction, StrengthPrediction
 from kratom_nlp.backends.learned import store
-from kratom_nlp.backends.learned.features import examples_for_spans, rules_of, sentence_of
+from kratom_nlp.backends.learned.features import (
+    Example,
+    examples_for_spans,
+    rules_of,
+    sentence_of,
+)
 from kratom_nlp.backends.learned.models import (
     PREDICT_CHUNK,
     EnsembleFieldModel,
     FieldModel,
+    MultiTaskEncoder,
+    OpenRows,
     load_field_model,
 )
 from kratom_nlp.backends.rules import RulesBackend
@@ -45,6 +54,17 @@ def _tops(probs: Any, labels: Sequence[str]) -> list[tuple[str, dict[str, float]
             for b, row in zip(best, rounded.tolist(), strict=True)]
 
 
+@dataclass
+class ClaimPrefetch:
+    """A batch's claim examples, the cheap members' verdict on them and the encoder's
+    forward passes running in the background (:meth:`LearnedClaimBackend.prefetch`)."""
+
+    examples: list[Example]
+    opened: OpenRows
+    encoder: MultiTaskEncoder
+    vectors: Future[dict[str, np.ndarray]]
+
+
 class LearnedClaimBackend:
     """Claim detection and claim type from one classifier over ``none`` + the claim types.
 
@@ -61,14 +81,43 @@ class LearnedClaimBackend:
         self.name = model.backend
         self.skip_ruled_out = skip_ruled_out
 
-    def predict_claims(self, sents: Sequence[Span]) -> list[ClaimPrediction]:
+    def prefetch(self, sents: Sequence[Span]) -> ClaimPrefetch | None:
+        """Start the transformer's forward passes for these sentences in the background
+        (:meth:`MultiTaskEncoder.prefetch`): the sentences the other members leave open and
+        the sentences before them (what the evidence head reads with a claim). None where
+        nothing can overlap: no ensemble with one multi-task encoder, ruling out off, or a
+        process meant to keep one core busy."""
+        from kratom_nlp.backends.learned.models import overlap_possible
+
+        model = self.model
+        if not sents or not self.skip_ruled_out or not isinstance(model, EnsembleFieldModel) \
+                or not overlap_possible():
+            return None
+        encoders = model.encoders()
+        if len(encoders) != 1:
+            return None
+        examples = examples_for_spans(sents)
+        opened = model.rows_left_open(examples, {}, "none", 0.5)
+        if opened is None:
+            return None
+        texts = [examples[i].text for i in opened.keep]
+        texts += [examples[i].context for i in opened.keep]
+        return ClaimPrefetch(examples, opened, encoders[0], encoders[0].prefetch(texts))
+
+    def predict_claims(self, sents: Sequence[Span],
+                       prefetched: ClaimPrefetch | None = None) -> list[ClaimPrediction]:
+        """``prefetched``: :meth:`prefetch` of the same sentences, started earlier."""
         if not sents:
             return []
-        examples = examples_for_spans(sents)
-        if self.skip_ruled_out and isinstance(self.model, EnsembleFieldModel):
-            probs = self.model.predict_ruling_out(examples, {}, "none", 0.5)
+        if prefetched is not None:
+            assert isinstance(self.model, EnsembleFieldModel)
+            with prefetched.encoder.adopted(prefetched.vectors.result()):
+                probs = self.model.predict_ruling_out(prefetched.examples, {}, "none", 0.5,
+                                                      opened=prefetched.opened)
+        elif self.skip_ruled_out and isinstance(self.model, EnsembleFieldModel):
+            probs = self.model.predict_ruling_out(examples_for_spans(sents), {}, "none", 0.5)
         else:
-            probs = self.model.predict(examples, {})
+            probs = self.model.predict(examples_for_spans(sents), {})
         out = []
         for _, scores in _tops(probs, self.model.labels):
             p_claim = 1.0 - scores.get("none", 0.0)

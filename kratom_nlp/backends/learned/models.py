@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -130,6 +133,7 @@ class LinearFieldModel(FieldModel):
 
 
 _THREADS_SET = False
+_CORES = 1  # the cores this process may keep busy: torch's threads (1 in a forked worker)
 
 
 def _one_thread_after_fork() -> None:
@@ -138,7 +142,16 @@ def _one_thread_after_fork() -> None:
     wants."""
     import torch
 
+    global _CORES
     torch.set_num_threads(1)
+    _CORES = 1
+
+
+def overlap_possible() -> bool:
+    """Whether encoding in a background thread can overlap the rest of the pipeline: this
+    process runs torch on more than one core (not in a worker of ``--n-process``, where each
+    process is meant to keep one core busy)."""
+    return _CORES > 1
 
 
 def set_torch_threads(threads: int = 0) -> None:
@@ -156,7 +169,9 @@ def set_torch_threads(threads: int = 0) -> None:
         n = len(os.sched_getaffinity(0))
     else:
         n = os.cpu_count() or 1
-    torch.set_num_threads(max(1, int(n)))
+    global _CORES
+    _CORES = max(1, int(n))
+    torch.set_num_threads(_CORES)
     _THREADS_SET = True
 
 
@@ -317,6 +332,8 @@ class MultiTaskEncoder:
                 raise ModelError(f"{folder}: no head for {task!r} in the weights") from None
         self.width = self.net.width
         self._local = threading.local()
+        self._executor: Any = None
+        self._executor_pid = 0
 
     @property
     def _memo(self) -> dict[str, np.ndarray]:
@@ -328,28 +345,73 @@ class MultiTaskEncoder:
     def clear_memo(self) -> None:
         self._memo.clear()
 
-    def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """``[CLS]`` vectors (n × width, float32); an empty text gets zeros (no sentence)."""
+    def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The ``[CLS]`` vector of every distinct non-empty text, computed now (no memo);
+        safe to call from a background thread (:meth:`prefetch`)."""
         import torch
 
         from kratom_nlp.memory import release_memory
 
+        todo = list(dict.fromkeys(t for t in texts if t))
+        out: dict[str, np.ndarray] = {}
+        if not todo:
+            return out
+        with torch.inference_mode():
+            for idx in length_batches([len(t) for t in todo], self.batch_size,
+                                      self.max_length, self.net.token_counts(todo)):
+                batch = [todo[i] for i in idx]
+                vecs = self.net.first_token(batch).float().numpy()
+                for t, v in zip(batch, vecs, strict=True):
+                    out[t] = v
+                # after each forward pass: batches of other lengths would not fit the
+                # freed blocks, and the heap would grow to their sum
+                release_memory()
+        return out
+
+    def prefetch(self, texts: Sequence[str]) -> Future[dict[str, np.ndarray]]:
+        """:meth:`encode` in this encoder's background thread (one per process): the claim
+        component starts a batch's forward passes there and goes on with the next batch's
+        tagging and rules, which run in the calling thread while torch's matrix products
+        release the interpreter. :meth:`adopted` takes the result."""
+        pid = os.getpid()
+        if self._executor is None or self._executor_pid != pid:
+            # a forked process inherits the object but not its thread
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(max_workers=1,
+                                                thread_name_prefix="kratom-encoder")
+            self._executor_pid = pid
+        return self._executor.submit(self.encode, list(texts))
+
+    @contextmanager
+    def adopted(self, vectors: dict[str, np.ndarray]) -> Iterator[None]:
+        """Inside: the calling thread's memo starts afresh with vectors computed ahead (a
+        batch's, see :meth:`prefetch`), and the claim head reads them instead of emptying
+        the memo when the batch reaches it."""
+        memo = self._memo
+        memo.clear()
+        memo.update(vectors)
+        self._local.adopted = True
+        try:
+            yield
+        finally:
+            self._local.adopted = False
+
+    def start_batch(self) -> None:
+        """A new batch of documents reaches the claim head: its memo starts empty, unless
+        it holds this batch's vectors already (:meth:`adopted`)."""
+        if not getattr(self._local, "adopted", False):
+            self.clear_memo()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """``[CLS]`` vectors (n × width, float32); an empty text gets zeros (no sentence)."""
         memo = self._memo
         missing = [t for t in set(texts) if t and t not in memo]
         if len(memo) + len(missing) > self.MAX_TEXTS:  # full: keep only this call's texts
             memo.clear()
             missing = [t for t in set(texts) if t]
         if missing:
-            with torch.inference_mode():
-                for idx in length_batches([len(t) for t in missing], self.batch_size,
-                                          self.max_length, self.net.token_counts(missing)):
-                    batch = [missing[i] for i in idx]
-                    vecs = self.net.first_token(batch).float().numpy()
-                    for t, v in zip(batch, vecs, strict=True):
-                        memo[t] = v
-                    # after each forward pass: batches of other lengths would not fit the
-                    # freed blocks, and the heap would grow to their sum
-                    release_memory()
+            memo.update(self.encode(missing))
         out = np.zeros((len(texts), self.width), dtype=np.float32)
         for i, t in enumerate(texts):
             if t:
@@ -389,7 +451,7 @@ class MultiTaskFieldModel(FieldModel):
             # the claim component reads every sentence of a new batch first: the vectors of
             # earlier batches are not kept (a text seen before costs its pass again, so a
             # benchmark that repeats its documents measures the encoder every time)
-            self.shared.clear_memo()
+            self.shared.start_batch()
         if not examples:
             return np.zeros((0, len(self.labels)))
         x = self._pool(self.shared.vectors([e.text for e in examples]))
@@ -414,6 +476,16 @@ def clear_memos() -> None:
     clear_text_memos()
     for shared in _MULTITASK.values():
         shared.clear_memo()
+
+
+@dataclass
+class OpenRows:
+    """An ensemble's cheap members' outputs on a batch and the rows they leave open
+    (:meth:`EnsembleFieldModel.rows_left_open`)."""
+
+    cheap_outs: list[tuple[Sequence[str], float, Any]]
+    alone: Any  # the cheap members' average (rows × labels)
+    keep: Any  # indices of the rows the transformers must see
 
 
 class EnsembleFieldModel(FieldModel):
@@ -446,20 +518,16 @@ class EnsembleFieldModel(FieldModel):
         return self.combine([(m.labels, w, m.predict(examples, cache))
                              for m, w in self.members])
 
-    def predict_ruling_out(self, examples: Sequence[Example], cache: FeatureCache | None,
-                           negative: str, bound: float) -> Any:
-        """What :meth:`predict` returns, except that the transformer members skip the rows
-        the other members already rule out: rows whose probability of not being
-        ``negative`` stays below ``bound`` whatever the transformers say (they could add at
-        most their weight). Those rows get the other members' average alone; every other row
-        gets the full average. So a decision "P(not negative) >= bound" is the same as
-        :meth:`predict`'s, at a fraction of the transformer's cost: the encoder is most of the
-        pipeline's time on a CPU, and most sentences of an article are plainly not claims."""
+    def rows_left_open(self, examples: Sequence[Example], cache: FeatureCache | None,
+                       negative: str, bound: float) -> OpenRows | None:
+        """The first half of :meth:`predict_ruling_out`: the other members' outputs and the
+        rows they leave open for the transformers; None when it does not apply (no
+        transformer member, or no other member with the full labels)."""
         cheap = [(m, w) for m, w in self.members if m.backend != "transformer"]
         dear = [(m, w) for m, w in self.members if m.backend == "transformer"]
         if not examples or not cheap or not dear or negative not in self.labels or \
                 not any(list(m.labels) == self.labels for m, _ in cheap):
-            return self.predict(examples, cache)
+            return None
         cheap_outs = [(m.labels, w, m.predict(examples, cache)) for m, w in cheap]
         w_cheap = sum(w for _, w in cheap)
         alone = self.combine([(labels, w / w_cheap, out) for labels, w, out in cheap_outs])
@@ -467,13 +535,36 @@ class EnsembleFieldModel(FieldModel):
         # transformers' weight; a margin keeps the 4-decimal rounding of the scores from
         # lifting a row over the bound
         upper = w_cheap * (1.0 - alone[:, self.labels.index(negative)]) + (1.0 - w_cheap)
-        keep = np.flatnonzero(upper >= bound - 1e-3)
+        return OpenRows(cheap_outs, alone, np.flatnonzero(upper >= bound - 1e-3))
+
+    def encoders(self) -> list[MultiTaskEncoder]:
+        """The shared encoders of the transformer members (multi-task heads)."""
+        found = {id(m.shared): m.shared for m, _ in self.members
+                 if isinstance(m, MultiTaskFieldModel)}
+        return list(found.values())
+
+    def predict_ruling_out(self, examples: Sequence[Example], cache: FeatureCache | None,
+                           negative: str, bound: float, opened: OpenRows | None = None) -> Any:
+        """What :meth:`predict` returns, except that the transformer members skip the rows
+        the other members already rule out: rows whose probability of not being
+        ``negative`` stays below ``bound`` whatever the transformers say (they could add at
+        most their weight). Those rows get the other members' average alone; every other row
+        gets the full average. So a decision "P(not negative) >= bound" is the same as
+        :meth:`predict`'s, at a fraction of the transformer's cost: the encoder is most of the
+        pipeline's time on a CPU, and most sentences of an article are plainly not claims.
+        ``opened``: :meth:`rows_left_open` of the same examples, computed ahead."""
+        if opened is None:
+            opened = self.rows_left_open(examples, cache, negative, bound)
+        if opened is None:
+            return self.predict(examples, cache)
+        keep = opened.keep
         if not len(keep):
-            return alone
+            return opened.alone
+        dear = [(m, w) for m, w in self.members if m.backend == "transformer"]
         sub = [examples[i] for i in keep]
-        outs = [(labels, w, out[keep]) for labels, w, out in cheap_outs]
+        outs = [(labels, w, out[keep]) for labels, w, out in opened.cheap_outs]
         outs += [(m.labels, w, m.predict(sub, cache)) for m, w in dear]
-        result = alone.copy()
+        result = opened.alone.copy()
         result[keep] = self.combine(outs)
         return result
 
