@@ -49,6 +49,10 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
+_PHASES = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "i/ii": "1/2", "ii/iii": "2/3"}
+# "in three to four years", "within the next five years"; not "within two years of ..."
+_IN_YEARS = re.compile(r"^(?:in|within) (?:the next )?(?:\S+ )?(?:to \S+ )?(?:years?|months?)\b"
+                       r"(?! (?:of|after|ago|before|since)\b)")
 
 
 def _after_quote_marks(text: str, inside: bool) -> bool:
@@ -61,10 +65,6 @@ def _after_quote_marks(text: str, inside: bool) -> bool:
         elif ch == "\"":
             inside = not inside
     return inside
-_PHASES = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "i/ii": "1/2", "ii/iii": "2/3"}
-# "in three to four years", "within the next five years"; not "within two years of ..."
-_IN_YEARS = re.compile(r"^(?:in|within) (?:the next )?(?:\S+ )?(?:to \S+ )?(?:years?|months?)\b"
-                       r"(?! (?:of|after|ago|before|since)\b)")
 
 
 @dataclass
