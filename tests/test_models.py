@@ -507,6 +507,33 @@ def test_the_plain_torch_minilm_matches_transformers():
     assert float((ours - theirs).abs().max()) < 1e-4
 
 
+def test_word_embedding_rows_are_read_from_the_file_as_the_matrix_holds_them():
+    """The base model's word embeddings are not held in memory: a lookup reads the rows it
+    needs from the file, the same values as indexing the whole matrix, in any shape."""
+    import torch
+
+    from kratom_nlp.backends.learned.minilm import (
+        BASE_WORD_EMBEDDINGS,
+        EmbeddingRows,
+        base_word_embeddings,
+    )
+    from kratom_nlp.backends.learned.models import base_model_path
+
+    path = str(base_model_path() / "model.safetensors")
+    matrix = base_word_embeddings(path)
+    rows = EmbeddingRows(path, BASE_WORD_EMBEDDINGS)
+    ids = torch.tensor([[101, 7592, 7592, 0], [30521, 2023, 102, 0]])
+    assert rows.shape == tuple(matrix.shape)
+    assert torch.equal(rows[ids], matrix[ids])
+    assert rows[torch.zeros((0, 4), dtype=torch.long)].shape == (0, 4, matrix.shape[1])
+    half = EmbeddingRows(path, BASE_WORD_EMBEDDINGS, "bf16")[ids]
+    assert half.dtype == torch.bfloat16 and torch.equal(half, matrix[ids].to(torch.bfloat16))
+    with pytest.raises(IndexError):
+        rows[torch.tensor([matrix.shape[0]])]
+    with pytest.raises(ValueError, match="no float32 matrix"):
+        EmbeddingRows(path, "no.such.weight")
+
+
 # --------------------------------------------------------------------------- multi-task model
 @pytest.fixture(scope="module")
 def multitask_model(nlp, tmp_path_factory):
@@ -669,16 +696,16 @@ def test_train_cli_stores_a_multitask_model_with_its_card(tmp_path):
 
 def test_a_loaded_model_saves_the_vocabulary_it_was_loaded_from(nlp, strength_sklearn,
                                                                 tmp_path):
-    """A block keeps no vocabulary of its own: its terms live once in the space it shares
-    with the other models' blocks (the default models are loaded by ``nlp``), and saving a
-    loaded model rebuilds them, in column order, from that space."""
+    """A block keeps no vocabulary of its own: its terms live once, as hashes, in the space
+    it shares with the other models' blocks (the default models are loaded by ``nlp``), and
+    saving a loaded model writes them again, in column order, from the file it came from."""
     from kratom_nlp.backends.learned.linear import _SPACES, load_linear, save_linear
 
     _, folder, rows = strength_sklearn
     meta = json.loads((folder / "metadata.json").read_text())
     model = load_linear(folder, meta)
     text_blocks = [b for b in model.featurizer.blocks if hasattr(b, "space")]
-    assert text_blocks and all(len(b.space.index) > b.size for b in text_blocks)  # shared
+    assert text_blocks and all(b.space.size > b.size for b in text_blocks)  # shared
     assert all(b.space in _SPACES.values() for b in text_blocks)
     keep = {k: v for k, v in meta.items() if k not in ("featurizer", "files", "output")}
     save_linear(model, tmp_path / "again", keep)
@@ -692,6 +719,39 @@ def test_a_loaded_model_saves_the_vocabulary_it_was_loaded_from(nlp, strength_sk
     first, again = (LinearFieldModel(f, json.loads((f / "metadata.json").read_text()))
                     for f in (folder, tmp_path / "again"))
     assert np.array_equal(again.predict(examples), first.predict(examples))
+
+
+def test_a_term_space_counts_what_a_dictionary_of_its_terms_counts(monkeypatch):
+    """The hashed term space finds exactly the terms a dict of the strings finds, for words
+    and character n-grams, in texts looked up alone and together; two terms with one hash
+    are refused when the vocabulary is added."""
+    from collections import Counter
+
+    from kratom_nlp.backends.learned import linear
+
+    texts = ["Kratom eased pain in mice.", "kratom  eased PAIN", "", "Valerian, kava and balm.",
+             "Kratom eased pain in mice."]
+    for analyzer, grams, pattern in (("word", (1, 2), r"(?u)\b\w\w+\b"), ("char_wb", (2, 4), None)):
+        space = linear.TermSpace(analyzer, grams, True, pattern)
+        every = Counter()
+        for t in texts:
+            every.update(linear.word_ngrams(t, space.pattern, True, grams) if pattern
+                         else linear.char_wb_ngrams(t, True, grams))
+        vocab = {t: i for i, t in enumerate(sorted(every)[::2])}  # half the terms known
+        cols = space.add(vocab)
+        term_of = {int(cols[j]): t for t, j in vocab.items()}
+        rows, ids, counts = space.counts(texts)
+        for k, t in enumerate(texts):
+            terms = (linear.word_ngrams(t, space.pattern, True, grams) if pattern
+                     else linear.char_wb_ngrams(t, True, grams))
+            want = Counter(x for x in terms if x in vocab)
+            got = {term_of[int(i)]: c for r, i, c in zip(rows, ids, counts, strict=True)
+                   if r == k}
+            assert got == want, (analyzer, t)
+            assert sorted(term_of[int(i)] for i in space.ids(t)) == sorted(want.elements())
+    monkeypatch.setattr(linear, "_hashes", lambda terms: np.zeros(len(terms), np.int64))
+    with pytest.raises(ValueError, match="same hash"):
+        linear.TermSpace("word", (1, 1), True, r"\w+").add({"kava": 0, "balm": 1})
 
 
 def test_the_manifest_sets_the_transformer_batch_size(tmp_path):

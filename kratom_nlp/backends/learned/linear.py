@@ -17,7 +17,8 @@ Blocks whose analyzers agree (analyzer, n-gram range, case, token pattern) share
 (a word's character n-grams once per process, since they never cross a word boundary, and a
 sentence's terms once even when several models and components see it), and the term counts of
 a batch are computed once per space and column and shared by every model that sees the same
-rows; each block then keeps the terms of its own vocabulary with one array lookup.
+rows; each block then keeps the terms of its own vocabulary with one array lookup. A space
+holds its terms' hashes, not the strings (see :class:`TermSpace`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from array import array
 from collections.abc import Sequence
 from dataclasses import InitVar, dataclass
 from pathlib import Path
@@ -97,12 +97,22 @@ def _cached(cache: FeatureCache | None, key: tuple[Any, ...], compute: Any) -> A
     return got
 
 
+def _hashes(terms: Sequence[str]) -> np.ndarray:
+    return np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
+
+
 class TermSpace:
     """The terms of every block with the same analyzer settings, numbered once.
 
-    ``index`` maps a term to its id in the space; a block maps those ids to its own columns
-    (``column_of`` of each block). Looked-up texts and words are memoised (bounded); the memos
-    are cleared whenever a new vocabulary extends the space."""
+    The space holds no strings: a term is known by its 64-bit hash (Python's ``hash``, the
+    same for the vocabulary and the texts of one process and its forked workers), kept in one
+    sorted array beside each term's id in the space (12 bytes a term; a ``dict`` of the
+    strings held 190,000 terms of the default models in about 40 MB). Two distinct terms of
+    the vocabularies with the same hash are refused when they are added; a term outside them
+    takes a known term's place only if its hash equals one of theirs (about 10^-14 a term).
+    A block maps the space's ids to its own columns (``column_of`` of each block). Looked-up
+    texts and words are memoised (bounded); the memos are cleared whenever a new vocabulary
+    extends the space."""
 
     MAX_TEXTS = 4_096  # a batch of documents (32 long articles), seen by every component
     MAX_WORDS = 200_000
@@ -113,51 +123,100 @@ class TermSpace:
         self.ngram_range = ngram_range
         self.lowercase = lowercase
         self.pattern = re.compile(token_pattern) if token_pattern else None
-        self.index: dict[str, int] = {}
+        self.size = 0
+        self._keys = np.zeros(0, dtype=np.int64)  # the terms' hashes, sorted
+        self._key_ids = np.zeros(0, dtype=np.int32)  # the space id of each
         self._texts: dict[str, np.ndarray] = {}
         self._words: dict[str, bytes] = {}  # a word's char n-gram ids, packed int32
 
+    def _lookup(self, hashes: np.ndarray) -> np.ndarray:
+        """The space id of each hash (-1 where no term has it)."""
+        keys = self._keys
+        if not len(keys) or not len(hashes):
+            return np.full(len(hashes), -1, dtype=np.int32)
+        pos = np.searchsorted(keys, hashes)
+        pos[pos == len(keys)] = 0
+        return np.where(keys[pos] == hashes, self._key_ids[pos], np.int32(-1))
+
     def add(self, vocabulary: dict[str, int]) -> np.ndarray:
         """Add a block's vocabulary; returns the space id of each of its columns."""
-        before = len(self.index)
-        out = _extend(self.index, vocabulary)
-        if len(self.index) != before:
+        terms = list(vocabulary)
+        hashes = _hashes(terms)
+        if len(np.unique(hashes)) != len(hashes):
+            raise ValueError("two terms of a vocabulary have the same hash in this process; "
+                             "run it again (Python's string hashes change with "
+                             "PYTHONHASHSEED)")
+        ids = self._lookup(hashes).astype(np.int64)
+        new = ids < 0
+        n_new = int(new.sum())
+        if n_new:
+            ids[new] = np.arange(self.size, self.size + n_new)
+            self.size += n_new
+            keys = np.concatenate([self._keys, hashes[new]])
+            order = np.argsort(keys, kind="stable")
+            self._keys = keys[order]
+            self._key_ids = np.concatenate([self._key_ids, ids[new].astype(np.int32)])[order]
             self._texts.clear()
             self._words.clear()
+        out = np.empty(len(terms), dtype=np.int64)
+        out[np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))] = ids
         return out
 
     def ids(self, text: str) -> np.ndarray:
         """Space ids of the terms of ``text`` that some block knows (repeats kept), sorted."""
-        got = self._texts.get(text)
-        if got is not None:
-            return got
-        if len(self._texts) >= self.MAX_TEXTS:
-            self._texts.clear()
-        get = self.index.get
-        if self.analyzer != "char_wb":
-            assert self.pattern is not None
-            terms = word_ngrams(text, self.pattern, self.lowercase, self.ngram_range)
-            found = [j for j in map(get, terms) if j is not None]
-            got = self._texts[text] = np.sort(np.array(found, dtype=np.int32))
-            return got
+        return self._ids_of([text])[0]
+
+    def _ids_of(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """:meth:`ids` of each text; the texts not memoised are looked up together (one
+        array lookup for all their terms)."""
+        memo = self._texts
+        got: dict[str, np.ndarray] = {}
+        todo: list[str] = []
+        for text in texts:
+            if text in got:
+                continue
+            known = memo.get(text)
+            if known is None:
+                todo.append(text)
+                got[text] = known  # type: ignore[assignment]  # filled below
+            else:
+                got[text] = known
+        if todo:
+            found = self._word_ids(todo) if self.analyzer != "char_wb" else \
+                self._char_ids(todo)
+            if len(memo) + len(todo) > self.MAX_TEXTS:
+                memo.clear()
+            for text, ids in zip(todo, found, strict=True):
+                got[text] = memo[text] = ids
+        return [got[text] for text in texts]
+
+    def _word_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
+        assert self.pattern is not None
+        grams = [word_ngrams(text, self.pattern, self.lowercase, self.ngram_range)
+                 for text in texts]
+        lens = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        ids = self._lookup(_hashes([g for gs in grams for g in gs]))
+        return _per_text(ids, lens)
+
+    def _char_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
         memo = self._words
-        if len(memo) >= self.MAX_WORDS:
-            memo.clear()
-        parts: list[bytes] = []
-        for word in (text.lower() if self.lowercase else text).split():
-            w_ids = memo.get(word)
-            if w_ids is None:
-                # packed int32 (~90 bytes a word; a list of ints took ~900, 180 MB when full)
-                grams = char_wb_ngrams(word, False, self.ngram_range)
-                w_ids = memo[word] = array("i", [j for j in map(get, grams)
-                                                 if j is not None]).tobytes()
-            parts.append(w_ids)
-        got = self._texts[text] = np.sort(np.frombuffer(b"".join(parts), dtype=np.int32))
-        return got
+        words = [(text.lower() if self.lowercase else text).split() for text in texts]
+        new = [w for w in dict.fromkeys(w for ws in words for w in ws) if w not in memo]
+        if new:
+            if len(memo) + len(new) > self.MAX_WORDS:
+                memo.clear()
+            grams = [char_wb_ngrams(w, False, self.ngram_range) for w in new]
+            lens = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+            # packed int32 (~90 bytes a word; a list of ints took ~900, 180 MB when full)
+            for w, ids in zip(new, _per_text(self._lookup(_hashes(
+                    [g for gs in grams for g in gs])), lens, sort=False), strict=True):
+                memo[w] = ids.tobytes()
+        return [np.sort(np.frombuffer(b"".join([memo[w] for w in ws]), dtype=np.int32))
+                for ws in words]
 
     def counts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Term counts of a batch of texts: row, space id, count (sorted by row, then id)."""
-        found = [self.ids(text) for text in texts]
+        found = self._ids_of(texts)
         lens = [len(a) for a in found]
         if not sum(lens):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
@@ -173,6 +232,19 @@ class TermSpace:
         return rows[first], ids[first].astype(np.int64), counts
 
 
+def _per_text(ids: np.ndarray, lens: np.ndarray, sort: bool = True) -> list[np.ndarray]:
+    """Split the looked-up ids of several texts (``lens`` terms each) into each text's known
+    ids (int32, sorted unless ``sort`` is false)."""
+    rows = np.repeat(np.arange(len(lens)), lens)
+    keep = ids >= 0
+    ids, rows = ids[keep], rows[keep]
+    if sort:
+        order = np.lexsort((ids, rows))
+        ids = ids[order]
+    bounds = np.cumsum(np.bincount(rows, minlength=len(lens)))[:-1]
+    return [a.copy() for a in np.split(ids.astype(np.int32, copy=False), bounds)]
+
+
 class KeySpace:
     """The feature names of every ``DictVectorizer`` block, numbered once (see
     :class:`TermSpace`): ``key=value`` for strings, ``key`` for numbers."""
@@ -184,6 +256,10 @@ class KeySpace:
         # (key, string value) -> space id of "key=value" (-1: no block knows it); formatting
         # and hashing a new "key=value" string for every entry was half of the blocks' time
         self._pairs: dict[tuple[str, str], int] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self.index)
 
     def add(self, vocabulary: dict[str, int]) -> np.ndarray:
         before = len(self.index)
@@ -233,30 +309,42 @@ class KeySpace:
 class _SpaceColumns:
     """A block's columns inside a shared space (a :class:`TermSpace` or :class:`KeySpace`)."""
 
-    _index: dict[str, int]
+    _space: TermSpace | KeySpace
     _space_of_column: np.ndarray
     _column_of: np.ndarray | None
+    _terms: list[str] | None
+    _terms_file: Path | None
 
-    def _join(self, space: TermSpace | KeySpace, vocabulary: dict[str, int]) -> None:
-        # the vocabulary itself is not kept: its terms live once in the space's index, and
-        # the block keeps the space id of each column (a dict per block held ~40 MB of
-        # repeated strings over the five default models)
-        self._index = space.index
+    def _join(self, space: TermSpace | KeySpace, vocabulary: dict[str, int],
+              terms_file: Path | None) -> None:
+        # the vocabulary itself is not kept: the block keeps the space id of each column (a
+        # dict per block held ~40 MB of repeated strings over the five default models); a
+        # loaded block's terms are read again from its file when it is saved
+        self._space = space
         self._space_of_column = space.add(vocabulary)
         self._column_of = None
+        self._terms_file = terms_file
+        self._terms = None if terms_file is not None else \
+            sorted(vocabulary, key=vocabulary.__getitem__)
 
     @property
     def size(self) -> int:
         return len(self._space_of_column)
 
     def terms(self) -> list[str]:
-        """The block's terms in column order (rebuilt from the space; for saving)."""
-        by_id: dict[int, str] = {j: t for t, j in self._index.items()}
-        return [by_id[int(g)] for g in self._space_of_column]
+        """The block's terms in column order (for saving)."""
+        if self._terms is not None:
+            return self._terms
+        assert self._terms_file is not None
+        terms = json.loads(self._terms_file.read_text(encoding="utf-8"))
+        if len(terms) != self.size:
+            raise ValueError(f"{self._terms_file}: {len(terms)} terms, the loaded block has "
+                             f"{self.size} (the file changed since it was loaded)")
+        return [str(t) for t in terms]
 
     def column_of(self) -> np.ndarray:
         """The block's column for each id of its space (-1 where it has none)."""
-        n = len(self._index)
+        n = self._space.size
         if self._column_of is None or len(self._column_of) != n:
             out = np.full(n, -1, dtype=np.int64)
             out[self._space_of_column] = np.arange(len(self._space_of_column))
@@ -309,11 +397,12 @@ class TextBlock(_SpaceColumns):
     norm: str | None
     vocabulary: InitVar[dict[str, int]]
     idf: np.ndarray | None
+    terms_file: InitVar[Path | None] = None  # where a loaded block's terms are stored
 
-    def __post_init__(self, vocabulary: dict[str, int]) -> None:
+    def __post_init__(self, vocabulary: dict[str, int], terms_file: Path | None) -> None:
         self.space = term_space(self.analyzer, self.ngram_range, self.lowercase,
                                 self.token_pattern)
-        self._join(self.space, vocabulary)
+        self._join(self.space, vocabulary, terms_file)
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "type": "tfidf", "column": self.column,
@@ -330,9 +419,10 @@ class DictBlock(_SpaceColumns):
     name: str
     column: str
     vocabulary: InitVar[dict[str, int]]
+    terms_file: InitVar[Path | None] = None
 
-    def __post_init__(self, vocabulary: dict[str, int]) -> None:
-        self._join(KEYS, vocabulary)
+    def __post_init__(self, vocabulary: dict[str, int], terms_file: Path | None) -> None:
+        self._join(KEYS, vocabulary, terms_file)
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "type": "dict", "column": self.column, "size": self.size}
@@ -375,7 +465,7 @@ class Featurizer:
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if isinstance(block, DictBlock):
             dicts = [row.get(block.column) for row in rows]
-            r, g, v = _cached(cache, ("entries", tuple(map(id, dicts)), len(KEYS.index)),
+            r, g, v = _cached(cache, ("entries", tuple(map(id, dicts)), KEYS.size),
                               lambda: KEYS.entries(dicts))
             local = block.column_of()[g]
             keep = local >= 0
@@ -383,7 +473,7 @@ class Featurizer:
         texts = [row.get(block.column) or "" for row in rows]
         space = block.space
         r, g, counts = _cached(cache, ("counts", id(space), tuple(map(id, texts)),
-                                       len(space.index)), lambda: space.counts(texts))
+                                       space.size), lambda: space.counts(texts))
         if not len(g):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         local = block.column_of()[g]
@@ -580,13 +670,15 @@ def _featurizer(folder: Path, meta: dict[str, Any], tensors: dict[str, np.ndarra
             raise ValueError(f"{folder}: vocabulary {cfg['name']} has {len(terms)} terms, "
                              f"metadata says {cfg['size']}")
         vocab = {t: i for i, t in enumerate(terms)}
+        del terms
         if cfg["type"] == "dict":
-            blocks.append(DictBlock(cfg["name"], cfg["column"], vocab))
+            blocks.append(DictBlock(cfg["name"], cfg["column"], vocab,
+                                    folder / cfg["vocabulary"]))
             continue
         idf = tensors.get(f"idf.{cfg['name']}") if cfg.get("use_idf", True) else None
         blocks.append(TextBlock(cfg["name"], cfg["column"], cfg["analyzer"],
                                 tuple(cfg["ngram_range"]), bool(cfg["lowercase"]),
                                 cfg.get("token_pattern"), bool(cfg["sublinear_tf"]),
-                                cfg.get("norm"), vocab, idf))
+                                cfg.get("norm"), vocab, idf, folder / cfg["vocabulary"]))
     featurizer = _SHARED[digest] = Featurizer(blocks)
     return featurizer

