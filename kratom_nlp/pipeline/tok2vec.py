@@ -12,6 +12,10 @@ model on groups of documents of at most ``token_budget`` tokens, and a longer do
 overlapping windows. Each output vector depends only on the tokens within ``depth ×
 window_size`` (4) of it, so windows that overlap by ``overlap`` (16) tokens and keep only
 their middles give the vectors of the whole document. The heap is trimmed after each call.
+
+The vectors (``doc.tensor``, 96 floats a token) are read by the tagger and by nothing after it;
+``kratom_drop_tensor`` empties them once the tagger has run, so a document in flight, or one
+sent back from a ``--n-process`` worker, does not carry them (they were 60% of its bytes).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from spacy.language import Language
 from spacy.pipeline.tok2vec import Tok2Vec
 from spacy.tokens import Doc
@@ -81,3 +86,23 @@ def bound_tok2vec(nlp: Language) -> None:
     for _, proc in nlp.pipeline:
         if type(proc) is Tok2Vec:
             proc.__class__ = BoundedTok2Vec
+
+
+class DropTensor:
+    """Empty ``doc.tensor`` (as a new ``Doc`` has it), once the components that read it have
+    run."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.tensor = np.zeros((0,), dtype="float32")
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterable[Doc]:
+        for doc in docs:
+            yield self(doc)
+
+
+@Language.factory("kratom_drop_tensor", default_config={})
+def make_drop_tensor(nlp: Language, name: str) -> DropTensor:
+    """The tok2vec's vectors dropped after the tagger (see the module's docstring); a
+    pipeline that adds a component reading ``doc.tensor`` puts it before this one."""
+    return DropTensor()
