@@ -35,6 +35,20 @@ def test_pipeline_components_and_config(nlp):
     assert cfg["backend"]["task"] == "claim" and 0.0 < cfg["threshold"] < 1.0
 
 
+def test_the_tok2vec_vectors_are_dropped_once_the_tagger_has_read_them(nlp):
+    """``kratom_drop_tensor`` runs after the tagger (the vectors' only reader): the tags are
+    there, the Doc carries no vectors, and it still survives a bytes round trip."""
+    from spacy.tokens import Doc
+
+    names = nlp.pipe_names
+    assert names.index("tagger") < names.index("kratom_drop_tensor") < names.index("kratom_lexicon")
+    doc = nlp("Kava eased mild anxiety in a trial of 40 adults.")
+    assert doc.tensor.size == 0 and all(t.tag_ for t in doc)
+    assert not doc.has_vector  # spaCy's own readers of the tensor still work
+    again = Doc(nlp.vocab).from_bytes(doc.to_bytes())
+    assert again.tensor.size == 0 and [t.tag_ for t in again] == [t.tag_ for t in doc]
+
+
 def test_each_evidence_level_on_fixture(levels):
     assert _one(levels, "study of rats")["evidence"]["level"] == "preclinical"
     carried = _one(levels, "These findings suggest")
