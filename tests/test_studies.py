@@ -687,3 +687,18 @@ def test_an_experiment_in_people_is_an_intervention_study(nlp):
         "clinical_trial", "trial", 24)
     (mice,) = studies(nlp, "Researchers ran an experiment with 24 mice fed a high-fat diet.")
     assert mice._.design == "preclinical"
+
+
+def test_a_study_whose_sentence_names_only_animals_is_preclinical(nlp):
+    """A study named with no design of its own, in a sentence whose only subjects are animals,
+    is preclinical; with people in the sentence it stays as it was named."""
+    text = ("A new sleep pill may leave the mind clearer the next day. "
+            "A study tested the valerian compound against two older drugs in rats and rhesus "
+            "monkeys. The animals stayed alert on memory tasks after the compound.")
+    (st,) = studies(nlp, text)
+    assert st.text.startswith("A study")
+    assert (st._.design, st._.population) == ("preclinical", "animal")
+    mixed = studies(nlp, "A study tested the valerian compound in 60 adults and in rats.")
+    assert mixed and all(s._.design != "preclinical" or s._.population == "animal"
+                         for s in mixed)
+    assert any(s._.population == "human" and s._.design != "preclinical" for s in mixed)

@@ -521,6 +521,11 @@ class StudyFinder:
             designs = [d for d in c.design_priority if local.get(d)] or \
                 [d for d in c.design_priority if whole.get(d) and d != "preclinical"]
             m.design = designs[0] if designs else "unspecified"
+            if m.design == "unspecified" and whole.get("preclinical") and \
+                    sent_words & c.animal_words and not sent_words & c.human_words:
+                # "a study ... in rats and monkeys": nothing else named, no people in the
+                # sentence, the animals are the study's
+                m.design = "preclinical"
         kinds = [k for k, _ in c.kind_cues.items() if self._in(matches, f"K|{k}", m.start, m.end)]
         kinds += [k for k in c.kind_cues if k not in kinds
                   and self._in(matches, f"K|{k}", s_start, s_end)]
