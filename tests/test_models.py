@@ -749,6 +749,20 @@ def test_a_term_space_counts_what_a_dictionary_of_its_terms_counts(monkeypatch):
                    if r == k}
             assert got == want, (analyzer, t)
             assert sorted(term_of[int(i)] for i in space.ids(t)) == sorted(want.elements())
+    # a batch larger than the memos: they fill to their caps, the counts stay the same
+    monkeypatch.setattr(linear.TermSpace, "MAX_TEXTS", 2)
+    monkeypatch.setattr(linear.TermSpace, "MAX_WORDS", 3)
+    for analyzer, grams, pattern in (("word", (1, 2), r"(?u)\b\w\w+\b"), ("char_wb", (2, 4), None)):
+        small = linear.TermSpace(analyzer, grams, True, pattern)
+        big = linear.TermSpace(analyzer, grams, True, pattern)
+        terms = ["kratom", "eased", "pain", "kratom eased", " kr", "ain ", "ice."]
+        small.add({t: i for i, t in enumerate(terms)})
+        big.add({t: i for i, t in enumerate(terms)})
+        monkeypatch.setattr(big, "MAX_TEXTS", 100)
+        monkeypatch.setattr(big, "MAX_WORDS", 100)
+        for got, want in zip(small.counts(texts), big.counts(texts), strict=True):
+            assert np.array_equal(got, want), analyzer
+        assert len(small._texts) <= 2 and len(small._words) <= 3
     monkeypatch.setattr(linear, "_hashes", lambda terms: np.zeros(len(terms), np.int64))
     with pytest.raises(ValueError, match="same hash"):
         linear.TermSpace("word", (1, 1), True, r"\w+").add({"kava": 0, "balm": 1})

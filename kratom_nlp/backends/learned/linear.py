@@ -186,8 +186,10 @@ class TermSpace:
                 self._char_ids(todo)
             if len(memo) + len(todo) > self.MAX_TEXTS:
                 memo.clear()
-            for text, ids in zip(todo, found, strict=True):
-                got[text] = memo[text] = ids
+            for k, (text, ids) in enumerate(zip(todo, found, strict=True)):
+                got[text] = ids
+                if k < self.MAX_TEXTS:  # a batch larger than the memo fills it, no more
+                    memo[text] = ids
         return [got[text] for text in texts]
 
     def _word_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
@@ -208,9 +210,14 @@ class TermSpace:
             grams = [char_wb_ngrams(w, False, self.ngram_range) for w in new]
             lens = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
             # packed int32 (~90 bytes a word; a list of ints took ~900, 180 MB when full)
-            for w, ids in zip(new, _per_text(self._lookup(_hashes(
-                    [g for gs in grams for g in gs])), lens, sort=False), strict=True):
-                memo[w] = ids.tobytes()
+            packed = {w: ids.tobytes() for w, ids in zip(new, _per_text(self._lookup(_hashes(
+                [g for gs in grams for g in gs])), lens, sort=False), strict=True)}
+            lookup = memo
+            if len(packed) > self.MAX_WORDS:  # more new words than the memo holds: it
+                lookup = {**memo, **packed}  # takes as many as fit, this batch reads all
+                packed = dict(list(packed.items())[:self.MAX_WORDS])
+            memo.update(packed)
+            memo = lookup
         return [np.sort(np.frombuffer(b"".join([memo[w] for w in ws]), dtype=np.int32))
                 for ws in words]
 
