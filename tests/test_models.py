@@ -530,6 +530,10 @@ def test_word_embedding_rows_are_read_from_the_file_as_the_matrix_holds_them():
     assert half.dtype == torch.bfloat16 and torch.equal(half, matrix[ids].to(torch.bfloat16))
     with pytest.raises(IndexError):
         rows[torch.tensor([matrix.shape[0]])]
+    import pickle
+
+    again = pickle.loads(pickle.dumps(rows))  # a spawned worker opens the file itself
+    assert again._fd != rows._fd and torch.equal(again[ids], matrix[ids])
     with pytest.raises(ValueError, match="no float32 matrix"):
         EmbeddingRows(path, "no.such.weight")
 
