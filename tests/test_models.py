@@ -478,7 +478,7 @@ def test_the_plain_torch_minilm_matches_transformers():
     from transformers import AutoConfig, AutoModel
 
     from kratom_nlp.backends.learned import store
-    from kratom_nlp.backends.learned.minilm import MiniLMClassifier, base_word_embeddings
+    from kratom_nlp.backends.learned.minilm import BASE_WORD_EMBEDDINGS, MiniLMClassifier
     from kratom_nlp.backends.learned.models import base_model_path, quiet_transformers
 
     folder = store.resolve_model_dir("transformer", "evidence")
@@ -494,7 +494,7 @@ def test_the_plain_torch_minilm_matches_transformers():
     state = {k.removeprefix("bert."): v.float()
              for k, v in load_file(folder / "encoder" / "model.safetensors").items()
              if k.startswith("bert.")}
-    state["embeddings.word_embeddings.weight"] = base_word_embeddings(str(base))
+    state["embeddings.word_embeddings.weight"] = load_file(base)[BASE_WORD_EMBEDDINGS]
     missing = hf.load_state_dict(state, strict=False).missing_keys
     assert all(k.startswith("pooler.") or k.endswith("position_ids") for k in missing)
     enc = net.tokenizer.encode_batch(texts)
@@ -511,16 +511,13 @@ def test_word_embedding_rows_are_read_from_the_file_as_the_matrix_holds_them():
     """The base model's word embeddings are not held in memory: a lookup reads the rows it
     needs from the file, the same values as indexing the whole matrix, in any shape."""
     import torch
+    from safetensors.torch import load_file
 
-    from kratom_nlp.backends.learned.minilm import (
-        BASE_WORD_EMBEDDINGS,
-        EmbeddingRows,
-        base_word_embeddings,
-    )
+    from kratom_nlp.backends.learned.minilm import BASE_WORD_EMBEDDINGS, EmbeddingRows
     from kratom_nlp.backends.learned.models import base_model_path
 
     path = str(base_model_path() / "model.safetensors")
-    matrix = base_word_embeddings(path)
+    matrix = load_file(path)[BASE_WORD_EMBEDDINGS]
     rows = EmbeddingRows(path, BASE_WORD_EMBEDDINGS)
     ids = torch.tensor([[101, 7592, 7592, 0], [30521, 2023, 102, 0]])
     assert rows.shape == tuple(matrix.shape)

@@ -157,9 +157,9 @@ class ClaimDetector(_Batched):
     ``overlap_encoder`` (on by default): with a backend that can ``prefetch`` (a learned
     ensemble with a multi-task MiniLM), :meth:`pipe` works one batch ahead and the encoder's
     forward passes run beside the next batch's tagging (:meth:`pipe`). The claims are the
-    same; a batch runs about 1.1x faster on two cores and the peak memory of a ``batch`` run
-    is about 20 MB higher (``eval/results/speed.md``). Single documents (``nlp(text)``) and
-    workers of ``--n-process`` never look ahead."""
+    same; a batch ran 1.03x–1.10x faster on two cores in the benchmark's runs, and the peak
+    memory of a ``batch`` run is about 20 MB higher (``eval/results/speed.md``). Single
+    documents (``nlp(text)``) and workers of ``--n-process`` never look ahead."""
 
     def __init__(self, backend: ClaimBackend, threshold: float,
                  keep_promotional_advice: bool = True,

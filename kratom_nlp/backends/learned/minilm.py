@@ -66,18 +66,6 @@ def resolve_precision(default: str = "auto") -> str:
     return wanted
 
 
-@lru_cache(maxsize=2)
-def base_word_embeddings(path: str, precision: str = "fp32") -> Any:
-    """The packaged base model's word embeddings, read once per process and precision
-    (float32, or bfloat16 for a bf16 model: 23 MB instead of 47)."""
-    import torch
-    from safetensors import safe_open
-
-    with safe_open(path, framework="pt") as fh:
-        return fh.get_tensor(BASE_WORD_EMBEDDINGS).to(
-            torch.bfloat16 if precision == "bf16" else torch.float32)
-
-
 class EmbeddingRows:
     """A stored embedding matrix whose rows are read from its safetensors file when a batch
     looks them up (``rows[ids]``, like indexing the matrix), instead of being held in memory.

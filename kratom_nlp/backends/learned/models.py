@@ -636,7 +636,6 @@ def forget_loaded() -> None:
     _load_cached.cache_clear()
     _MULTITASK.clear()
     linear.forget_shared()
-    minilm.base_word_embeddings.cache_clear()
     minilm.base_word_rows.cache_clear()
 
 
