@@ -393,6 +393,20 @@ def test_trials_pooled_by_a_review_belong_to_it(nlp):
     assert review._.design == "systematic_review" and len(review._.mentions) == 2
 
 
+def test_the_studies_a_combined_analysis_pooled_are_part_of_it(nlp):
+    doc = nlp("Itching eased by a fifth in a pooled analysis of a Swedish trial of 310 adults "
+              "and a Danish trial of 205 adults, all with eczema. In the analysis, sleep "
+              "improved as well.")
+    (review,) = doc.spans["studies"]
+    assert (review._.design, review._.study_kind, review._.study_n) == (
+        "systematic_review", "meta_analysis", 515)
+    assert review.text.endswith("Danish trial of 205 adults")
+    assert doc.spans["sentences"][1]._.study == review._.study_id
+    # without a pooling the two trials stay two studies
+    assert len(studies(nlp, "A Swedish trial of 310 adults and a Danish trial of 205 adults "
+                            "reported less itching.")) == 2
+
+
 def test_lab_work_inside_a_human_study_is_its_method(nlp):
     (st,) = studies(nlp, "The trial enrolled 11 patients; doctors grew each patient's immune "
                          "cells in the lab and infused them back.")

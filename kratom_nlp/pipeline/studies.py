@@ -280,7 +280,7 @@ class StudyFinder:
             while h + 1 < end and lower[h + 1] in c.study_nouns and pos[h + 1] != "VERB":
                 h += 1
             if h == t and lower[t] in c.determiner_nouns and \
-                    not self._research_like(t, start, lower):
+                    not self._research_like(t, start, lower, lemma):
                 continue
             a = t
             while a > start and t - a < 9 and lower[a - 1] not in c.study_nouns and (
@@ -336,6 +336,14 @@ class StudyFinder:
                                  for w in left)
             m.current = role == "ref" and any(w in c.current_markers for w in left)
             self._describe(doc, m, sent, lower, matches)
+            if m.design == "systematic_review" and h + 1 < end and lower[h + 1] in ("of", "from"):
+                # "a pooled analysis of a Swedish trial and a Danish trial": the
+                # studies it pooled are part of the review, not studies of their own
+                parts = self._constituents(h + 1, b, end, lower)
+                m.end = b = parts[-1][1]
+                counts = [self._count(x, y, lower) for x, y in parts]
+                if len(parts) > 1 and None not in counts:
+                    m.n = sum(n for n in counts if n is not None)  # the people pooled
             taken.update(range(a, b))
             out.append(m)
         for key, role in (("DESC", "new"), ("MODEL", "model")):
@@ -411,12 +419,15 @@ class StudyFinder:
             m.kind = self._kind(named, [])
         return m
 
-    def _research_like(self, t: int, start: int, lower: list[str]) -> bool:
+    def _research_like(self, t: int, start: int, lower: list[str], lemma: list[str]) -> bool:
         """"the research", "new research", "a review of" — not "research shows" alone; "a
-        larger review of 31 studies" and "a review by the FDA" name theirs after the noun."""
+        larger review of 31 studies" and "a review by the FDA" name theirs after the noun;
+        "a combined analysis", "a pooled analysis" name a pooling."""
         prev = lower[t - 1] if t > start else ""
         if prev == "meta" or (prev == "-" and t - 2 >= start and lower[t - 2] == "meta"):
             return True  # "meta-analysis" is three tokens
+        if t > start and lemma[t - 1] in self.c.meta_analysis_lemmas:
+            return True
         nxt = lower[t + 1:t + 3]
         if nxt[:1] == ["by"] or (len(nxt) == 2 and nxt[0] == "of" and (
                 _NUM_RE.match(nxt[1]) or nxt[1] in self.c.number_words)):
@@ -504,6 +515,26 @@ class StudyFinder:
                 k += 1
             return k
         return b
+
+    def _constituents(self, a: int, b: int, end: int, lower: list[str]
+                      ) -> list[tuple[int, int]]:
+        """The studies a review pooled, as token ranges: the first (``a:b``, what follows the
+        review's noun) and those joined to it ("... of a Swedish trial, a Danish trial and a
+        Dutch cohort"): each "and" or comma followed, within a few words and no clause break, by a
+        study noun and what describes it."""
+        c = self.c
+        parts = [(a, b)]
+        while b < end and lower[b] in ("and", ",", "plus"):
+            j = next((j for j in range(b + 1, min(end, b + 7)) if lower[j] in c.study_nouns
+                      or lower[j] in (",", ";", ".", ":", "(", ")") or lower[j] in c.report_words),
+                     None)
+            if j is None or lower[j] not in c.study_nouns:
+                break
+            while j + 1 < end and lower[j + 1] in c.study_nouns:
+                j += 1
+            parts.append((b + 1, self._extend_right(j + 1, end, lower)))
+            b = parts[-1][1]
+        return parts
 
     def _describe(self, doc: Doc, m: Mention, sent: Span, lower: list[str],
                   matches: dict[str, list[tuple[int, int]]]) -> None:
