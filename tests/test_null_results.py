@@ -98,3 +98,17 @@ def test_every_pattern_holds_a_trigger():
         NullResultFinder(replace(cues, phrases=(*cues.phrases, "was similar to placebo")))
     untriggered = NullResultFinder(replace(cues, triggers=()))
     assert untriggered.find("Zinc did not shorten colds.").text == "did not shorten"
+
+
+def test_the_trigger_search_hides_no_null_result(finder):
+    """The one search for a trigger word that lets most claims pass after it finds the same
+    null results as the patterns alone, either apostrophe, whole words only."""
+    texts = ["The drops didn't shorten colds.", "The drops didn’t shorten colds.",
+             "Knowledge of the economic cost grew.", "Nothing in the data showed a benefit.",
+             "The spray failed to shorten colds in the trial.",
+             "There was little difference between the two groups."]
+    bare = NullResultFinder(resources.load_claim_cues().null_results)
+    bare._any = None
+    for text in texts:
+        assert finder.find(text) == bare.find(text), text
+    assert finder.find("The drops didn’t shorten colds.") is not None

@@ -83,9 +83,14 @@ class NullResultFinder:
                        for w in words):
                 raise ValueError(f"null_results: {phrase!r} holds none of the triggers "
                                  f"{sorted(triggers)}")
-        self._any = re.compile("|".join(  # over the lower-cased text, either apostrophe
-            (re.escape(t) if "'" in t else rf"\b{re.escape(t)}\b").replace("'", "['’]")
-            for t in sorted(triggers, key=len, reverse=True))) if triggers else None
+        # over the lower-cased text, either apostrophe; the whole words in one group (a
+        # \b before each of a dozen alternatives made this search 6x slower)
+        words = sorted((t for t in triggers if "'" not in t), key=len, reverse=True)
+        parts = [re.escape(t).replace("'", "['’]")
+                 for t in sorted(triggers - set(words), key=len, reverse=True)]
+        if words:
+            parts.append(rf"\b(?:{'|'.join(map(re.escape, words))})\b")
+        self._any = re.compile("|".join(parts)) if triggers else None
 
     def find(self, text: str) -> NullResult | None:
         """The first null result stated in ``text``, or None (also when a blocker or a
