@@ -342,6 +342,71 @@ def test_a_document_that_breaks_the_pipeline_is_reported(tmp_path):
         nlp("BOOM")
 
 
+def _blank_with(name: str, component):
+    import spacy
+    from spacy.language import Language
+
+    import kratom_nlp.pipeline.extensions  # noqa: F401  (doc extensions for the contract)
+
+    Language.component(name, func=component)
+    nlp = spacy.blank("en")
+    nlp.add_pipe(name)
+    return nlp
+
+
+def test_worker_processes_send_analyses_in_input_order(tmp_path):
+    """With ``n_process`` 2 the documents go to forked workers in chunks and come back as
+    analyses, in input order, a failing document as its error record; the input is read only
+    as far as the chunks in flight."""
+    from kratom_nlp.batch.process import CHUNKS_PER_WORKER, analyze_stream
+    from kratom_nlp.ingest import read_text
+
+    def breaker(doc):
+        if "BOOM" in doc.text:
+            raise RuntimeError("component exploded")
+        return doc
+
+    nlp = _blank_with("kratom_test_worker_breaker", breaker)
+    read = []
+
+    def items():
+        for i in range(40):
+            read.append(i)
+            yield f"d{i}", read_text(f"note {i}" + (" BOOM" if i % 7 == 3 else ""),
+                                     source=f"s{i}")
+
+    stream = analyze_stream(nlp, items(), n_process=2, batch_size=2)
+    first = next(stream)
+    assert first.id == "d0" and first.analysis is not None
+    assert len(read) <= CHUNKS_PER_WORKER * 2 * 2 + 2
+    outcomes = [first, *stream]
+    assert [o.id for o in outcomes] == [f"d{i}" for i in range(40)]
+    assert [o.error is not None for o in outcomes] == [i % 7 == 3 for i in range(40)]
+    assert "component exploded" in outcomes[3].error["reason"]
+    assert outcomes[5].analysis["text"] == "note 5" and outcomes[5].document.source == "s5"
+
+
+def test_a_worker_that_dies_loses_no_document():
+    import os
+
+    from kratom_nlp.batch.process import analyze_stream
+    from kratom_nlp.ingest import read_text
+
+    parent = os.getpid()
+
+    def crasher(doc):
+        if "CRASH" in doc.text and os.getpid() != parent:
+            os._exit(3)  # a worker killed mid-chunk (out of memory, say)
+        return doc
+
+    nlp = _blank_with("kratom_test_worker_crasher", crasher)
+    docs = [(f"d{i}", read_text(f"note {i}" + (" CRASH" if i == 9 else ""))) for i in range(30)]
+    with pytest.warns(RuntimeWarning, match="ended unexpectedly"):
+        outcomes = list(analyze_stream(nlp, docs, n_process=2, batch_size=3))
+    assert [o.id for o in outcomes] == [f"d{i}" for i in range(30)]
+    assert all(o.analysis is not None for o in outcomes)
+
+
 def test_windows_are_lazy_and_consecutive():
     from kratom_nlp.memory import windows
 
