@@ -386,6 +386,20 @@ def test_worker_processes_send_analyses_in_input_order(tmp_path):
     assert outcomes[5].analysis["text"] == "note 5" and outcomes[5].document.source == "s5"
 
 
+def test_a_stream_closed_early_ends_its_workers():
+    import multiprocessing
+
+    from kratom_nlp.batch.process import analyze_stream
+    from kratom_nlp.ingest import read_text
+
+    nlp = _blank_with("kratom_test_worker_plain", lambda doc: doc)
+    docs = ((f"d{i}", read_text(f"note {i}")) for i in range(1000))
+    stream = analyze_stream(nlp, docs, n_process=2, batch_size=4)
+    assert [next(stream).id for _ in range(5)] == [f"d{i}" for i in range(5)]
+    stream.close()
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("kratom-")]
+
+
 def test_a_worker_that_dies_loses_no_document():
     import os
 
