@@ -147,8 +147,9 @@ def analyze_stream(nlp: Language, items: Iterable[tuple[str, Document]], *, n_pr
 
     ``items`` is consumed lazily, so it may be an endless stream; only the documents in flight
     (a few batches) are held. The stream goes through in windows of ``zone_docs`` documents
-    (default :func:`kratom_nlp.memory.zone_docs`: 1,000, or 10,000 with several processes),
-    each in a spaCy memory zone, so that the vocabulary does not grow with the corpus.
+    (default 1,000; per worker with ``n_process`` above 1, or 10,000 on spaCy's own
+    multiprocessing where the platform cannot fork), each in a spaCy memory zone, so that the
+    vocabulary does not grow with the corpus.
     """
     from kratom_nlp import memory
 
