@@ -405,6 +405,13 @@ def test_the_studies_a_combined_analysis_pooled_are_part_of_it(nlp):
     # without a pooling the two trials stay two studies
     assert len(studies(nlp, "A Swedish trial of 310 adults and a Danish trial of 205 adults "
                             "reported less itching.")) == 2
+    # another kind of study, or animals, after a review is another source, not a part of it
+    review, survey = studies(nlp, "A review of 12 trials and a survey of 800 users found "
+                                  "the balm eased itching.")
+    assert (review._.design, survey._.design) == ("systematic_review", "observational")
+    review, mice = studies(nlp, "A review of 12 trials and a new study in mice both found "
+                                "that the balm eased itching.")
+    assert (review._.design, mice._.design) == ("systematic_review", "preclinical")
 
 
 def test_lab_work_inside_a_human_study_is_its_method(nlp):

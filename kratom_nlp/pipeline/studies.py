@@ -520,20 +520,27 @@ class StudyFinder:
                       ) -> list[tuple[int, int]]:
         """The studies a review pooled, as token ranges: the first (``a:b``, what follows the
         review's noun) and those joined to it ("... of a Swedish trial, a Danish trial and a
-        Dutch cohort"): each "and" or comma followed, within a few words and no clause break, by a
-        study noun and what describes it."""
+        Norwegian trial"): each "and" or comma followed, within a few words and no clause
+        break, by the first one's study noun and what describes it. Another kind of study ("a
+        review of 12 trials and a survey of 800 users") or animals where the first names none
+        ("... and a study in mice") is another source, not a part of the review."""
         c = self.c
         parts = [(a, b)]
-        while b < end and lower[b] in ("and", ",", "plus"):
+        first = next((lower[j] for j in range(a, b) if lower[j] in c.study_nouns), None)
+        animals = bool(set(lower[a:b]) & c.animal_words)
+        while first is not None and b < end and lower[b] in ("and", ",", "plus"):
             j = next((j for j in range(b + 1, min(end, b + 7)) if lower[j] in c.study_nouns
                       or lower[j] in (",", ";", ".", ":", "(", ")") or lower[j] in c.report_words),
                      None)
-            if j is None or lower[j] not in c.study_nouns:
+            if j is None or lower[j].rstrip("s") != first.rstrip("s"):
                 break
             while j + 1 < end and lower[j + 1] in c.study_nouns:
                 j += 1
-            parts.append((b + 1, self._extend_right(j + 1, end, lower)))
-            b = parts[-1][1]
+            k = self._extend_right(j + 1, end, lower)
+            if not animals and set(lower[b + 1:k]) & c.animal_words:
+                break
+            parts.append((b + 1, k))
+            b = k
         return parts
 
     def _describe(self, doc: Doc, m: Mention, sent: Span, lower: list[str],
