@@ -354,7 +354,7 @@ def _blank_with(name: str, component):
     return nlp
 
 
-def test_worker_processes_send_analyses_in_input_order(tmp_path):
+def test_worker_processes_send_analyses_in_input_order():
     """With ``n_process`` 2 the documents go to forked workers in chunks and come back as
     analyses, in input order, a failing document as its error record; the input is read only
     as far as the chunks in flight."""
