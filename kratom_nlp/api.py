@@ -160,10 +160,26 @@ def analyze_many(documents: Iterable[Document], nlp: Language | None = None, *,
     """Stream analyses of many documents through ``nlp.pipe`` (the normalised text; a
     document too long for one piece is analysed on its own, in pieces). The documents go
     through in windows, each in a spaCy memory zone (:func:`kratom_nlp.memory.zone`), so the
-    vocabulary does not grow with the corpus."""
+    vocabulary does not grow with the corpus.
+
+    With ``n_process`` above 1 (where the platform can fork) the documents go to worker
+    processes that send back analyses, as ``kratom-nlp batch`` does
+    (:func:`kratom_nlp.batch.process.analyze_stream`); a document the pipeline fails on is
+    analysed again in this process, so the error it raises is the pipeline's own, as with one
+    process."""
+    import multiprocessing
+
     from kratom_nlp.memory import windows, zone, zone_docs
 
     nlp = nlp or load()
+    if n_process > 1 and "fork" in multiprocessing.get_all_start_methods():
+        from kratom_nlp.batch.process import analyze_stream
+
+        for outcome in analyze_stream(nlp, ((str(i), d) for i, d in enumerate(documents)),
+                                      n_process=n_process, batch_size=batch_size):
+            yield outcome.analysis if outcome.analysis is not None else \
+                analyze_document(outcome.document, nlp)
+        return
 
     def pairs(window: Iterable[Document]
               ) -> Iterator[tuple[str, tuple[Document, Normalized | None]]]:

@@ -30,10 +30,10 @@ T = TypeVar("T")
 #: entries of a rule lemmatizer's cache kept after a zone (about 200 bytes each)
 LEMMA_CACHE_MAX = 50_000
 
-#: documents per memory zone with one process (and per worker process of ``batch``), and
-#: with ``n_process > 1`` through spaCy's own ``nlp.pipe(n_process=...)`` (``analyze_many``;
-#: ``batch`` where the platform cannot fork), where every window starts fresh worker processes
-#: (the workers' own vocabularies are dropped with them)
+#: documents per memory zone with one process (and per worker process of ``batch`` and
+#: ``analyze_many``), and with ``n_process > 1`` where the platform cannot fork and spaCy's own
+#: ``nlp.pipe(n_process=...)`` runs, where every window starts fresh worker processes (the
+#: workers' own vocabularies are dropped with them)
 ZONE_DOCS = 1_000
 ZONE_DOCS_MULTIPROCESS = 10_000
 

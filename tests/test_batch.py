@@ -386,6 +386,30 @@ def test_worker_processes_send_analyses_in_input_order():
     assert outcomes[5].analysis["text"] == "note 5" and outcomes[5].document.source == "s5"
 
 
+def test_analyze_many_with_workers_gives_the_same_analyses_and_errors(nlp):
+    """``kratom_nlp.analyze_many(n_process=2)`` runs the batch's workers: the analyses of
+    one process, in order; a document the pipeline fails on raises the pipeline's own error,
+    after the documents before it."""
+    from kratom_nlp.api import analyze_many
+    from kratom_nlp.ingest import read_text
+
+    docs = [read_text(article(i), source=f"s{i}") for i in range(5)]
+    assert list(analyze_many(docs, nlp, n_process=2, batch_size=2)) == \
+        list(analyze_many(docs, nlp, batch_size=2))
+
+    def breaker(doc):
+        if "BOOM" in doc.text:
+            raise RuntimeError("component exploded")
+        return doc
+
+    blank = _blank_with("kratom_test_many_breaker", breaker)
+    stream = analyze_many([read_text(t) for t in ("fine one", "fine two", "BOOM", "fine")],
+                          blank, n_process=2, batch_size=1)
+    assert [a["text"] for a in (next(stream), next(stream))] == ["fine one", "fine two"]
+    with pytest.raises(RuntimeError, match="component exploded"):
+        next(stream)
+
+
 def test_a_stream_closed_early_ends_its_workers():
     import multiprocessing
 
