@@ -157,44 +157,21 @@ def analyze(text: str | None = None, *, path: str | Path | None = None,
 
 def analyze_many(documents: Iterable[Document], nlp: Language | None = None, *,
                  batch_size: int = 32, n_process: int = 1) -> Iterator[dict[str, Any]]:
-    """Stream analyses of many documents through ``nlp.pipe`` (the normalised text; a
-    document too long for one piece is analysed on its own, in pieces). The documents go
-    through in windows, each in a spaCy memory zone (:func:`kratom_nlp.memory.zone`), so the
-    vocabulary does not grow with the corpus.
-
-    With ``n_process`` above 1 (where the platform can fork) the documents go to worker
-    processes that send back analyses, as ``kratom-nlp batch`` does
-    (:func:`kratom_nlp.batch.process.analyze_stream`); a document the pipeline fails on is
-    analysed again in this process, so the error it raises is the pipeline's own, as with one
-    process."""
-    import multiprocessing
-
-    from kratom_nlp.memory import windows, zone, zone_docs
+    """Stream analyses of many documents, in order: the documents go through
+    :func:`kratom_nlp.batch.process.analyze_stream` as in ``kratom-nlp batch`` (``nlp.pipe``
+    over the normalised text, a document too long for one piece analysed on its own in pieces,
+    windows of documents in spaCy memory zones so that the vocabulary does not grow with the
+    corpus; with ``n_process`` above 1, worker processes that send back analyses). Unlike the
+    batch, a document the pipeline fails on raises the pipeline's own error, after the
+    documents before it: a worker's failure is analysed again in this process to raise it."""
+    from kratom_nlp.batch.process import analyze_stream
 
     nlp = nlp or load()
-    if n_process > 1 and "fork" in multiprocessing.get_all_start_methods():
-        from kratom_nlp.batch.process import analyze_stream
-
-        for outcome in analyze_stream(nlp, ((str(i), d) for i, d in enumerate(documents)),
-                                      n_process=n_process, batch_size=batch_size):
-            yield outcome.analysis if outcome.analysis is not None else \
-                analyze_document(outcome.document, nlp)
-        return
-
-    def pairs(window: Iterable[Document]
-              ) -> Iterator[tuple[str, tuple[Document, Normalized | None]]]:
-        for d in window:
-            norm = normalize(d.text)
-            if len(norm.text) > MAX_PIECE_CHARS:
-                yield "", (d, None)
-            else:
-                yield norm.text, (d, norm)
-
-    for window in windows(documents, zone_docs(n_process)):
-        with zone(nlp):
-            for doc, (d, norm) in nlp.pipe(pairs(window), as_tuples=True,
-                                           batch_size=batch_size, n_process=n_process):
-                if norm is None:  # too long for one piece
-                    yield analyze_document(d, nlp)
-                else:
-                    yield analysis_of_doc(doc, d, norm, nlp)
+    for outcome in analyze_stream(nlp, ((str(i), d) for i, d in enumerate(documents)),
+                                  n_process=n_process, batch_size=batch_size):
+        if outcome.analysis is not None:
+            yield outcome.analysis
+        elif outcome.exception is not None:
+            raise outcome.exception
+        else:
+            yield analyze_document(outcome.document, nlp)

@@ -387,9 +387,10 @@ def test_worker_processes_send_analyses_in_input_order():
 
 
 def test_analyze_many_with_workers_gives_the_same_analyses_and_errors(nlp):
-    """``kratom_nlp.analyze_many(n_process=2)`` runs the batch's workers: the analyses of
-    one process, in order; a document the pipeline fails on raises the pipeline's own error,
-    after the documents before it."""
+    """``kratom_nlp.analyze_many`` streams through the batch's ``analyze_stream`` (with
+    ``n_process=2``, its workers): the analyses of one process, in order; a document the
+    pipeline fails on raises the pipeline's own error, after the documents before it, with one
+    process or several."""
     from kratom_nlp.api import analyze_many
     from kratom_nlp.ingest import read_text
 
@@ -403,11 +404,15 @@ def test_analyze_many_with_workers_gives_the_same_analyses_and_errors(nlp):
         return doc
 
     blank = _blank_with("kratom_test_many_breaker", breaker)
-    stream = analyze_many([read_text(t) for t in ("fine one", "fine two", "BOOM", "fine")],
-                          blank, n_process=2, batch_size=1)
-    assert [a["text"] for a in (next(stream), next(stream))] == ["fine one", "fine two"]
-    with pytest.raises(RuntimeError, match="component exploded"):
-        next(stream)
+    for n_process in (1, 2):
+        stream = analyze_many([read_text(t) for t in ("fine one", "fine two", "BOOM", "fine")],
+                              blank, n_process=n_process, batch_size=1)
+        assert [a["text"] for a in (next(stream), next(stream))] == ["fine one", "fine two"]
+        with pytest.raises(RuntimeError, match="component exploded"):
+            next(stream)
+        del stream
+    with pytest.raises(RuntimeError):  # the pipeline's own error handler is back
+        blank("BOOM")
 
 
 def test_a_stream_closed_early_ends_its_workers():

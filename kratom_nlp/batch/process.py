@@ -51,12 +51,14 @@ def error_record(doc_id: str, source: str, exc: BaseException) -> dict[str, Any]
 
 @dataclass
 class Outcome:
-    """The result for one document: ``analysis`` or ``error`` (an errors.jsonl record)."""
+    """The result for one document: ``analysis`` or ``error`` (an errors.jsonl record), and
+    with an error made in this process the exception itself (None for a worker's)."""
 
     id: str
     document: Document
     analysis: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    exception: BaseException | None = None
 
 
 class _DropErrors:
@@ -124,7 +126,8 @@ def _finish(nlp: Language, doc_id: str, document: Document, doc: Any,
     try:
         return Outcome(doc_id, document, analysis=analysis_of_doc(doc, document, norm, nlp))
     except Exception as exc:  # noqa: BLE001  (a bug must not end the batch)
-        return Outcome(doc_id, document, error=error_record(doc_id, document.source, exc))
+        return Outcome(doc_id, document, error=error_record(doc_id, document.source, exc),
+                       exception=exc)
 
 
 def _alone(nlp: Language, handler: _DropErrors, doc_id: str, document: Document) -> Outcome:
@@ -136,7 +139,8 @@ def _alone(nlp: Language, handler: _DropErrors, doc_id: str, document: Document)
     try:
         return Outcome(doc_id, document, analysis=analyze_document(document, nlp))
     except Exception as exc:  # noqa: BLE001
-        return Outcome(doc_id, document, error=error_record(doc_id, document.source, exc))
+        return Outcome(doc_id, document, error=error_record(doc_id, document.source, exc),
+                       exception=exc)
     finally:
         handler.strict = False
 
