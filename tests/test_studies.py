@@ -452,6 +452,15 @@ def test_references_go_to_the_right_study(nlp, two_studies):
     assert claim(two_studies, "In a separate study in mice")["evidence"]["study"] == mice["id"]
 
 
+def test_a_reference_naming_another_design_is_not_to_the_study_told(nlp):
+    """"The trial" after a survey is not the survey: it neither joins it (the survey would
+    read as a trial) nor starts a study of its own (it refers to none told so far)."""
+    (st,) = studies(nlp, "An online survey of 1,200 gardeners found that arnica gel was "
+                         "popular for bruises. Swelling went down faster in the trial, the "
+                         "authors noted.")
+    assert (st._.design, st._.study_kind, len(st._.mentions)) == ("observational", "survey", 1)
+
+
 def test_an_ambiguous_reference_goes_to_the_nearest_study_before_it(two_studies):
     """"The study found ..." after a survey and a mouse study could be either: it goes to the
     study mentioned last before it (here the mouse study), never to one named after it."""
