@@ -461,6 +461,14 @@ def test_a_reference_naming_another_design_is_not_to_the_study_told(nlp):
     assert (st._.design, st._.study_kind, len(st._.mentions)) == ("observational", "survey", 1)
 
 
+def test_a_reference_with_a_year_goes_to_the_study_told_with_it(nlp):
+    found = studies(nlp, "A large new study of 900 nurses found that night shifts raise blood "
+                         "pressure. It contradicts an influential 2007 study of airline "
+                         "pilots. The 2007 study had found no such link.")
+    assert [len(st._.mentions) for st in found] == [1, 2]
+    assert found[1].text == "an influential 2007 study of airline pilots"
+
+
 def test_an_ambiguous_reference_goes_to_the_nearest_study_before_it(two_studies):
     """"The study found ..." after a survey and a mouse study could be either: it goes to the
     study mentioned last before it (here the mouse study), never to one named after it."""

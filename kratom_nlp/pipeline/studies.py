@@ -88,6 +88,7 @@ class Mention:
     earlier: bool = False  # told as earlier work: "had earlier tried it on rats"
     current: bool = False  # "the new study": the article's own study, not an older one
     predicate: bool = False  # "it's a solid little trial": said of the study in scope
+    year: str | None = None  # "the 2007 study", "an influential 2007 study"
 
     @property
     def named_design(self) -> str:
@@ -336,6 +337,7 @@ class StudyFinder:
             markers = c.other_markers_ref if role == "ref" else c.other_markers_new
             m.marked_other = any(w in markers or re.fullmatch(r"(19|20)\d\d", w)
                                  for w in left)
+            m.year = next((w for w in left if re.fullmatch(r"(19|20)\d\d", w)), None)
             m.current = role == "ref" and any(w in c.current_markers for w in left)
             self._describe(doc, m, sent, lower, matches)
             if m.design == "systematic_review" and h + 1 < end and lower[h + 1] in ("of", "from"):
@@ -658,6 +660,13 @@ class StudyFinder:
                                    m.sentence - st.mentions[-1].sentence <= self.max_gap), None)
                     if target is None:
                         continue
+                elif m.role == "ref" and m.year and any(
+                        x.year == m.year for st in recent for x in st.mentions):
+                    # "the 2007 study" is the one told as "an influential 2007 study", not a
+                    # study of its own (real dev: studies P 0.693 -> 0.701, overclaim F1
+                    # 0.483 -> 0.484; real train unchanged)
+                    target = next(st for st in recent
+                                  if any(x.year == m.year for x in st.mentions))
                 elif not m.marked_other:
                     if m.role == "ref":
                         fits = [st for st in recent if self._compatible(st, m)]
