@@ -469,6 +469,18 @@ def test_a_reference_with_a_year_goes_to_the_study_told_with_it(nlp):
     assert found[1].text == "an influential 2007 study of airline pilots"
 
 
+def test_people_counted_within_a_bound_the_study_gave_are_its_own(nlp):
+    """"More than 200 adults" is a bound: "recruited 228 adults" in a methods sentence is the
+    same study, even after words about earlier research; an exact 200 is another count."""
+    (st,) = studies(nlp, "The latest study of yoga involved more than 200 adults with back "
+                         "pain. As earlier research had suggested, the researchers recruited "
+                         "228 adults from three clinics and taught them a weekly class.")
+    assert len(st._.mentions) == 2
+    assert len(studies(nlp, "The latest study of yoga involved 200 adults with back pain. The "
+                            "researchers recruited 228 adults from three clinics and taught "
+                            "them a weekly class.")) == 2
+
+
 def test_an_ambiguous_reference_goes_to_the_nearest_study_before_it(two_studies):
     """"The study found ..." after a survey and a mouse study could be either: it goes to the
     study mentioned last before it (here the mouse study), never to one named after it."""

@@ -89,6 +89,7 @@ class Mention:
     current: bool = False  # "the new study": the article's own study, not an older one
     predicate: bool = False  # "it's a solid little trial": said of the study in scope
     year: str | None = None  # "the 2007 study", "an influential 2007 study"
+    n_approx: bool = False  # "more than 200 people": the sample size is a bound
 
     @property
     def named_design(self) -> str:
@@ -393,8 +394,11 @@ class StudyFinder:
             # a marker before the mention's study noun, not one of generic studies ("Unlike
             # previous studies, this trial ...")
             stop = next((j for j in range(m.start, m.end) if lower[j] in c.study_nouns), m.end)
+            # a verb's marker stands just before it ("had earlier tried it on rats"), not
+            # anywhere before it ("as earlier research had suggested, they recruited ...")
+            first = max(start, m.start - 3) if m.verbal else start
             m.earlier = any(lower[j] in c.earlier_markers and j not in generic
-                            for j in range(start, stop))
+                            for j in range(first, stop))
         return out
 
     def _detail(self, doc: Doc, i: int, sent: Span, lower: list[str],
@@ -577,13 +581,14 @@ class StudyFinder:
         elif (span_words | sent_words) & c.human_words or m.design in (
                 "clinical_trial", "observational", "systematic_review"):
             m.population = "human"
-        m.n = self._count(m.start, s_end, lower)
+        m.n, at = self._count_at(m.start, s_end, lower)
         if m.n is None and m.role != "detail":  # "368 infants from the X cohort were included"
             # only before every study named in the sentence ("a survey of 500 adults and a
             # study in mice": the 500 are the survey's)
             first = next((k for k in range(s_start, m.start) if lower[k] in c.study_nouns),
                          m.start)
-            m.n = self._count(s_start, first, lower)
+            m.n, at = self._count_at(s_start, first, lower)
+        m.n_approx = m.n is not None and at > 0 and lower[at - 1] in c.approximate_words
         m.body = self._venue(doc, s_start, s_end, matches)
         if m.design == "unspecified" and m.population == "human" and \
                 span_words & self.c.experiment_nouns:
@@ -617,13 +622,17 @@ class StudyFinder:
 
     def _count(self, a: int, end: int, lower: list[str]) -> int | None:
         """The first "<number> <people/animals>" after the mention start (same sentence)."""
+        return self._count_at(a, end, lower)[0]
+
+    def _count_at(self, a: int, end: int, lower: list[str]) -> tuple[int | None, int]:
+        """:meth:`_count` and the position of its number (-1 when none)."""
         for j in range(a, min(end, a + 25)):
             value = self._head_count(j, end, lower)
             # a year ("in 2010 patients ...") is no head count; "2,000 adults" is one
             if value is not None and value > 0 and (value not in range(1900, 2100)
                                                     or "," in lower[j]):
-                return value
-        return None
+                return value, j
+        return None, -1
 
     def _venue(self, doc: Doc, a: int, b: int,
                matches: dict[str, list[tuple[int, int]]]) -> str | None:
@@ -729,6 +738,11 @@ class StudyFinder:
             return False  # a regulator's review or warning is not the study just described
         ns = {x.n for x in study.mentions if x.n is not None}
         if m.n is None or not ns or m.n in ns:
+            return True
+        if m.verbal and any(x.n_approx and x.n is not None and
+                            abs(m.n - x.n) <= 0.25 * x.n for x in study.mentions):
+            # "recruited 228 people" after "involved more than 200 people": a bound the
+            # study's count fits (within a quarter of it; study cues 1.25.0)
             return True
         # "Patients were randomised ..." with fewer people than the study counted: an arm or
         # a subgroup of it, not a study of its own

@@ -450,6 +450,8 @@ class StudyCues:
     # words before a study that a speaker had no part in ("not involved in the trial")
     meta_analysis_lemmas: frozenset[str] = frozenset()
     part_phrases: frozenset[str] = frozenset()
+    # 1.25.0: the words before a head count that make it a bound ("more than 200 people")
+    approximate_words: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -459,7 +461,8 @@ class StudyCues:
         "not_a_sample_before", "hyphen_count_nouns", "records_words", "researchers_only_verbs",
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
         "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers",
-        "pooling_lemmas", "current_markers", "meta_analysis_lemmas", "part_phrases")
+        "pooling_lemmas", "current_markers", "meta_analysis_lemmas", "part_phrases",
+        "approximate_words")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
