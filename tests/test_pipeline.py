@@ -288,6 +288,31 @@ def test_docbin_round_trip_keeps_claims(nlp):
     assert list(restored._.topic_subjects) == doc._.topic_subjects and doc._.topic_subjects
 
 
+def test_span_values_read_and_write_what_span_underscore_does():
+    """``SpanValues`` (the hot loops' accessor) and ``span._`` are two views of one store,
+    for every declared span extension: a change in spaCy's key would fail here."""
+    import spacy
+
+    from kratom_nlp.pipeline.extensions import SPAN_EXTENSIONS, SpanValues
+
+    doc = spacy.blank("en")("Kratom eased pain in the survey. It was small.")
+    span, other = doc[0:6], doc[7:10]
+    for k, name in enumerate(SPAN_EXTENSIONS):
+        v = SpanValues(span)
+        assert v.get(name) == SPAN_EXTENSIONS[name]  # the declared default when unset
+        v.set(name, ("written", k))
+        assert getattr(span._, name) == ("written", k)
+        setattr(span._, name, ("back", k))
+        assert SpanValues(span).get(name) == ("back", k)
+        assert getattr(other._, name) == SPAN_EXTENSIONS[name]  # other spans untouched
+    unread = doc[1:3]
+    default = SpanValues(unread).get("substances")
+    default.append("kratom")  # an unset mutable value is a fresh copy, never the default
+    assert SPAN_EXTENSIONS["substances"] == [] and unread._.substances == []
+    with pytest.raises(AttributeError):
+        SpanValues(span).set("no_such_extension", 1)
+
+
 @pytest.mark.slow
 def test_multiprocessing_keeps_extensions(nlp):
     texts = [(FIXTURES / "articles" / n).read_text("utf-8")

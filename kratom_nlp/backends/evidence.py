@@ -30,28 +30,30 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from kratom_nlp.backends.base import EvidencePrediction
+from kratom_nlp.pipeline.extensions import SpanValues
 
 SOURCES: tuple[str, ...] = ("none", "cue", "study", "expert", "anecdote")
 
 
 def study_spans(doc: Doc) -> dict[str, Span]:
     """The studies of a Doc by id."""
-    return {s._.study_id: s for s in doc.spans.get("studies", [])}
+    return {SpanValues(s).get("study_id"): s for s in doc.spans.get("studies", [])}
 
 
 def rule_source(sent: Span) -> str:
     """The labelling rules' choice of source for a sentence (no model)."""
-    r = sent._.rules
-    d = sent._.discourse or {}
+    v = SpanValues(sent)
+    r = v.get("rules")
+    d = v.get("discourse") or {}
+    study, relation = v.get("study"), v.get("study_relation")
     own = [c for c in r.get("candidates", []) if c.get("level")]
     if r.get("evidence", "none") not in ("none", "anecdotal") and (own or r.get("from_context")):
-        if sent._.study is not None and sent._.study_relation == "mention" and \
+        if study is not None and relation == "mention" and \
                 r.get("evidence") in ("unspecified", "clinical_trial", "observational",
                                       "preclinical", "systematic_review"):
             return "study"
         return "cue"
-    if sent._.study is not None and sent._.study_relation in ("mention", "before") and \
-            _refers(d):
+    if study is not None and relation in ("mention", "before") and _refers(d):
         return "study"
     if _speaker_judges(d) and not d.get("q_said_company"):  # a seller's is no expert's
         return "expert"
@@ -64,13 +66,15 @@ def _mentioned_study(sent: Span, cues: list[dict[str, Any]], studies: dict[str, 
                      ) -> str | None:
     """The study whose mention is the claim's own cue ("The trial found ..."): the study in
     scope when it is mentioned in the sentence and a cue overlaps one of its mentions."""
-    st = studies.get(sent._.study) if sent._.study_relation == "mention" else None
+    v = SpanValues(sent)
+    st = studies.get(v.get("study")) if v.get("study_relation") == "mention" else None
     if st is None:
         return None
-    spans = st._.mentions or [[st.start_char, st.end_char]]
+    sv = SpanValues(st)
+    spans = sv.get("mentions") or [[st.start_char, st.end_char]]
     for c in cues:
         if any(c["start"] < b and a < c["end"] for a, b in spans):
-            return st._.study_id
+            return sv.get("study_id")
     return None
 
 
@@ -149,18 +153,20 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     opinion (GUIDELINES §9.2); over the real and written train and dev splits such claims were
     gold expert opinion 8 times and anecdotal twice; real dev evidence accuracy 0.790 → 0.803
     and macro-F1 0.706 → 0.721, nothing else moved."""
-    if sent._.study is None and "study" in probs:
+    v = SpanValues(sent)
+    study = v.get("study")
+    if study is None and "study" in probs:
         probs = {**probs, "cue": probs.get("cue", 0.0) + probs["study"], "study": 0.0}
-    rules = sent._.rules or {}
+    rules = v.get("rules") or {}
     own_cue = rules.get("evidence") in OWN_CUE_OVER_EXPERT and not rules.get("from_context")
-    d = sent._.discourse or {}
+    d = v.get("discourse") or {}
     speaker_judges = _speaker_judges(d)
     if own_cue and speaker_judges and _first_person_only(rules):
         # the rules read "I" as an anecdote only for want of any cue; in a quotation whose
         # speaker is a professional or gives a judgement ('"I would not suggest it," Lee
         # says') the "I" is the speaker's opinion, not testimony (study cues 1.18.0)
         own_cue = False
-    if rules.get("evidence", "none") == "none" and sent._.study is not None and \
+    if rules.get("evidence", "none") == "none" and study is not None and \
             _refers(d) and "cue" in probs:
         # a sentence with no cue of its own that names the study in scope ("The participants
         # also reported ...") rests on that study when the model sees evidence in it
@@ -171,7 +177,7 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
         # psychiatrist, says …") rests on that expert when the model's runner-up says so
         probs = {**probs, "expert": probs["none"], "none": 0.0}
     for source in sorted(probs, key=probs.__getitem__, reverse=True):
-        if source == "study" and sent._.study is None:
+        if source == "study" and study is None:
             continue
         if d.get("q_said_company") and not speaker_judges and (
                 source == "expert" or (source == "anecdote" and not d.get("q_first_person"))):
@@ -194,13 +200,16 @@ def resolve(sent: Span, source: str, scores: dict[str, float], studies: dict[str
             ) -> tuple[EvidencePrediction, str | None]:
     """The evidence of a claim whose evidence comes from ``source`` (see the module doc);
     returns the prediction and the id of the study it rests on (or None)."""
-    r = sent._.rules
-    if source == "study" and sent._.study in studies:
-        st = studies[sent._.study]
-        level = st._.design or "unspecified"
+    v = SpanValues(sent)
+    r = v.get("rules")
+    study = v.get("study")
+    if source == "study" and study in studies:
+        st = studies[study]
+        sv = SpanValues(st)
+        level = sv.get("design") or "unspecified"
         cue = {"start": st.start_char, "end": st.end_char, "text": st.text, "level": level}
         inside = sent.start_char <= st.start_char < sent.end_char
-        return EvidencePrediction(level, [cue], not inside, scores), st._.study_id
+        return EvidencePrediction(level, [cue], not inside, scores), sv.get("study_id")
     if source in ("cue", "study"):
         level = r.get("evidence", "none")
         if level != "none":

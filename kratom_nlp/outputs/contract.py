@@ -12,30 +12,37 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from kratom_nlp.pipeline.extensions import SpanValues
+
 SCHEMA_VERSION = "1.2.0"
 
 
-def claim_to_dict(claim: Span, index: int) -> dict[str, Any]:
-    """A claim span as an analysis-contract dict."""
+def claim_to_dict(claim: Span, index: int, doc_text: str | None = None) -> dict[str, Any]:
+    """A claim span as an analysis-contract dict; ``doc_text``: its Doc's text, when the
+    caller has it (``Span.text`` builds the text token by token)."""
+    v = SpanValues(claim)
+    start, end = claim.start_char, claim.end_char
+    cue = v.get("strength_cue")
+    certainty = v.get("certainty")
     return {
         "id": f"c{index}",
-        "start": claim.start_char,
-        "end": claim.end_char,
-        "text": claim.text,
-        "claim_type": claim._.claim_type or "efficacy",
-        "substances": list(claim._.substances),
-        "outcomes": list(claim._.outcomes),
-        "evidence": {"level": claim._.evidence_level, "cues": list(claim._.evidence_cues),
-                     "from_context": bool(claim._.evidence_from_context),
-                     "study": claim._.evidence_study},
-        "strength": claim._.strength,
-        "strength_cue": dict(claim._.strength_cue) if claim._.strength_cue else None,
-        "certainty": None if claim._.certainty is None else round(float(claim._.certainty), 2),
-        "advice": bool(claim._.advice),
-        "advice_kind": claim._.advice_kind,
-        "overclaim": {"flag": bool(claim._.overclaim), "reason": claim._.overclaim_reason,
-                      "rule": claim._.overclaim_rule,
-                      "score": round(float(claim._.overclaim_score), 3)},
+        "start": start,
+        "end": end,
+        "text": doc_text[start:end] if doc_text is not None else claim.text,
+        "claim_type": v.get("claim_type") or "efficacy",
+        "substances": list(v.get("substances")),
+        "outcomes": list(v.get("outcomes")),
+        "evidence": {"level": v.get("evidence_level"), "cues": list(v.get("evidence_cues")),
+                     "from_context": bool(v.get("evidence_from_context")),
+                     "study": v.get("evidence_study")},
+        "strength": v.get("strength"),
+        "strength_cue": dict(cue) if cue else None,
+        "certainty": None if certainty is None else round(float(certainty), 2),
+        "advice": bool(v.get("advice")),
+        "advice_kind": v.get("advice_kind"),
+        "overclaim": {"flag": bool(v.get("overclaim")), "reason": v.get("overclaim_reason"),
+                      "rule": v.get("overclaim_rule"),
+                      "score": round(float(v.get("overclaim_score")), 3)},
     }
 
 
@@ -54,7 +61,8 @@ def study_to_dict(study: Span, claims: list[dict[str, Any]]) -> dict[str, Any]:
 def doc_to_analysis(doc: Doc, *, source: str | None = None, language: str | None = None,
                     warnings: list[str] | None = None) -> dict[str, Any]:
     """Build the analysis dict of a document processed by the kratom_nlp pipeline."""
-    claims = [claim_to_dict(c, i + 1) for i, c in enumerate(doc.spans.get("claims", []))]
+    text = doc.text
+    claims = [claim_to_dict(c, i + 1, text) for i, c in enumerate(doc.spans.get("claims", []))]
     studies = [study_to_dict(s, claims) for s in doc.spans.get("studies", [])]
     summary = dict(doc._.summary) if doc._.summary else {}
     if not summary:
@@ -64,7 +72,7 @@ def doc_to_analysis(doc: Doc, *, source: str | None = None, language: str | None
     return {
         "schema_version": SCHEMA_VERSION,
         "source": source or doc._.source or "<text>",
-        "text": doc.text,
+        "text": text,
         "language": language or doc._.language or "en",
         "warnings": [*(warnings or []), *[w for w in (doc._.warnings or [])
                                           if w not in (warnings or [])]],

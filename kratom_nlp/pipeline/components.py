@@ -32,7 +32,7 @@ from kratom_nlp.backends.learned.features import rules_of, sentence_of
 from kratom_nlp.backends.rules import RuleAnalyzer, cue_dict
 from kratom_nlp.grading import ClaimFacts, OverclaimEngine
 from kratom_nlp.grading.summary import summarize_spans
-from kratom_nlp.pipeline import extensions  # noqa: F401
+from kratom_nlp.pipeline.extensions import SpanValues
 from kratom_nlp.pipeline.null_results import NullResultFinder
 from kratom_nlp.resources import CueResources, OverclaimRules
 
@@ -219,49 +219,50 @@ class ClaimDetector(_Batched):
             benefits = False  # under a heading that names benefits ("Top benefits")
             for index, sent in enumerate(sents):
                 pred = next(preds)
-                su = sent._  # one accessor per span (each ``._`` builds a new one)
-                if sent.label_ == "heading":
+                su = SpanValues(sent)  # plain look-ups (``sent._`` builds an object per use)
+                label = sent.label_
+                if label == "heading":
                     benefits = any(t.lower_ in self.benefit_heading_words for t in sent)
-                su.claim_score = float(pred.score)
-                su.claim_scores = dict(pred.scores)
+                su.set("claim_score", float(pred.score))
+                su.set("claim_scores", dict(pred.scores))
+                rules = su.get("rules")
                 is_claim = bool(pred.is_claim and pred.score >= self.threshold)
                 if not is_claim and self.keep_promotional_advice:
-                    rules = su.rules
                     if rules.get("is_claim") and rules.get("advice_kind") == "promotional":
                         is_claim = True
                         pred.claim_type = "advice"
-                if not is_claim and self.keep_health_verdicts and su.rules.get("verdict"):
+                if not is_claim and self.keep_health_verdicts and rules.get("verdict"):
                     is_claim = True
-                    pred.claim_type = su.rules["verdict"]
-                if is_claim and self.drop_release_boilerplate and su.rules.get("boilerplate"):
+                    pred.claim_type = rules["verdict"]
+                if is_claim and self.drop_release_boilerplate and rules.get("boilerplate"):
                     is_claim = False
                 if not is_claim and self.keep_pasted_claim and len(sents) == 1 and \
-                        su.rules.get("is_claim"):
+                        rules.get("is_claim"):
                     is_claim = True
-                    pred.claim_type = su.rules.get("claim_type") or pred.claim_type
+                    pred.claim_type = rules.get("claim_type") or pred.claim_type
                 if not is_claim and self.keep_benefit_bullets and benefits and \
-                        sent.label_ == "bullet" and not su.rules.get("asks"):
+                        label == "bullet" and not rules.get("asks"):
                     is_claim = True
                     if pred.claim_type in (None, "advice", "usage"):
                         pred.claim_type = "efficacy"
-                if is_claim and self.drop_generic_cautions and su.rules.get("caution_only"):
+                if is_claim and self.drop_generic_cautions and rules.get("caution_only"):
                     is_claim = False
                 if is_claim and self.drop_title and index == 0 and len(sents) > 1 and \
-                        sent.label_ == "heading":
+                        label == "heading":
                     is_claim = False
-                su.claim_type = pred.claim_type
-                su.is_claim = is_claim
+                su.set("claim_type", pred.claim_type)
+                su.set("is_claim", is_claim)
                 if not is_claim:
                     continue
                 ctype = pred.claim_type or "efficacy"
                 claim = Span(doc, sent.start, sent.end, label=ctype)
-                cu = claim._
-                cu.claim_type = ctype
-                cu.claim_score = float(pred.score)
-                cu.sentence_index = index
+                # a claim spans its whole sentence: the same character offsets, the same
+                # extension keys (claim_type and claim_score are the sentence's, set above)
+                su.set("claim_type", ctype)
+                su.set("sentence_index", index)
                 names = list(dict.fromkeys(subs.labels_in(sent.start, sent.end)))
-                cu.substances = names or topic[:1]
-                cu.outcomes = list(dict.fromkeys(conds.labels_in(sent.start, sent.end)))
+                su.set("substances", names or topic[:1])
+                su.set("outcomes", list(dict.fromkeys(conds.labels_in(sent.start, sent.end))))
                 claims.append(claim)
             doc.spans["claims"] = claims
 
@@ -279,12 +280,12 @@ class EvidenceAttributor(_Batched):
             cue_spans: list[Span] = []
             for claim in claims:
                 pred = next(preds)
-                cu = claim._
-                cu.evidence_level = pred.level
-                cu.evidence_cues = pred.cues
-                cu.evidence_from_context = pred.from_context
-                cu.evidence_scores = pred.scores
-                cu.evidence_study = pred.study
+                cu = SpanValues(claim)
+                cu.set("evidence_level", pred.level)
+                cu.set("evidence_cues", pred.cues)
+                cu.set("evidence_from_context", pred.from_context)
+                cu.set("evidence_scores", pred.scores)
+                cu.set("evidence_study", pred.study)
                 for cue in pred.cues:
                     span = doc.char_span(cue["start"], cue["end"], label=cue["level"],
                                          alignment_mode="expand")
@@ -297,7 +298,7 @@ def _claim_text(claim: Span) -> str:
     """A claim's text, cut from its sentence's stored text (``Span.text`` and ``Doc.text``
     build a Token object per token)."""
     sent = sentence_of(claim)
-    text = sent._.text
+    text = SpanValues(sent).get("text")
     if len(text) != sent.end_char - sent.start_char:
         return claim.text
     return text[claim.start_char - sent.start_char:claim.end_char - sent.start_char]
@@ -337,7 +338,7 @@ class StrengthGrader(_Batched):
     def _advice(self, claim: Span, pred: StrengthPrediction) -> bool:
         """The claim's advice flag (see the class doc)."""
         if self.advice_from_type:
-            return claim._.claim_type == "advice"
+            return SpanValues(claim).get("claim_type") == "advice"
         p_advice = pred.scores.get("advice")
         if p_advice is not None:
             return p_advice >= self.advice_threshold
@@ -346,26 +347,26 @@ class StrengthGrader(_Batched):
     def process(self, docs: Sequence[Doc]) -> None:
         claims = [c for doc in docs for c in _claims(doc)]
         for claim, pred in zip(claims, self.backend.predict_strength(claims), strict=True):
+            cu = SpanValues(claim)
             advice = self._advice(claim, pred)
             if advice != bool(pred.advice):
                 pred.advice = advice
                 rules = rules_of(claim)
                 pred.advice_kind = advice_kind(pred.advice, rules.get("advice_kind"),
-                                               claim._.claim_type, cautious(rules))
-            cu = claim._
-            cu.strength = pred.strength
-            cu.strength_scores = pred.scores
-            cu.advice = bool(pred.advice)
-            cu.advice_kind = pred.advice_kind
-            cu.certainty = pred.certainty
-            cu.strength_cue = None
+                                               cu.get("claim_type"), cautious(rules))
+            cu.set("strength", pred.strength)
+            cu.set("strength_scores", pred.scores)
+            cu.set("advice", bool(pred.advice))
+            cu.set("advice_kind", pred.advice_kind)
+            cu.set("certainty", pred.certainty)
+            cu.set("strength_cue", None)
             if self.null_results is not None and not pred.advice:
                 hit = self.null_results.find(_claim_text(claim))
                 if hit is not None:
-                    cu.strength = "no_relationship"
-                    cu.strength_cue = {"start": claim.start_char + hit.start,
-                                       "end": claim.start_char + hit.end,
-                                       "text": hit.text, "rule": "null_result"}
+                    cu.set("strength", "no_relationship")
+                    cu.set("strength_cue", {"start": claim.start_char + hit.start,
+                                            "end": claim.start_char + hit.end,
+                                            "text": hit.text, "rule": "null_result"})
 
 
 class OverclaimGrader:
@@ -383,7 +384,8 @@ class OverclaimGrader:
         capsule", "the dose your doctor recommends"), no condition named, no benefit asserted
         (GUIDELINES §8: not advice about treatment). "Try kratom capsules today" names no
         amount."""
-        if not claim._.advice or claim._.outcomes or rules.get("benefit", True):
+        v = SpanValues(claim)
+        if not v.get("advice") or v.get("outcomes") or rules.get("benefit", True):
             return False
         toks = list(claim)
         for i, t in enumerate(toks):
@@ -409,26 +411,27 @@ class OverclaimGrader:
         claims = _claims(doc)
         display = self._display_names(doc) if claims else {}
         for claim in claims:
+            v = SpanValues(claim)
             rules = rules_of(claim)
+            cues, level = v.get("evidence_cues"), v.get("evidence_level")
             facts = ClaimFacts(
-                claim_type=claim._.claim_type or "efficacy", strength=claim._.strength,
-                level=claim._.evidence_level, advice=bool(claim._.advice),
-                advice_kind=claim._.advice_kind,
-                substances=[display.get(s, s) for s in claim._.substances],
-                cues=[c["text"] for c in claim._.evidence_cues],
-                human_outcome=self.outcomes.human_outcome(claim, claim._.evidence_cues,
-                                                        claim._.evidence_level),
+                claim_type=v.get("claim_type") or "efficacy", strength=v.get("strength"),
+                level=level, advice=bool(v.get("advice")),
+                advice_kind=v.get("advice_kind"),
+                substances=[display.get(s, s) for s in v.get("substances")],
+                cues=[c["text"] for c in cues],
+                human_outcome=self.outcomes.human_outcome(claim, cues, level),
                 benefit=bool(rules.get("benefit", True)),
                 asserted=not rules.get("asks", False),
                 instruction=self._instruction(claim, rules),
-                fact_probability=float((claim._.strength_scores or {}).get("direct_causal",
-                                                                           1.0)),
+                fact_probability=float((v.get("strength_scores") or {}).get("direct_causal",
+                                                                            1.0)),
             )
             d = self.engine.decide(facts)
-            claim._.overclaim = d.flag
-            claim._.overclaim_reason = d.reason
-            claim._.overclaim_rule = d.rule
-            claim._.overclaim_score = float(d.score)
+            v.set("overclaim", d.flag)
+            v.set("overclaim_reason", d.reason)
+            v.set("overclaim_rule", d.rule)
+            v.set("overclaim_score", float(d.score))
         n_sents = sum(1 for _ in doc.sents) if doc.has_annotation("SENT_START") else 0
         doc._.summary = summarize_spans(claims, sentences=n_sents, rules=self.rules)
         return doc

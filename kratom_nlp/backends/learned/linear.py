@@ -53,7 +53,10 @@ def word_ngrams(text: str, pattern: re.Pattern[str], lowercase: bool,
     out = list(tokens) if lo == 1 else []
     n_tok = len(tokens)
     for n in range(max(lo, 2), min(hi, n_tok) + 1):
-        out += [" ".join(tokens[i:i + n]) for i in range(n_tok - n + 1)]
+        if n == 2:  # the default models' bigrams: pairs, no slice per term
+            out += [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        else:
+            out += [" ".join(tokens[i:i + n]) for i in range(n_tok - n + 1)]
     return out
 
 
