@@ -237,14 +237,26 @@ def select_ensembles(nlp: Any, args: Any) -> int:
 
 def write_winners(winners: dict[str, dict[str, Any]], nlp: Any, args: Any,
                   train_model: Any) -> None:
-    """Train each task's winner into models/<task>-sklearn and make it the default."""
+    """Train the winner of each task of ``--tasks`` into models/<task>-sklearn. It becomes the
+    default unless the task's default is an ensemble or a transformer (chosen by
+    ``--ensembles`` over the stored models; run that again to choose anew): ``--write-only``
+    once retrained every task whatever ``--tasks`` said and made every scikit-learn model the
+    default, which dropped the stored ensembles (real dev overclaim F1 0.484 -> 0.348)."""
+    from kratom_nlp.backends.learned import store
+
+    wanted = set(args.tasks.split(","))
     for task, best in winners.items():
+        if task not in wanted:
+            continue
+        current = store.read_manifest().get(task, {}).get("default")
+        keep = current in ("ensemble", "transformer")
         train_model(task, "sklearn", best["data"], data_dir=args.data_dir,
                     real_data_dir=args.real_data_dir, params=best["params"], nlp=nlp,
-                    make_default=True, log=log,
-                    command=f"python eval/select_models.py --write-only  # {task}: "
+                    make_default=not keep, log=log,
+                    command=f"python eval/select_models.py --write-only --tasks {task}  # "
                             f"--data {best['data']} {json.dumps(best['params'])}")
-    log("wrote the winners into models/ and made them the defaults")
+        log(f"wrote {task}-sklearn" + (f" (the default stays {current})" if keep
+                                        else " and made it the default"))
 
 
 if __name__ == "__main__":
