@@ -305,7 +305,7 @@ def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
     """AUC of the article scores against the reviewers' criterion C3 ("does it grasp the
     quality of the evidence?", Satisfactory = 1) over every press release of the split's pool
     (annotated or not): ``support_score`` should be higher, ``overclaim_rate`` lower, for the
-    satisfactory ones."""
+    satisfactory ones. ``split`` may name several splits ("train,dev"): their pools together."""
     from sklearn.metrics import roc_auc_score
 
     from kratom_nlp.api import analyze_many
@@ -314,7 +314,7 @@ def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
 
     pool = read_pool(data_dir)
     corpus = RealCorpus(Path(corpus_dir) if corpus_dir else real_root())
-    ids = [i for i in corpus.splits[split]["pool"]
+    ids = [i for name in split.split(",") for i in corpus.splits[name]["pool"]
            if pool.get(i, {}).get("criteria", {}).get("C3") in ("Satisfactory",
                                                                 "Not Satisfactory")]
     docs = (read_text(pool[i]["text"], source=i) for i in ids)
@@ -436,6 +436,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--c3", action="store_true",
                     help="also the AUC of the article scores against the reviewers' C3 over the "
                          "split's press-release pool")
+    ap.add_argument("--c3-pools", default=None, metavar="SPLITS",
+                    help="also that AUC over the pools of these splits together (e.g. "
+                         "train,dev: 101 releases, where dev alone has 27; no verdict is "
+                         "used in training, so the train pool is fair for it)")
     args = ap.parse_args(argv)
 
     from kratom_nlp.pipeline import build_pipeline
@@ -486,6 +490,14 @@ def main(argv: list[str] | None = None) -> int:
                       f"{ci['auc_support_score'][0]:.3f}–{ci['auc_support_score'][1]:.3f}, "
                       f"overclaim_rate {ci['auc_overclaim_rate'][0]:.3f}–"
                       f"{ci['auc_overclaim_rate'][1]:.3f}")
+        if args.c3_pools and corpus == "real":
+            m["c3_pools"] = c3_auc(args.c3_pools, nlp, args.data_dir, args.corpus_dir,
+                                   args.bootstrap)
+            m["c3_pools"]["pools"] = args.c3_pools.split(",")
+            print(f"  C3 pools   AUC support_score={m['c3_pools']['auc_support_score']:.3f} "
+                  f"overclaim_rate={m['c3_pools']['auc_overclaim_rate']:.3f} "
+                  f"({args.c3_pools}: {m['c3_pools']['articles']} releases, "
+                  f"{m['c3_pools']['satisfactory']} satisfactory)")
         if other_nlp is not None:
             other = evaluate(articles, other_nlp)
             m["paired"] = paired_bootstrap(articles, result["analyses"], other["analyses"],
