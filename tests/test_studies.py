@@ -463,22 +463,22 @@ def test_a_reference_naming_another_design_is_not_to_the_study_told(nlp):
 
 def test_a_reference_with_a_year_goes_to_the_study_told_with_it(nlp):
     found = studies(nlp, "A large new study of 900 nurses found that night shifts raise blood "
-                         "pressure. It contradicts an influential 2007 study of airline "
+                         "pressure. It contradicts a widely cited 2007 study of airline "
                          "pilots. The 2007 study had found no such link.")
     assert [len(st._.mentions) for st in found] == [1, 2]
-    assert found[1].text == "an influential 2007 study of airline pilots"
+    assert found[1].text == "a widely cited 2007 study of airline pilots"
 
 
 def test_people_counted_within_a_bound_the_study_gave_are_its_own(nlp):
-    """"More than 200 adults" is a bound: "recruited 228 adults" in a methods sentence is the
-    same study, even after words about earlier research; an exact 200 is another count."""
-    (st,) = studies(nlp, "The latest study of yoga involved more than 200 adults with back "
-                         "pain. As earlier research had suggested, the researchers recruited "
-                         "228 adults from three clinics and taught them a weekly class.")
+    """"More than 300 adults" is a bound: "recruited 342 adults" in a methods sentence is the
+    same study, even after words about earlier work; an exact 300 is another count."""
+    (st,) = studies(nlp, "A new study of tai chi enrolled more than 300 adults with knee "
+                         "pain. Building on earlier work, the researchers recruited 342 adults "
+                         "from four clinics and gave them two classes a week.")
     assert len(st._.mentions) == 2
-    assert len(studies(nlp, "The latest study of yoga involved 200 adults with back pain. The "
-                            "researchers recruited 228 adults from three clinics and taught "
-                            "them a weekly class.")) == 2
+    assert len(studies(nlp, "A new study of tai chi enrolled 300 adults with knee pain. The "
+                            "researchers recruited 342 adults from four clinics and gave them "
+                            "two classes a week.")) == 2
 
 
 def test_an_ambiguous_reference_goes_to_the_nearest_study_before_it(two_studies):

@@ -88,7 +88,7 @@ class Mention:
     earlier: bool = False  # told as earlier work: "had earlier tried it on rats"
     current: bool = False  # "the new study": the article's own study, not an older one
     predicate: bool = False  # "it's a solid little trial": said of the study in scope
-    year: str | None = None  # "the 2007 study", "an influential 2007 study"
+    year: str | None = None  # "the 2007 study", "a widely cited 2007 study"
     n_approx: bool = False  # "more than 200 people": the sample size is a bound
 
     @property
@@ -671,7 +671,7 @@ class StudyFinder:
                         continue
                 elif m.role == "ref" and m.year and any(
                         x.year == m.year for st in recent for x in st.mentions):
-                    # "the 2007 study" is the one told as "an influential 2007 study", not a
+                    # "the 2007 study" is the one told as "a widely cited 2007 study", not a
                     # study of its own (real dev: studies P 0.693 -> 0.701, overclaim F1
                     # 0.483 -> 0.484; real train unchanged)
                     target = next(st for st in recent
@@ -741,7 +741,7 @@ class StudyFinder:
             return True
         if m.verbal and any(x.n_approx and x.n is not None and
                             abs(m.n - x.n) <= 0.25 * x.n for x in study.mentions):
-            # "recruited 228 people" after "involved more than 200 people": a bound the
+            # "recruited 342 adults" after "enrolled more than 300 adults": a bound the
             # study's count fits (within a quarter of it; study cues 1.25.0)
             return True
         # "Patients were randomised ..." with fewer people than the study counted: an arm or
