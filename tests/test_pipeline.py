@@ -311,6 +311,8 @@ def test_span_values_read_and_write_what_span_underscore_does():
     assert SPAN_EXTENSIONS["substances"] == [] and unread._.substances == []
     with pytest.raises(AttributeError):
         SpanValues(span).set("no_such_extension", 1)
+    with pytest.raises(AttributeError):
+        SpanValues(span).get("no_such_extension")
 
 
 @pytest.mark.slow

@@ -97,6 +97,8 @@ class SpanValues:
         try:
             return self._data[("._.", name, self._start, self._end)]
         except KeyError:
+            if name not in SPAN_EXTENSIONS:  # as ``span._`` does, not a KeyError
+                raise AttributeError(f"no span extension {name!r}") from None
             default = SPAN_EXTENSIONS[name]
             return default.copy() if isinstance(default, _MUTABLE) else default
 
