@@ -300,12 +300,8 @@ def _chunks(items: Iterable[tuple[str, Document]], size: int
 
 def _in_this_process(nlp: Language, items: Iterable[tuple[str, Document]],
                      batch_size: int) -> Iterator[Outcome]:
-    from kratom_nlp import memory
-
-    with tolerant_errors(nlp) as handler:
-        for window in memory.windows(items, memory.ZONE_DOCS):
-            with memory.zone(nlp):
-                yield from _analyze_window(nlp, handler, window, 1, batch_size)
+    """The documents a worker did not return, through the one-process stream."""
+    yield from analyze_stream(nlp, items, n_process=1, batch_size=batch_size)
 
 
 def _analyze_window(nlp: Language, handler: _DropErrors, items: Iterable[tuple[str, Document]],

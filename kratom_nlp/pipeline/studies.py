@@ -336,9 +336,8 @@ class StudyFinder:
                         predicate=predicate)
             # "the larger trial" picks one of the studies named; "a larger trial" is another
             markers = c.other_markers_ref if role == "ref" else c.other_markers_new
-            m.marked_other = any(w in markers or re.fullmatch(r"(19|20)\d\d", w)
-                                 for w in left)
             m.year = next((w for w in left if re.fullmatch(r"(19|20)\d\d", w)), None)
+            m.marked_other = m.year is not None or any(w in markers for w in left)
             m.current = role == "ref" and any(w in c.current_markers for w in left)
             self._describe(doc, m, sent, lower, matches)
             if m.design == "systematic_review" and h + 1 < end and lower[h + 1] in ("of", "from"):

@@ -44,9 +44,7 @@ def sentence_of(span: Span) -> Span:
 
 def rules_of(span: Span) -> dict[str, Any]:
     """The rules' analysis of a span's sentence (a plain dict, see ``SentenceRules``)."""
-    v = SpanValues(span)
-    rules = v.get("rules")
-    return rules if rules else SpanValues(sentence_of(span)).get("rules")
+    return SpanValues(sentence_of(span)).get("rules")
 
 
 def features_of(sent: Span | None) -> dict[str, float | str]:
