@@ -814,3 +814,50 @@ def test_a_reason_names_the_substance_as_the_text_writes_it(analyze_text):
                        "our readers love CBD.\n")
     reason = _one(got, "cures insomnia")["overclaim"]["reason"]
     assert "of CBD" in reason and "cbd" not in reason
+
+
+def test_table_attribute_ruler_sets_what_spacys_ruler_sets(nlp):
+    # every token's part of speech, morphology, lemma, tag and label after the table ruler
+    # equal spaCy's own ruler on the same tagged documents: the fixture articles and words
+    # that hit the patterns of several tokens, a NOT_IN pattern (spaces) and REGEX ones
+    from spacy.attrs import DEP, LEMMA, MORPH, POS, TAG
+    from spacy.pipeline import AttributeRuler
+    from spacy.tokens import Doc
+
+    from kratom_nlp.pipeline.attributes import TableAttributeRuler
+
+    ruler = nlp.get_pipe("attribute_ruler")
+    assert type(ruler) is TableAttributeRuler and ruler._compiled() is not None
+    texts = [p.read_text() for p in sorted((FIXTURES / "articles").glob("*.txt"))]
+    texts += ["Y'all gon na try it, let 's see.  It ai n't bad; there were two. He gets it, "
+              "she got it. C'm on!\n\n  \t", "", "his"]
+    cols = [POS, MORPH, LEMMA, TAG, DEP]
+    for text in texts:
+        tagged = nlp.get_pipe("tagger")(nlp.get_pipe("tok2vec")(nlp.make_doc(text)))
+        ours = Doc(nlp.vocab).from_bytes(tagged.to_bytes())
+        theirs = Doc(nlp.vocab).from_bytes(tagged.to_bytes())
+        ruler(ours)
+        AttributeRuler.__call__(ruler, theirs)
+        assert (ours.to_array(cols) == theirs.to_array(cols)).all(), text[:40]
+    doc = ruler(Doc(nlp.vocab, words=["gon", "na", "let", "'s"],
+                    tags=["VBG", "TO", "VB", "PRP"]))
+    # the patterns of two tokens set the lemmas of their words; "let" is the lemmatizer's
+    assert [t.lemma_ for t in doc] == ["go", "to", "", "us"]
+
+
+def test_table_attribute_ruler_keeps_spacys_matcher_for_other_patterns():
+    # a pattern with an operator is outside the table: the ruler then runs spaCy's matcher
+    import spacy
+
+    from kratom_nlp.pipeline.attributes import TableAttributeRuler, table_attribute_ruler
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("attribute_ruler")
+    ruler.add([[{"LOWER": "kratom"}]], {"POS": "NOUN"})
+    table_attribute_ruler(nlp)
+    assert type(ruler) is TableAttributeRuler
+    assert ruler._compiled() is not None
+    assert [t.pos_ for t in nlp("Kratom , kratom")] == ["NOUN", "", "NOUN"]
+    ruler.add([[{"LOWER": "so", "OP": "+"}]], {"POS": "ADV"})
+    assert ruler._compiled() is None  # compiled again after the change: not tableable
+    assert [t.pos_ for t in nlp("kratom so so")] == ["NOUN", "ADV", "ADV"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from spacy.language import Language
 
+from kratom_nlp.pipeline.attributes import table_attribute_ruler
 from kratom_nlp.pipeline.extensions import register_extensions
 from kratom_nlp.pipeline.tok2vec import bound_tok2vec
 
@@ -41,6 +42,7 @@ def build_pipeline(config: str | Path | None = None,
                            overrides=dict(overrides or {}), interpolate=True)
     nlp = util.load_model_from_config(cfg, auto_fill=True, validate=True)
     bound_tok2vec(nlp)  # the same tok2vec, its memory bounded (kratom_nlp.pipeline.tok2vec)
+    table_attribute_ruler(nlp)  # the same patterns, applied by look-up (.attributes)
     return nlp
 
 
