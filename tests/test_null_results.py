@@ -35,6 +35,8 @@ def finder() -> NullResultFinder:
     # a contrast with the sentence before, not inside the claim (claim cues 1.12.0)
     ("But a fourth cup of the tea is no better.", "no better"),
     ("The authors added, however, that the balm did not ease joint pain.", "did not ease"),
+    # a stated absence of an effect on a measure (claim cues 1.13.0)
+    ("Resting heart rates were unaffected by the ginseng capsules.", "unaffected by"),
 ])
 def test_plain_null_results_are_found(finder, text, words):
     hit = finder.find(text)
