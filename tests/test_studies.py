@@ -752,3 +752,22 @@ def test_a_study_whose_sentence_names_only_animals_is_preclinical(nlp):
     assert mixed and all(s._.design != "preclinical" or s._.population == "animal"
                          for s in mixed)
     assert any(s._.population == "human" and s._.design != "preclinical" for s in mixed)
+
+
+@pytest.mark.parametrize("methods", [
+    "A second group of 20 adults took the same course without the capsules.",
+    "The other group kept to usual care.",
+    "The volunteers were fed the same meals, half of them with the oil added.",
+    "Over six weeks the participants were taught breathing drills.",
+])
+def test_a_methods_sentence_naming_a_second_arm_or_a_given_regimen_makes_a_trial(nlp,
+                                                                                 methods):
+    # a study of people counted, with no design named, is observational until a methods
+    # sentence tells of a comparison arm or of what the researchers fed or taught the people
+    # (study cues 1.26.0)
+    text = "A small study involving 40 adults with joint pain tested ginger capsules. " + methods
+    (st,) = studies(nlp, text)
+    assert st._.design == "clinical_trial"
+    (alone,) = studies(nlp, "A small study involving 40 adults with joint pain tested ginger "
+                            "capsules. Most of them were women.")
+    assert alone._.design == "observational"
