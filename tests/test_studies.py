@@ -771,3 +771,24 @@ def test_a_methods_sentence_naming_a_second_arm_or_a_given_regimen_makes_a_trial
     (alone,) = studies(nlp, "A small study involving 40 adults with joint pain tested ginger "
                             "capsules. Most of them were women.")
     assert alone._.design == "observational"
+
+
+def test_a_description_after_an_older_study_goes_on_with_the_articles_bare_study(nlp):
+    # the lede names the article's study bare; an older study is told in passing; the
+    # description that follows is the article's study's, not the older one's
+    text = ("A large, new study may reassure green tea drinkers. An influential 2015 study had "
+            "found that the tea raised liver enzymes. The new findings rest on an analysis of "
+            "1,200 adults enrolled in a national health registry.")
+    doc = nlp(text)
+    by_start = sorted(doc.spans["studies"], key=lambda s: min(a for a, _ in s._.mentions))
+    assert len(by_start) == 2
+    own, older = by_start
+    assert own._.study_n == 1200 and own._.design == "observational"
+    assert older._.study_n is None and "2015" in older.text
+    # a study already told with its design or its people is left as it was: the description
+    # goes on with the study told just before it
+    doc = nlp("A new study of 300 adults looked at green tea. An influential 2015 study had "
+              "found that the tea raised liver enzymes. It rests on an analysis of 1,200 "
+              "adults enrolled in a national health registry.")
+    own = min(doc.spans["studies"], key=lambda s: min(a for a, _ in s._.mentions))
+    assert own._.study_n == 300 and len(own._.mentions) == 1

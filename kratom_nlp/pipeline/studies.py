@@ -687,6 +687,8 @@ class StudyFinder:
                     elif recent and not m.earlier and (self._continues(recent[0], m) or
                                                        self._part_of(recent[0], m)):
                         target = recent[0]
+                        if target.mentions[0].marked_other or target.mentions[0].earlier:
+                            target = self._bare_own_study(recent[1:], m) or target
                 if target is None:
                     target = Study(f"s{len(studies) + 1}")
                     studies.append(target)
@@ -695,6 +697,20 @@ class StudyFinder:
                     recent.remove(target)
                 recent.insert(0, target)
         return studies
+
+    def _bare_own_study(self, recent: list[Study], m: Mention) -> Study | None:
+        """The article's own study told bare ("A large, new study may reassure ..."), when a
+        description (``m``, "an analysis of 3,047 families") comes after an older study told
+        in passing: the description is the bare study's, not the older one's. A study already
+        told with its design or its people keeps what it has. Real dev: evidence 0.707 ->
+        0.713, study precision 0.721 -> 0.733, recall 0.775 -> 0.787, resolution 0.746 ->
+        0.756 (one article); real train and the written splits unchanged. Without the bare
+        condition, real train fell (study precision 0.825 -> 0.817, evidence 0.899 -> 0.898)."""
+        return next((st for st in recent
+                     if not (st.mentions[0].marked_other or st.mentions[0].earlier)
+                     and not any(x.n is not None or x.named_design != "unspecified"
+                                 for x in st.mentions)
+                     and self._continues(st, m)), None)
 
     def _part_of(self, study: Study, m: Mention) -> bool:
         """"Three trials" after a review or meta-analysis: the studies it pooled."""
