@@ -23,7 +23,8 @@ Only what the patterns of the packaged model use is read this way: equality, ``I
 and attributes to set among part of speech, tag, morphology, lemma and dependency label. A
 ruler with any other pattern (an ``OP``, an extension attribute, ``NORM`` to set) keeps
 spaCy's matcher. On 426,491 tokens of the real-news pools and the project's texts, one-off
-run: the same values at 2.0 s against spaCy's 10.9 s."""
+run: the same values at 1.4 s against spaCy's 10.3 s; the 503 real-news articles leave 24,042
+distinct rows remembered (135 combinations of patterns), about 4 MB."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ _READ_FLAGS = {"IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_PUNCT", "IS_S
                "IS_TITLE", "IS_UPPER", "LIKE_URL", "LIKE_NUM", "LIKE_EMAIL", "IS_STOP"}
 # attributes a pattern may set here: token fields that nothing else reads while they are set
 _WRITE = (POS, TAG, MORPH, LEMMA, DEP)
-MAX_ROWS = 200_000  # distinct rows remembered; past this the memo starts again
+MAX_ROWS = 50_000  # distinct rows remembered (about 10 MB); past this the memo starts again
 
 
 @dataclass
@@ -69,8 +70,15 @@ class _Table:
     by_key: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)
     pids_of: list[list[int]] = field(default_factory=list)  # per spec: its one-token patterns
-    memo: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]] = \
-        field(default_factory=dict)
+    # the specs the patterns of several tokens use: a row's bit k says it meets multi_specs[k]
+    multi_specs: list[int] = field(default_factory=list)
+    # a distinct row (its bytes) -> (its one-token patterns' combination, its multi bits); the
+    # combinations are few (a few hundred), the rows as many as the (tag, word) pairs seen
+    memo: dict[bytes, tuple[int, int]] = field(default_factory=dict)
+    combos: dict[tuple[int, ...], int] = field(default_factory=dict)
+    combo_values: list[np.ndarray] = field(default_factory=list)  # per combination: values
+    combo_set: list[np.ndarray] = field(default_factory=list)  # per combination: which set
+    combo_pids: list[tuple[int, ...]] = field(default_factory=list)
 
 
 def _compile(ruler: AttributeRuler) -> _Table | None:
@@ -151,6 +159,9 @@ def _compile(ruler: AttributeRuler) -> _Table | None:
             table.always.append(s)
         else:
             table.by_key.setdefault((eq.column, eq.value), []).append(s)
+    table.multi_specs = sorted({s for _, ids, _ in multi for s in ids})
+    if len(table.multi_specs) > 63:
+        return None  # the multi bits fit one unsigned 64-bit word
     return table
 
 
@@ -174,23 +185,22 @@ class TableAttributeRuler(AttributeRuler):
             self._table_size = len(self.attrs)
         return self._table
 
-    def _row_entry(self, table: _Table, row: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray,
-                                                                       np.ndarray, tuple[int, ...]]:
-        """For one distinct row of read attributes: which specs it meets, the one-token
-        patterns it matches, and their folded values and presence per written column."""
-        entry = table.memo.get(row)
+    def _row_entry(self, table: _Table, key: bytes) -> tuple[int, int]:
+        """For one distinct row of read attributes (``key``, its bytes): the combination of
+        one-token patterns it matches and the bits of the multi-token specs it meets."""
+        entry = table.memo.get(key)
         if entry is not None:
             return entry
+        row = np.frombuffer(key, dtype=np.uint64).tolist()
         strings = self.vocab.strings
         text: dict[int, str] = {}
-        ok = np.zeros(len(table.specs), dtype=bool)
+        met: set[int] = set()
         candidates = list(table.always)
         for column, value in enumerate(row):
             candidates += table.by_key.get((column, value), ())
         for s in candidates:
-            conds = table.specs[s]
             good = True
-            for c in conds:
+            for c in table.specs[s]:
                 v = row[c.column]
                 if c.kind == "eq":
                     good = v == c.value
@@ -204,32 +214,42 @@ class TableAttributeRuler(AttributeRuler):
                     good = c.value.search(text[c.column]) is not None
                 if not good:
                     break
-            ok[s] = good
-        pids = tuple(sorted({pid for s in candidates if ok[s] for pid in table.pids_of[s]}))
-        vals = np.zeros(len(table.write), dtype=np.uint64)
-        has = np.zeros(len(table.write), dtype=bool)
-        for pid in pids:
-            for col, value in table.values[pid].items():
-                vals[col] = value
-                has[col] = True
+            if good:
+                met.add(s)
+        pids = tuple(sorted({pid for s in met for pid in table.pids_of[s]}))
+        combo = table.combos.get(pids)
+        if combo is None:
+            values = np.zeros(len(table.write), dtype=np.uint64)
+            is_set = np.zeros(len(table.write), dtype=bool)
+            for pid in pids:
+                for col, value in table.values[pid].items():
+                    values[col] = value
+                    is_set[col] = True
+            combo = table.combos[pids] = len(table.combo_pids)
+            table.combo_values.append(values)
+            table.combo_set.append(is_set)
+            table.combo_pids.append(pids)
+        bits = sum(1 << k for k, s in enumerate(table.multi_specs) if s in met)
         if len(table.memo) >= MAX_ROWS:
             table.memo.clear()
-        entry = table.memo[row] = (ok, vals, has, pids)
+        entry = table.memo[key] = (combo, bits)
         return entry
 
     def _apply(self, doc: Doc, table: _Table) -> Doc:
-        arr = doc.to_array(table.read)
+        arr = np.ascontiguousarray(doc.to_array(table.read), dtype=np.uint64)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
         unique, inverse = np.unique(arr, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
-        entries = [self._row_entry(table, tuple(r)) for r in unique.tolist()]
-        vals = np.stack([e[1] for e in entries])[inverse]
-        has = np.stack([e[2] for e in entries])[inverse]
+        entries = [self._row_entry(table, unique[i].tobytes()) for i in range(len(unique))]
+        combos = np.array([e[0] for e in entries], dtype=np.intp)[inverse]
+        values = np.stack(table.combo_values)[combos]
+        is_set = np.stack(table.combo_set)[combos]
         current = doc.to_array(table.write)
-        new = np.where(has, vals, current)
+        new = np.where(is_set, values, current)
         if table.multi:
-            ok = np.stack([e[0] for e in entries])[inverse]  # token × spec
+            bits = np.array([e[1] for e in entries], dtype=np.uint64)[inverse]
+            column = {s: k for k, s in enumerate(table.multi_specs)}
             extra: dict[int, set[int]] = {}
             n = len(doc)
             for pid, ids, index in table.multi:
@@ -238,13 +258,13 @@ class TableAttributeRuler(AttributeRuler):
                     continue
                 mask = np.ones(n - length + 1, dtype=bool)
                 for j, s in enumerate(ids):
-                    mask &= ok[j:n - length + 1 + j, s]
+                    mask &= ((bits[j:n - length + 1 + j] >> np.uint64(column[s]))
+                             & np.uint64(1)).astype(bool)
                 for start in np.flatnonzero(mask).tolist():
                     extra.setdefault(start + index, set()).add(pid)
             for i, more in extra.items():
-                pids = sorted(set(entries[inverse[i]][3]) | more)
                 row = current[i].copy()
-                for pid in pids:
+                for pid in sorted(set(table.combo_pids[combos[i]]) | more):
                     for col, value in table.values[pid].items():
                         row[col] = value
                 new[i] = row
