@@ -861,3 +861,32 @@ def test_table_attribute_ruler_keeps_spacys_matcher_for_other_patterns():
     ruler.add([[{"LOWER": "so", "OP": "+"}]], {"POS": "ADV"})
     assert ruler._compiled() is None  # compiled again after the change: not tableable
     assert [t.pos_ for t in nlp("kratom so so")] == ["NOUN", "ADV", "ADV"]
+
+
+def test_table_attribute_ruler_on_several_threads_sets_what_one_thread_sets(nlp):
+    # the desk analyses on several threads with one pipeline: a ruler whose memo starts empty,
+    # fed from four threads at once, sets the values one thread sets
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spacy.attrs import LEMMA, MORPH, POS, TAG
+    from spacy.pipeline import AttributeRuler
+    from spacy.tokens import Doc
+
+    ruler = nlp.get_pipe("attribute_ruler")
+    texts = [p.read_text() for p in sorted((FIXTURES / "articles").glob("*.txt"))]
+    tagged = [nlp.get_pipe("tagger")(nlp.get_pipe("tok2vec")(nlp.make_doc(t))) for t in texts]
+    cols = [POS, MORPH, LEMMA, TAG]
+    expected = []
+    for doc in tagged:
+        copy = Doc(nlp.vocab).from_bytes(doc.to_bytes())
+        AttributeRuler.__call__(ruler, copy)
+        expected.append(copy.to_array(cols))
+    ruler._table_size = -1  # compiled afresh: an empty memo
+
+    def run(i: int):
+        return ruler(Doc(nlp.vocab).from_bytes(tagged[i].to_bytes())).to_array(cols)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(run, list(range(len(tagged))) * 3))
+    assert len(got) == 3 * len(tagged)
+    assert all((g == expected[i % len(tagged)]).all() for i, g in enumerate(got))

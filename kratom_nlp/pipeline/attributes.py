@@ -29,6 +29,7 @@ distinct rows remembered (135 combinations of patterns), about 4 MB."""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,10 @@ _READ_FLAGS = {"IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_PUNCT", "IS_S
 # attributes a pattern may set here: token fields that nothing else reads while they are set
 _WRITE = (POS, TAG, MORPH, LEMMA, DEP)
 MAX_ROWS = 50_000  # distinct rows remembered (about 10 MB); past this the memo starts again
+# a row seen for the first time is added under this lock: the desk runs analyses on several
+# threads with one pipeline, and a combination's index must name the values appended for it
+# (module-level, so that a pipeline still pickles)
+_LOCK = threading.Lock()
 
 
 @dataclass
@@ -189,6 +194,13 @@ class TableAttributeRuler(AttributeRuler):
         """For one distinct row of read attributes (``key``, its bytes): the combination of
         one-token patterns it matches and the bits of the multi-token specs it meets."""
         entry = table.memo.get(key)
+        if entry is not None:
+            return entry
+        with _LOCK:
+            return self._new_row(table, key)
+
+    def _new_row(self, table: _Table, key: bytes) -> tuple[int, int]:
+        entry = table.memo.get(key)  # another thread may have added it meanwhile
         if entry is not None:
             return entry
         row = np.frombuffer(key, dtype=np.uint64).tolist()
