@@ -68,8 +68,7 @@ class _Table:
     specs: list[list[_Condition]]  # every distinct token pattern
     single: list[tuple[int, int]]  # (pattern id, spec) of one-token patterns
     multi: list[tuple[int, list[int], int]]  # (pattern id, specs, index) of longer ones
-    write: list[int]  # the columns of Doc.to_array(write) that patterns set
-    values: list[dict[int, int]]  # per pattern id: column of ``write`` -> value
+    values: list[dict[int, int]]  # per pattern id: column of ``_WRITE`` -> value
     # the specs with an equality condition, by (column, value) of one such condition; the
     # others are checked for every row
     by_key: dict[tuple[int, int], list[int]] = field(default_factory=dict)
@@ -154,7 +153,7 @@ def _compile(ruler: AttributeRuler) -> _Table | None:
                 single.append((pid, ids[0]))  # type: ignore[arg-type]
             else:
                 multi.append((pid, ids, index % len(ids)))  # type: ignore[arg-type]
-    table = _Table([IDS[n] for n in read_names], specs, single, multi, list(_WRITE), values)
+    table = _Table([IDS[n] for n in read_names], specs, single, multi, values)
     table.pids_of = [[] for _ in specs]
     for pid, s in single:
         table.pids_of[s].append(pid)
@@ -231,8 +230,8 @@ class TableAttributeRuler(AttributeRuler):
         pids = tuple(sorted({pid for s in met for pid in table.pids_of[s]}))
         combo = table.combos.get(pids)
         if combo is None:
-            values = np.zeros(len(table.write), dtype=np.uint64)
-            is_set = np.zeros(len(table.write), dtype=bool)
+            values = np.zeros(len(_WRITE), dtype=np.uint64)
+            is_set = np.zeros(len(_WRITE), dtype=bool)
             for pid in pids:
                 for col, value in table.values[pid].items():
                     values[col] = value
@@ -257,7 +256,7 @@ class TableAttributeRuler(AttributeRuler):
         combos = np.array([e[0] for e in entries], dtype=np.intp)[inverse]
         values = np.stack(table.combo_values)[combos]
         is_set = np.stack(table.combo_set)[combos]
-        current = doc.to_array(table.write)
+        current = doc.to_array(_WRITE)
         new = np.where(is_set, values, current)
         if table.multi:
             bits = np.array([e[1] for e in entries], dtype=np.uint64)[inverse]
@@ -281,7 +280,7 @@ class TableAttributeRuler(AttributeRuler):
                         row[col] = value
                 new[i] = row
         if not np.array_equal(new, current):
-            doc.from_array(table.write, new)
+            doc.from_array(list(_WRITE), new)
         return doc
 
 
