@@ -792,3 +792,13 @@ def test_a_description_after_an_older_study_goes_on_with_the_articles_bare_study
               "adults enrolled in a national health registry.")
     own = min(doc.spans["studies"], key=lambda s: min(a for a, _ in s._.mentions))
     assert own._.study_n == 300 and len(own._.mentions) == 1
+
+
+def test_a_late_stage_study_is_a_trial(nlp):
+    # "late-stage" names a trial's phase (study cues 1.27.0); a late-stage disease does not
+    (st,) = studies(nlp, "A late-stage study of 300 adults compared the new pill with the "
+                         "usual drug.")
+    assert st._.design == "clinical_trial"
+    (other,) = studies(nlp, "A study of 300 adults with late-stage disease looked at their "
+                            "diets.")
+    assert other._.design == "observational"
