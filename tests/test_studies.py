@@ -802,3 +802,13 @@ def test_a_late_stage_study_is_a_trial(nlp):
     (other,) = studies(nlp, "A study of 300 adults with late-stage disease looked at their "
                             "diets.")
     assert other._.design == "observational"
+
+
+@pytest.mark.parametrize("text", [
+    "In laboratory experiments, the team found that the extract slowed the growth of tumour cells.",
+    "Using a test-tube model, the researchers showed that the extract broke up the clumps.",
+])
+def test_test_tube_and_laboratory_experiments_are_preclinical_studies(nlp, text):
+    # laboratory work named without a study noun (study cues 1.28.0), as "in a petri dish"
+    (st,) = studies(nlp, text)
+    assert st._.design == "preclinical"
