@@ -812,3 +812,11 @@ def test_test_tube_and_laboratory_experiments_are_preclinical_studies(nlp, text)
     # laboratory work named without a study noun (study cues 1.28.0), as "in a petri dish"
     (st,) = studies(nlp, text)
     assert st._.design == "preclinical"
+
+
+def test_a_trial_just_opened_is_no_study_mention(nlp):
+    # a trial opened or launched, or a study just begun, has no results yet (study cues 1.29.0)
+    doc = nlp("A drug maker recently opened a trial of the pill for children with the disease.")
+    assert list(doc.spans["studies"]) == []
+    (st,) = studies(nlp, "A trial of the pill in 200 children found fewer seizures.")
+    assert st._.design == "clinical_trial"
