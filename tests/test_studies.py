@@ -794,24 +794,20 @@ def test_a_description_after_an_older_study_goes_on_with_the_articles_bare_study
     assert own._.study_n == 300 and len(own._.mentions) == 1
 
 
-def test_a_late_stage_study_is_a_trial(nlp):
+@pytest.mark.parametrize(("text", "design"), [
     # "late-stage" names a trial's phase (study cues 1.27.0); a late-stage disease does not
-    (st,) = studies(nlp, "A late-stage study of 300 adults compared the new pill with the "
-                         "usual drug.")
-    assert st._.design == "clinical_trial"
-    (other,) = studies(nlp, "A study of 300 adults with late-stage disease looked at their "
-                            "diets.")
-    assert other._.design == "observational"
-
-
-@pytest.mark.parametrize("text", [
-    "In laboratory experiments, the team found that the extract slowed the growth of tumour cells.",
-    "Using a test-tube model, the researchers showed that the extract broke up the clumps.",
+    ("A late-stage study of 300 adults compared the new pill with the usual drug.",
+     "clinical_trial"),
+    ("A study of 300 adults with late-stage disease looked at their diets.", "observational"),
+    # laboratory work named without a study noun (1.28.0), as "in a petri dish"
+    ("In laboratory experiments, the team found that the extract slowed the growth of tumour "
+     "cells.", "preclinical"),
+    ("Using a test-tube model, the researchers showed that the extract broke up the clumps.",
+     "preclinical"),
 ])
-def test_test_tube_and_laboratory_experiments_are_preclinical_studies(nlp, text):
-    # laboratory work named without a study noun (study cues 1.28.0), as "in a petri dish"
+def test_the_design_a_phrase_names(nlp, text, design):
     (st,) = studies(nlp, text)
-    assert st._.design == "preclinical"
+    assert st._.design == design
 
 
 def test_a_trial_just_opened_is_no_study_mention(nlp):
