@@ -46,7 +46,9 @@ _READ_FLAGS = {"IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_PUNCT", "IS_S
                "IS_TITLE", "IS_UPPER", "LIKE_URL", "LIKE_NUM", "LIKE_EMAIL", "IS_STOP"}
 # attributes a pattern may set here: token fields that nothing else reads while they are set
 _WRITE = (POS, TAG, MORPH, LEMMA, DEP)
-MAX_ROWS = 50_000  # distinct rows remembered (about 10 MB); past this the memo starts again
+# distinct rows remembered (about 8 MB at the cap: 24,042 rows measured about 4 MB); past
+# this the memo starts again
+MAX_ROWS = 50_000
 # a row seen for the first time is added under this lock: the desk runs analyses on several
 # threads with one pipeline, and a combination's index must name the values appended for it
 # (module-level, so that a pipeline still pickles)
@@ -76,6 +78,7 @@ class _Table:
     pids_of: list[list[int]] = field(default_factory=list)  # per spec: its one-token patterns
     # the specs the patterns of several tokens use: a row's bit k says it meets multi_specs[k]
     multi_specs: list[int] = field(default_factory=list)
+    multi_bit: dict[int, int] = field(default_factory=dict)  # spec -> its index in multi_specs
     # a distinct row (its bytes) -> (its one-token patterns' combination, its multi bits); the
     # combinations are few (a few hundred), the rows as many as the (tag, word) pairs seen
     memo: dict[bytes, tuple[int, int]] = field(default_factory=dict)
@@ -164,6 +167,7 @@ def _compile(ruler: AttributeRuler) -> _Table | None:
         else:
             table.by_key.setdefault((eq.column, eq.value), []).append(s)
     table.multi_specs = sorted({s for _, ids, _ in multi for s in ids})
+    table.multi_bit = {s: k for k, s in enumerate(table.multi_specs)}
     if len(table.multi_specs) > 63:
         return None  # the multi bits fit one unsigned 64-bit word
     return table
@@ -260,7 +264,6 @@ class TableAttributeRuler(AttributeRuler):
         new = np.where(is_set, values, current)
         if table.multi:
             bits = np.array([e[1] for e in entries], dtype=np.uint64)[inverse]
-            column = {s: k for k, s in enumerate(table.multi_specs)}
             extra: dict[int, set[int]] = {}
             n = len(doc)
             for pid, ids, index in table.multi:
@@ -269,7 +272,7 @@ class TableAttributeRuler(AttributeRuler):
                     continue
                 mask = np.ones(n - length + 1, dtype=bool)
                 for j, s in enumerate(ids):
-                    mask &= ((bits[j:n - length + 1 + j] >> np.uint64(column[s]))
+                    mask &= ((bits[j:n - length + 1 + j] >> np.uint64(table.multi_bit[s]))
                              & np.uint64(1)).astype(bool)
                 for start in np.flatnonzero(mask).tolist():
                     extra.setdefault(start + index, set()).add(pid)
