@@ -305,9 +305,8 @@ def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
     """AUC of the article scores against the reviewers' criterion C3 ("does it grasp the
     quality of the evidence?", Satisfactory = 1) over every press release of the split's pool
     (annotated or not): ``support_score`` should be higher, ``overclaim_rate`` lower, for the
-    satisfactory ones. ``split`` may name several splits ("train,dev"): their pools together."""
-    from sklearn.metrics import roc_auc_score
-
+    satisfactory ones. ``split`` may name several splits ("train,dev"): their pools together;
+    then also over the releases outside the annotated train split (:func:`c3_figures`)."""
     from kratom_nlp.api import analyze_many
     from kratom_nlp.corpora.real import RealCorpus, read_pool, real_root
     from kratom_nlp.ingest import read_text
@@ -323,13 +322,36 @@ def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
         y.append(int(pool[i]["criteria"]["C3"] == "Satisfactory"))
         support.append(an["summary"]["support_score"])
         rate.append(an["summary"]["overclaim_rate"])
-    ok = len(set(y)) == 2
-    out: dict[str, Any] = {
-        "articles": len(ids), "satisfactory": sum(y),
-        "auc_support_score": roc_auc_score(y, support) if ok else None,
-        "auc_overclaim_rate": roc_auc_score(y, [-r for r in rate]) if ok else None}
-    if resamples and ok:
-        out["bootstrap"] = auc_intervals(y, support, [-r for r in rate], resamples)
+
+    return c3_figures(ids, y, support, rate,
+                      set(corpus.splits.get("train", {}).get("annotated", [])), resamples)
+
+
+def c3_figures(ids: list[str], y: list[int], support: list[float], rate: list[float],
+               fitted: set[str], resamples: int = 0) -> dict[str, Any]:
+    """The two C3 AUCs of releases ``ids`` (verdicts ``y``: 1 satisfactory), with intervals
+    over ``resamples`` resamples; and, when some of the releases are in ``fitted`` (the
+    annotated train articles, whose labels the learned models are trained on), the same over
+    the others under ``"unfitted"``. Labels can agree or disagree with the reviewers, so over
+    fitted releases the AUC measures the labels as much as the pipeline."""
+    from sklearn.metrics import roc_auc_score
+
+    def aucs(keep: list[int]) -> dict[str, Any]:
+        ys = [y[k] for k in keep]
+        sup, neg = [support[k] for k in keep], [-rate[k] for k in keep]
+        ok = len(set(ys)) == 2
+        res: dict[str, Any] = {
+            "articles": len(keep), "satisfactory": sum(ys),
+            "auc_support_score": roc_auc_score(ys, sup) if ok else None,
+            "auc_overclaim_rate": roc_auc_score(ys, neg) if ok else None}
+        if resamples and ok:
+            res["bootstrap"] = auc_intervals(ys, sup, neg, resamples)
+        return res
+
+    out = aucs(list(range(len(ids))))
+    unfitted = [k for k, i in enumerate(ids) if i not in fitted]
+    if len(unfitted) < len(ids):
+        out["unfitted"] = aucs(unfitted)
     return out
 
 
@@ -439,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--c3-pools", default=None, metavar="SPLITS",
                     help="also that AUC over the pools of these splits together (e.g. "
                          "train,dev: 101 releases, where dev alone has 27; no verdict is "
-                         "used in training, so the train pool is fair for it)")
+                         "used in training), and over those of them outside the annotated "
+                         "train split, whose labels no model was trained on")
     args = ap.parse_args(argv)
 
     from kratom_nlp.pipeline import build_pipeline
@@ -498,6 +521,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"overclaim_rate={m['c3_pools']['auc_overclaim_rate']:.3f} "
                   f"({args.c3_pools}: {m['c3_pools']['articles']} releases, "
                   f"{m['c3_pools']['satisfactory']} satisfactory)")
+            un = m["c3_pools"].get("unfitted")
+            if un and un["auc_support_score"] is not None:
+                print(f"  C3 unfitted AUC support_score={un['auc_support_score']:.3f} "
+                      f"overclaim_rate={un['auc_overclaim_rate']:.3f} ({un['articles']} "
+                      f"releases outside the annotated train split, {un['satisfactory']} "
+                      "satisfactory)")
         if other_nlp is not None:
             other = evaluate(articles, other_nlp)
             m["paired"] = paired_bootstrap(articles, result["analyses"], other["analyses"],

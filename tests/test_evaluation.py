@@ -87,6 +87,24 @@ def test_auc_intervals_bracket_the_auc_and_skip_one_class_resamples(ev):
                                                                                  abs=0.0015)
 
 
+def test_c3_figures_also_score_the_releases_no_model_was_fitted_on(ev):
+    ids = ["r1", "r2", "r3", "r4", "r5", "r6"]
+    y = [1, 0, 1, 0, 1, 0]
+    support = [0.9, 0.1, 0.2, 0.8, 0.7, 0.3]  # r3 and r4, both fitted, are ranked wrongly
+    rate = [0.0, 0.5, 0.4, 0.1, 0.1, 0.6]
+    out = ev.c3_figures(ids, y, support, rate, fitted={"r3", "r4", "elsewhere"})
+    assert out["articles"] == 6 and out["satisfactory"] == 3
+    assert out["auc_support_score"] == pytest.approx(6 / 9)  # 3 + 1 + 2 of the 9 pairs
+    un = out["unfitted"]  # r1, r2, r5, r6: every satisfactory release above every other
+    assert (un["articles"], un["satisfactory"]) == (4, 2)
+    assert un["auc_support_score"] == 1.0 and un["auc_overclaim_rate"] == 1.0
+    # nothing fitted among the releases (a dev or test pool): no second figure
+    assert "unfitted" not in ev.c3_figures(ids, y, support, rate, fitted={"elsewhere"})
+    # one class left once the fitted ones are dropped: counted, no AUC
+    one = ev.c3_figures(ids, y, support, rate, fitted={"r2", "r4", "r6"})["unfitted"]
+    assert one["satisfactory"] == 3 and one["auc_support_score"] is None
+
+
 def test_paired_bootstrap_compares_two_analyses_on_the_same_resamples(ev):
     arts = [article(i, [True, True, False, False]) for i in range(10)]
     base = [analysis([True, False, False, False]) for _ in range(10)]  # half the claims
