@@ -331,7 +331,8 @@ def c3_figures(ids: list[str], y: list[int], support: list[float], rate: list[fl
                fitted: set[str], resamples: int = 0) -> dict[str, Any]:
     """The two C3 AUCs of releases ``ids`` (verdicts ``y``: 1 satisfactory), with intervals
     over ``resamples`` resamples; and, when some of the releases are in ``fitted`` (the
-    annotated train articles, whose labels the learned models are trained on), the same over
+    annotated train articles, whose labels the learned models are trained on or would be when
+    retrained), the same over
     the others under ``"unfitted"``. Labels can agree or disagree with the reviewers, so over
     fitted releases the AUC measures the labels as much as the pipeline."""
     from sklearn.metrics import roc_auc_score
