@@ -356,6 +356,50 @@ def c3_figures(ids: list[str], y: list[int], support: list[float], rate: list[fl
     return out
 
 
+def c3_gold(articles: list[dict[str, Any]], analyses: list[dict[str, Any]],
+            resamples: int = 0, seed: int = 0) -> dict[str, Any] | None:
+    """The C3 AUCs of the article summary computed from the gold labels (every gold claim
+    with its gold evidence and overclaim flag, :func:`summarize`) and from the pipeline, over
+    the annotated releases that carry a verdict; with ``resamples``, the paired interval of
+    pipeline − gold. What the labels themselves reach tells how far C3 can judge the labels: a
+    pipeline that agreed with them exactly would score the gold AUC."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    from kratom_nlp.grading.summary import summarize
+
+    y, gold, pred = [], [], []
+    for art, an in zip(articles, analyses, strict=True):
+        verdict = (art.get("criteria") or {}).get("C3")
+        if verdict not in ("Satisfactory", "Not Satisfactory"):
+            continue
+        s = summarize({"evidence": {"level": u["evidence"]}, "strength": u["strength"],
+                       "overclaim": {"flag": bool(u["overclaim"])}, "advice": bool(u["advice"])}
+                      for u in art["sentences"] if u["claim"])
+        y.append(int(verdict == "Satisfactory"))
+        gold.append((s["support_score"], -s["overclaim_rate"]))
+        pred.append((an["summary"]["support_score"], -an["summary"]["overclaim_rate"]))
+    if len(set(y)) < 2:
+        return None
+    ya, ga, pa = np.asarray(y), np.asarray(gold), np.asarray(pred)
+    out: dict[str, Any] = {"articles": len(y), "satisfactory": int(ya.sum())}
+    for k, name in enumerate(("auc_support_score", "auc_overclaim_rate")):
+        out[name] = {"gold": roc_auc_score(ya, ga[:, k]), "pipeline": roc_auc_score(ya, pa[:, k])}
+    if resamples:
+        rng = np.random.default_rng(seed)
+        diffs: list[list[float]] = [[], []]
+        for _ in range(resamples):
+            pick = rng.integers(0, len(ya), len(ya))
+            if len(set(ya[pick].tolist())) < 2:
+                continue
+            for k in range(2):
+                diffs[k].append(roc_auc_score(ya[pick], pa[pick, k])
+                                - roc_auc_score(ya[pick], ga[pick, k]))
+        for k, name in enumerate(("auc_support_score", "auc_overclaim_rate")):
+            out[name]["pipeline_minus_gold_ci95"] = _ci95(diffs[k])
+    return out
+
+
 def auc_intervals(y: list[int], support: list[float], neg_rate: list[float], n: int,
                   seed: int = 0) -> dict[str, Any]:
     """95% percentile intervals of the two C3 AUCs over ``n`` resamples of the releases (a
@@ -375,6 +419,15 @@ def auc_intervals(y: list[int], support: list[float], neg_rate: list[float], n: 
     return {"resamples": n, "seed": seed, "unit": "release",
             "kept": len(draws["auc_support_score"]),
             "ci95": {k: _ci95(v) for k, v in draws.items()}}
+
+
+def print_c3_gold(g: dict[str, Any]) -> None:
+    print(f"  C3 gold    {g['articles']} annotated releases, {g['satisfactory']} satisfactory:")
+    for name in ("auc_support_score", "auc_overclaim_rate"):
+        d = g[name]
+        ci = d.get("pipeline_minus_gold_ci95")
+        print(f"    {name[4:]:<15} gold labels {d['gold']:.3f}  pipeline {d['pipeline']:.3f}"
+              + (f"  (pipeline − gold {ci[0]:+.3f} to {ci[1]:+.3f})" if ci else ""))
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
@@ -464,6 +517,10 @@ def main(argv: list[str] | None = None) -> int:
                          "train,dev: 101 releases, where dev alone has 27; no verdict is "
                          "used in training), and over those of them outside the annotated "
                          "train split, whose labels no model was trained on")
+    ap.add_argument("--c3-gold", action="store_true",
+                    help="also the C3 AUCs of the summary computed from the gold labels of the "
+                         "split's annotated releases, beside the pipeline's on the same releases "
+                         "(with --bootstrap, the paired interval of the difference)")
     args = ap.parse_args(argv)
 
     from kratom_nlp.pipeline import build_pipeline
@@ -514,6 +571,10 @@ def main(argv: list[str] | None = None) -> int:
                       f"{ci['auc_support_score'][0]:.3f}–{ci['auc_support_score'][1]:.3f}, "
                       f"overclaim_rate {ci['auc_overclaim_rate'][0]:.3f}–"
                       f"{ci['auc_overclaim_rate'][1]:.3f}")
+        if args.c3_gold and corpus == "real":
+            m["c3_gold"] = c3_gold(articles, result["analyses"], args.bootstrap)
+            if m["c3_gold"]:
+                print_c3_gold(m["c3_gold"])
         if args.c3_pools and corpus == "real":
             m["c3_pools"] = c3_auc(args.c3_pools, nlp, args.data_dir, args.corpus_dir,
                                    args.bootstrap)

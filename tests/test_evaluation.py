@@ -105,6 +105,32 @@ def test_c3_figures_also_score_the_releases_no_model_was_fitted_on(ev):
     assert one["satisfactory"] == 3 and one["auc_support_score"] is None
 
 
+def test_c3_gold_scores_the_gold_labels_beside_the_pipeline(ev):
+    # four releases with a verdict: gold evidence is a trial in the satisfactory ones and
+    # none in the others; the pipeline reads a trial everywhere except in release 2
+    arts = []
+    for i, ok in enumerate([True, False, True, False]):
+        a = article(i, [True, True, False])
+        for s in a["sentences"][:2]:
+            s["evidence"] = "clinical_trial" if ok else "none"
+        a["criteria"] = {"C3": "Satisfactory" if ok else "Not Satisfactory"}
+        arts.append(a)
+    arts.append(article(9, [True, False]))  # no verdict: not counted
+    support = [0.9, 0.9, 0.0, 0.9, 0.5]
+    ans = [{"summary": {"support_score": s, "overclaim_rate": 0.0}} for s in support]
+    out = ev.c3_gold(arts, ans, resamples=50)
+    assert (out["articles"], out["satisfactory"]) == (4, 2)
+    sup = out["auc_support_score"]
+    assert sup["gold"] == 1.0  # gold support 0.9 vs 0: every pair ranked right
+    assert sup["pipeline"] == pytest.approx(0.25)  # release 0 ties twice, 2 loses twice
+    lo, hi = sup["pipeline_minus_gold_ci95"]
+    assert -1 <= lo <= hi <= -0.5  # behind on every resample with both classes
+    # no overclaim anywhere: both rates tie, an AUC of one half
+    assert out["auc_overclaim_rate"]["gold"] == out["auc_overclaim_rate"]["pipeline"] == 0.5
+    # one class only: no figure
+    assert ev.c3_gold(arts[::2], ans[::2]) is None
+
+
 def test_paired_bootstrap_compares_two_analyses_on_the_same_resamples(ev):
     arts = [article(i, [True, True, False, False]) for i in range(10)]
     base = [analysis([True, False, False, False]) for _ in range(10)]  # half the claims
