@@ -572,6 +572,11 @@ class StudyFinder:
             designs = [d for d in c.design_priority if local.get(d)] or \
                 [d for d in c.design_priority if whole.get(d) and d != "preclinical"]
             m.design = designs[0] if designs else "unspecified"
+            if m.design == "unspecified" and m.role != "detail":
+                # "For the study, 80 participants were taught ...": a methods detail in the
+                # mention's own sentence names its design, as in a methods sentence (_detail)
+                m.design = next((d for d in c.detail_cues
+                                 if self._in(matches, f"T|{d}", s_start, s_end)), "unspecified")
             if m.design == "unspecified" and whole.get("preclinical") and \
                     sent_words & c.animal_words and not sent_words & c.human_words:
                 # "a study ... in rats and monkeys": nothing else named, no people in the
@@ -666,13 +671,15 @@ class StudyFinder:
     def _cluster(self, mentions: list[list[Mention]]) -> list[Study]:
         studies: list[Study] = []
         recent: list[Study] = []  # most recently mentioned first
+        pending: list[Mention] = []  # methods sentences told before any study
         for ms in mentions:
             for m in ms:
                 target = None
-                if m.role == "detail":  # joins the study in scope, or is dropped
+                if m.role == "detail":  # joins the study in scope, or waits for the next
                     target = next((st for st in recent if self._compatible(st, m) and
                                    m.sentence - st.mentions[-1].sentence <= self.max_gap), None)
                     if target is None:
+                        pending.append(m)
                         continue
                 elif m.role == "ref" and m.year and any(
                         x.year == m.year for st in recent for x in st.mentions):
@@ -697,6 +704,12 @@ class StudyFinder:
                 if target is None:
                     target = Study(f"s{len(studies) + 1}")
                     studies.append(target)
+                    if not studies[:-1]:
+                        # "Drawing on national data, the team reported ..." before the first
+                        # study is named: the methods said first are the first study's
+                        target.mentions.extend(
+                            d for d in pending if m.sentence - d.sentence <= self.max_gap
+                            and self._compatible(target, d) and not m.marked_other)
                 target.mentions.append(m)
                 if target in recent:
                     recent.remove(target)
