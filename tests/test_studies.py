@@ -345,29 +345,29 @@ def test_a_methods_sentence_without_a_study_noun_describes_the_study_in_scope(nl
     assert len(st._.mentions) == 1
 
 
-
 def test_methods_told_before_any_study_is_named_join_the_first_study(nlp):
-    text = ("Drawing on national data, the team reported that kava poisonings doubled in ten "
-            "years. The study appeared on Monday. Most cases were mild.")
+    text = ("Drawing on national data, the team reported that kava poisonings doubled in "
+            "ten years. The study appeared on Monday. Most cases were mild.")
     doc = nlp(text)
     (st,) = doc.spans["studies"]
     assert st._.design == "observational"  # the data source names it; "The study" does not
     assert [a for a, _ in st._.mentions] == [0, text.index("The study")]
     # with no study named after them, methods sentences still make none
-    assert studies(nlp, "Drawing on national data, the team reported that kava poisonings "
-                        "doubled in ten years. Most cases were mild.") == []
+    assert studies(nlp, "Drawing on national data, the team reported that kava "
+                        "poisonings doubled in ten years. Most cases were mild.") == []
 
 
 def test_a_methods_detail_in_the_mentions_own_sentence_names_its_design(nlp):
     # the study noun and the methods detail share a sentence: a trial, not people counted
     # (who would make it observational)
-    (st,) = studies(nlp, "For the ginger study, 60 nurses were taught a breathing routine over "
-                         "four weeks. Their stress scores fell, the study found.")
+    (st,) = studies(nlp, "In the ginger study's first phase, 60 nurses were taught a breathing "
+                         "routine. Their stress scores fell, the study found.")
     assert (st._.design, st._.study_n) == ("clinical_trial", 60)
     # without the detail, the same people counted make it observational
     (st,) = studies(nlp, "For the ginger study, 60 nurses kept a breathing diary over four "
                          "weeks. Their stress scores fell, the study found.")
     assert (st._.design, st._.study_n) == ("observational", 60)
+
 
 @pytest.mark.parametrize("text", [
     # people counted in the present tense: a statistic about a disease, not the sample

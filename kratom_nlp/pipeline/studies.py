@@ -573,8 +573,9 @@ class StudyFinder:
                 [d for d in c.design_priority if whole.get(d) and d != "preclinical"]
             m.design = designs[0] if designs else "unspecified"
             if m.design == "unspecified" and m.role != "detail":
-                # "For the study, 80 participants were taught ...": a methods detail in the
-                # mention's own sentence names its design, as in a methods sentence (_detail)
+                # "In the study's first phase, 60 nurses were taught ...": a methods detail in
+                # the mention's own sentence names its design, as in a methods sentence
+                # (_detail)
                 m.design = next((d for d in c.detail_cues
                                  if self._in(matches, f"T|{d}", s_start, s_end)), "unspecified")
             if m.design == "unspecified" and whole.get("preclinical") and \
@@ -706,7 +707,7 @@ class StudyFinder:
                     studies.append(target)
                     if not studies[:-1]:
                         # "Drawing on national data, the team reported ..." before the first
-                        # study is named: the methods said first are the first study's
+                        # study is named: the methods told first are the first study's
                         target.mentions.extend(
                             d for d in pending if m.sentence - d.sentence <= self.max_gap
                             and self._compatible(target, d) and not m.marked_other)
