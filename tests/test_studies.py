@@ -357,6 +357,18 @@ def test_methods_told_before_any_study_is_named_join_the_first_study(nlp):
                         "poisonings doubled in ten years. Most cases were mild.") == []
 
 
+def test_researchers_investigating_animals_named_late_in_a_long_clause_describe_a_study(nlp):
+    text = ("Berg and her team investigated a new sleep balm, which works on the same brain "
+            "signal as an older pill, to see how it fared against not only that pill but also "
+            "two common sedatives in rats and mice. The balm did not dull memory.")
+    (st,) = studies(nlp, text)
+    assert st.text.startswith("investigated a new sleep balm")
+    assert (st._.design, st._.population) == ("preclinical", "animal")
+    # the verb needs researchers before it: a regulator investigating names no study
+    assert studies(nlp, "The agency investigated a sleep balm that 300 adults had bought "
+                        "online.") == []
+
+
 def test_a_methods_detail_in_the_mentions_own_sentence_names_its_design(nlp):
     # the study noun and the methods detail share a sentence: a trial, not people counted
     # (who would make it observational)
