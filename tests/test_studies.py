@@ -369,6 +369,15 @@ def test_researchers_investigating_animals_named_late_in_a_long_clause_describe_
                         "online.") == []
 
 
+def test_a_design_named_for_planned_research_is_not_the_studys(nlp):
+    (st,) = studies(nlp, "A new study of a skin balm came out on Monday. Pleased with it, the "
+                         "study's authors said they plan to start a trial in people soon.")
+    assert st._.design == "unspecified"  # the trial is only planned
+    (st,) = studies(nlp, "A new study of a skin balm came out on Monday. The study's authors "
+                         "ran it as a randomized trial.")
+    assert st._.design == "clinical_trial"
+
+
 def test_a_methods_detail_in_the_mentions_own_sentence_names_its_design(nlp):
     # the study noun and the methods detail share a sentence: a trial, not people counted
     # (who would make it observational)

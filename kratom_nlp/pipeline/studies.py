@@ -189,6 +189,10 @@ class StudyFinder:
                        if lower[s] == "controlled" and s >= 2 and lower[s - 1] == "-"
                        and lower[s - 2] not in self.c.control_arms)
         blocked.update(self._negated_compounds(lower))
+        # "the team plans to start a trial in people soon": a design named for planned research
+        # is no design of a study told in the sentence
+        blocked.update(s for k, v in matches.items() if k.startswith("D|") for s, _ in v
+                       if any(lower[j] in self.c.future_words for j in range(max(0, s - 4), s)))
         # "a chart review of 300 patients" is observational (labelling rules), not a review
         blocked.update(s for k in ("D|systematic_review", "K|review")
                        for s, e in matches.get(k, ())
