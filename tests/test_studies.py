@@ -378,6 +378,17 @@ def test_a_design_named_for_planned_research_is_not_the_studys(nlp):
     assert st._.design == "clinical_trial"
 
 
+def test_people_named_only_beside_a_reference_do_not_keep_the_animals_out(nlp):
+    text = ("A new study suggests a sleep balm may spare memory. The study authors said that "
+            "millions of adults sleep badly. Berg and her team tested the balm in rats. The "
+            "rats remembered as well as before.")
+    (st,) = studies(nlp, text)  # one study: the bare one and the rats are the same
+    assert (st._.design, st._.population) == ("preclinical", "animal")
+    # people the study counted do keep them out: two studies
+    assert len(studies(nlp, "A new study of 365 women suggests a sleep balm may spare memory. "
+                            "Berg and her team tested the balm in rats.")) == 2
+
+
 def test_a_methods_detail_in_the_mentions_own_sentence_names_its_design(nlp):
     # the study noun and the methods detail share a sentence: a trial, not people counted
     # (who would make it observational)

@@ -748,8 +748,12 @@ class StudyFinder:
             return False  # "Lund's Phase II trial" is not the "two Phase III trials"
         if m.population == "human" and design == "preclinical":
             return False  # a study of people is not the animals or cells of a preclinical one
-        if m.population == "animal" and any(x.population == "human" for x in study.mentions):
-            return False  # "studies in animals" are not a study of 365 women, named or not
+        if m.population == "animal" and any(x.population == "human" and (
+                x.role != "ref" or x.n is not None) for x in study.mentions):
+            # "studies in animals" are not a study of 365 women, named or not; people named
+            # only beside a reference ("the study authors said millions of adults ...") are
+            # not the study's
+            return False
         named = m.named_design  # "included 821 patients" names no design of its own
         if _describes_trial(study, m):
             return True
