@@ -362,20 +362,21 @@ def test_researchers_investigating_animals_named_late_in_a_long_clause_describe_
             "signal as an older pill, to see how it fared against not only that pill but also "
             "two common sedatives in rats and mice. The balm did not dull memory.")
     (st,) = studies(nlp, text)
-    assert st.text.startswith("investigated a new sleep balm")
-    assert (st._.design, st._.population) == ("preclinical", "animal")
+    assert (st.text.split(",")[0], st._.design, st._.population) == (
+        "investigated a new sleep balm", "preclinical", "animal")
     # the verb needs researchers before it: a regulator investigating names no study
     assert studies(nlp, "The agency investigated a sleep balm that 300 adults had bought "
                         "online.") == []
 
 
-def test_a_design_named_for_planned_research_is_not_the_studys(nlp):
-    (st,) = studies(nlp, "A new study of a skin balm came out on Monday. Pleased with it, the "
-                         "study's authors said they plan to start a trial in people soon.")
-    assert st._.design == "unspecified"  # the trial is only planned
-    (st,) = studies(nlp, "A new study of a skin balm came out on Monday. The study's authors "
-                         "ran it as a randomized trial.")
-    assert st._.design == "clinical_trial"
+@pytest.mark.parametrize(("said", "design"), [
+    ("Pleased with it, the study's authors said they plan to start a trial in people soon.",
+     "unspecified"),  # the trial is only planned
+    ("The study's authors ran it as a randomized trial.", "clinical_trial"),
+])
+def test_a_design_named_for_planned_research_is_not_the_studys(nlp, said, design):
+    (st,) = studies(nlp, "A new study of a skin balm came out on Monday. " + said)
+    assert st._.design == design
 
 
 def test_people_named_only_beside_a_reference_do_not_keep_the_animals_out(nlp):
