@@ -370,7 +370,7 @@ def test_researchers_investigating_animals_named_late_in_a_long_clause_describe_
 
 
 @pytest.mark.parametrize(("said", "design"), [
-    ("Pleased with it, the study's authors said they plan to start a trial in people soon.",
+    ("Pleased with the study, the authors told us they plan to start a trial in people soon.",
      "unspecified"),  # the trial is only planned
     ("The study's authors ran it as a randomized trial.", "clinical_trial"),
 ])
@@ -388,6 +388,14 @@ def test_people_named_only_beside_a_reference_do_not_keep_the_animals_out(nlp):
     # people the study counted do keep them out: two studies
     assert len(studies(nlp, "A new study of 365 women suggests a sleep balm may spare memory. "
                             "Berg and her team tested the balm in rats.")) == 2
+
+
+def test_researchers_who_set_what_people_eat_ran_a_trial(nlp):
+    text = ("Lund's group ran a small study with 30 adults who snack a lot. The team set every "
+            "meal, feeding them one of three menus. Cholesterol fell most on the nut menu.")
+    (st,) = studies(nlp, text)
+    # without the feeding sentence, the people counted would make it observational
+    assert (st._.design, st._.study_n) == ("clinical_trial", 30)
 
 
 def test_a_methods_detail_in_the_mentions_own_sentence_names_its_design(nlp):
