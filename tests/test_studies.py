@@ -398,6 +398,15 @@ def test_researchers_who_set_what_people_eat_ran_a_trial(nlp):
     assert (st._.design, st._.study_n) == ("clinical_trial", 30)
 
 
+def test_studies_of_animals_named_right_after_them_are_described(nlp):
+    text = ("In studies using rats with skin tumours, the team had the balm seek out a marker. "
+            "They found the balm gathered in the tumours.")
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.population) == ("preclinical", "animal")
+    # earlier research on animals, invoked in general, stays no study
+    assert studies(nlp, "Previous studies involving rats were small and short.") == []
+
+
 def test_a_methods_detail_in_the_mentions_own_sentence_names_its_design(nlp):
     # the study noun and the methods detail share a sentence: a trial, not people counted
     # (who would make it observational)

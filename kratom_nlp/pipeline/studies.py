@@ -319,9 +319,13 @@ class StudyFinder:
                 taken.update(range(m.start, m.end))
                 out.append(m)
                 continue
+            # "In studies involving mice, the researchers ...": plural studies of animals named
+            # right after them are the ones described, not research in general
+            animals_after = plural and any(lower[j] in c.animal_words
+                                           for j in range(h + 1, min(end, h + 4)))
             if future(a, h + 1) or (plural and any(w in c.not_a_mention_before for w in left)) \
-                    or (plural and not any(w in c.specific_plural_words or _NUM_RE.match(w)
-                                           for w in left)):
+                    or (plural and not animals_after and not any(
+                        w in c.specific_plural_words or _NUM_RE.match(w) for w in left)):
                 generic.update(range(a, b))
                 continue
             if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in c.kind_nouns:
