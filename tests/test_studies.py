@@ -407,6 +407,11 @@ def test_studies_of_animals_named_right_after_them_are_described(nlp):
     assert studies(nlp, "Previous studies involving rats were small and short.") == []
 
 
+def test_a_longitudinal_study_is_a_cohort(nlp):
+    (st,) = studies(nlp, "A longitudinal study of school lunches in Ohio came out today.")
+    assert (st._.design, st._.study_kind) == ("observational", "cohort")
+
+
 def test_a_methods_detail_in_the_mentions_own_sentence_names_its_design(nlp):
     # the study noun and the methods detail share a sentence: a trial, not people counted
     # (who would make it observational)
