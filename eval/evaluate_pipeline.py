@@ -300,13 +300,12 @@ def paired_bootstrap(articles: list[dict[str, Any]], base: list[dict[str, Any]],
     return {"resamples": n, "seed": seed, "unit": "article", "figures": out}
 
 
-def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
-           corpus_dir: str | None = None, resamples: int = 0) -> dict[str, Any]:
-    """AUC of the article scores against the reviewers' criterion C3 ("does it grasp the
-    quality of the evidence?", Satisfactory = 1) over every press release of the split's pool
-    (annotated or not): ``support_score`` should be higher, ``overclaim_rate`` lower, for the
-    satisfactory ones. ``split`` may name several splits ("train,dev"): their pools together;
-    then also over the releases outside the annotated train split (:func:`c3_figures`)."""
+def c3_scores(split: str, nlp: Any, data_dir: str | None = None, corpus_dir: str | None = None
+              ) -> tuple[list[str], list[int], list[float], list[float], set[str]]:
+    """The releases of the split's pool with a C3 verdict (annotated or not; ``split`` may
+    name several splits, "train,dev": their pools together), their verdicts (1 satisfactory),
+    the pipeline's ``support_score`` and ``overclaim_rate`` for each, and the annotated train
+    articles (whose labels the learned models are fitted on)."""
     from kratom_nlp.api import analyze_many
     from kratom_nlp.corpora.real import RealCorpus, read_pool, real_root
     from kratom_nlp.ingest import read_text
@@ -322,9 +321,67 @@ def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
         y.append(int(pool[i]["criteria"]["C3"] == "Satisfactory"))
         support.append(an["summary"]["support_score"])
         rate.append(an["summary"]["overclaim_rate"])
+    return ids, y, support, rate, set(corpus.splits.get("train", {}).get("annotated", []))
 
-    return c3_figures(ids, y, support, rate,
-                      set(corpus.splits.get("train", {}).get("annotated", [])), resamples)
+
+def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
+           corpus_dir: str | None = None, resamples: int = 0) -> dict[str, Any]:
+    """AUC of the article scores against the reviewers' criterion C3 ("does it grasp the
+    quality of the evidence?", Satisfactory = 1) over every press release of the split's pool
+    (:func:`c3_scores`): ``support_score`` should be higher, ``overclaim_rate`` lower, for the
+    satisfactory ones; with several splits, also over the releases outside the annotated train
+    split (:func:`c3_figures`)."""
+    ids, y, support, rate, fitted = c3_scores(split, nlp, data_dir, corpus_dir)
+    return c3_figures(ids, y, support, rate, fitted, resamples)
+
+
+def c3_paired(ids: list[str], y: list[int], base: tuple[list[float], list[float]],
+              other: tuple[list[float], list[float]], fitted: set[str], resamples: int = 0,
+              seed: int = 0) -> dict[str, Any]:
+    """Two pipelines' C3 AUCs on the same releases (``base`` and ``other``: support scores
+    and overclaim rates per release), over all of them and over those outside ``fitted``:
+    each AUC's two values, the paired 95% interval of other − base over ``resamples`` draws,
+    and ``one_release``: the highest AUC the other pipeline reaches when a single release gets
+    its base scores back. ``within_one_release`` is true when the AUC does not fall or one
+    release restores it: the C3 half of the README's decision rule."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    def auc(keep: list[int], scores: list[float], sign: int) -> float:
+        return float(roc_auc_score([y[k] for k in keep], [sign * scores[k] for k in keep]))
+
+    out: dict[str, Any] = {}
+    groups = {"pools": list(range(len(ids))),
+              "unfitted": [k for k, i in enumerate(ids) if i not in fitted]}
+    for group, keep in groups.items():
+        if len({y[k] for k in keep}) < 2 or (group == "unfitted" and len(keep) == len(ids)):
+            continue
+        res: dict[str, Any] = {"releases": len(keep)}
+        for name, col, sign in (("auc_support_score", 0, 1), ("auc_overclaim_rate", 1, -1)):
+            a, b = auc(keep, base[col], sign), auc(keep, other[col], sign)
+            restored = []
+            for k in keep:
+                back = list(other[col])
+                back[k] = base[col][k]
+                restored.append(auc(keep, back, sign))
+            d: dict[str, Any] = {"base": round(a, 3), "other": round(b, 3),
+                                 "diff": round(b - a, 3), "one_release": round(max(restored), 3),
+                                 "within_one_release": bool(b >= a or max(restored) >= a)}
+            if resamples:
+                rng = np.random.default_rng(seed)
+                ya = np.asarray([y[k] for k in keep])
+                sa = np.asarray([sign * base[col][k] for k in keep])
+                sb = np.asarray([sign * other[col][k] for k in keep])
+                diffs = []
+                for _ in range(resamples):
+                    pick = rng.integers(0, len(ya), len(ya))
+                    if len(set(ya[pick].tolist())) == 2:
+                        diffs.append(roc_auc_score(ya[pick], sb[pick])
+                                     - roc_auc_score(ya[pick], sa[pick]))
+                d["ci95"] = _ci95(diffs)
+            res[name] = d
+        out[group] = res
+    return out
 
 
 def c3_figures(ids: list[str], y: list[int], support: list[float], rate: list[float],
@@ -505,7 +562,8 @@ def main(argv: list[str] | None = None) -> int:
                          "articles (1,000 is usual)")
     ap.add_argument("--against-config", default=None, metavar="CFG",
                     help="also run this config over the same articles and compare it with the "
-                         "main one on the same resamples (needs --bootstrap)")
+                         "main one on the same resamples (needs --bootstrap); with --c3-pools, "
+                         "also their C3 AUCs, and whether one release restores a fall")
     ap.add_argument("--against-backend", default=None, metavar="NAME",
                     help="as --against-config, with one backend for the claim, evidence and "
                          "strength components (e.g. rules)")
@@ -575,9 +633,10 @@ def main(argv: list[str] | None = None) -> int:
             m["c3_gold"] = c3_gold(articles, result["analyses"], args.bootstrap)
             if m["c3_gold"]:
                 print_c3_gold(m["c3_gold"])
+        pool_scores = None
         if args.c3_pools and corpus == "real":
-            m["c3_pools"] = c3_auc(args.c3_pools, nlp, args.data_dir, args.corpus_dir,
-                                   args.bootstrap)
+            pool_scores = c3_scores(args.c3_pools, nlp, args.data_dir, args.corpus_dir)
+            m["c3_pools"] = c3_figures(*pool_scores, resamples=args.bootstrap)
             m["c3_pools"]["pools"] = args.c3_pools.split(",")
             print(f"  C3 pools   AUC support_score={m['c3_pools']['auc_support_score']:.3f} "
                   f"overclaim_rate={m['c3_pools']['auc_overclaim_rate']:.3f} "
@@ -600,6 +659,20 @@ def main(argv: list[str] | None = None) -> int:
             for label, d in m["paired"]["figures"].items():
                 print(f"    {label:<20} {d['base']:.3f} → {d['other']:.3f}  {d['diff']:+.3f} "
                       f"({d['ci95'][0]:+.3f} to {d['ci95'][1]:+.3f}; {d['p_ahead']:.2f})")
+            if pool_scores is not None:
+                ids, y, support, rate, fitted = pool_scores
+                o = c3_scores(args.c3_pools, other_nlp, args.data_dir, args.corpus_dir)
+                m["paired_c3"] = c3_paired(ids, y, (support, rate), (o[2], o[3]), fitted,
+                                           args.bootstrap)
+                for group, res in m["paired_c3"].items():
+                    for name in ("auc_support_score", "auc_overclaim_rate"):
+                        d = res[name]
+                        ci = d.get("ci95")
+                        print(f"    C3 {group} {name[4:]:<15} {d['base']:.3f} → {d['other']:.3f}"
+                              f"  {d['diff']:+.3f}"
+                              + (f" ({ci[0]:+.3f} to {ci[1]:+.3f})" if ci else "")
+                              + f"; one release back: {d['one_release']:.3f}"
+                              + ("" if d["within_one_release"] else "  FALLS"))
         if args.bootstrap:
             m["bootstrap"] = bootstrap(articles, result["analyses"], args.bootstrap)
             print(f"  95% intervals over {args.bootstrap} resamples of the articles:")

@@ -131,6 +131,27 @@ def test_c3_gold_scores_the_gold_labels_beside_the_pipeline(ev):
     assert ev.c3_gold(arts[::2], ans[::2]) is None
 
 
+def test_c3_paired_says_whether_one_release_restores_a_fall(ev):
+    ids = ["r1", "r2", "r3", "r4", "r5", "r6"]
+    y = [1, 0, 1, 0, 1, 0]
+    base = ([0.9, 0.1, 0.8, 0.2, 0.7, 0.3], [0.0] * 6)  # every pair ordered right
+    # one release (r1) falls below two unsatisfactory ones: a fall one release restores
+    one = ([0.15, 0.1, 0.8, 0.2, 0.7, 0.3], [0.0] * 6)
+    out = ev.c3_paired(ids, y, base, one, fitted={"r5", "r6"}, resamples=20)
+    sup = out["pools"]["auc_support_score"]
+    assert (sup["base"], sup["other"]) == (1.0, pytest.approx(0.778, abs=1e-3))  # 7 of 9
+    assert sup["one_release"] == 1.0 and sup["within_one_release"]
+    assert sup["ci95"][1] <= 0  # never ahead on a resample
+    assert out["unfitted"]["releases"] == 4  # r1-r4
+    # two releases fall: giving one back is not enough
+    two = ([0.15, 0.1, 0.25, 0.2, 0.7, 0.3], [0.0] * 6)
+    sup = ev.c3_paired(ids, y, base, two, fitted=set())["pools"]["auc_support_score"]
+    assert sup["one_release"] < 1.0 and not sup["within_one_release"]
+    # ties everywhere in the rates: no fall
+    assert ev.c3_paired(ids, y, base, two, fitted=set())["pools"]["auc_overclaim_rate"][
+        "within_one_release"]
+
+
 def test_paired_bootstrap_compares_two_analyses_on_the_same_resamples(ev):
     arts = [article(i, [True, True, False, False]) for i in range(10)]
     base = [analysis([True, False, False, False]) for _ in range(10)]  # half the claims
