@@ -335,6 +335,22 @@ def c3_auc(split: str, nlp: Any, data_dir: str | None = None,
     return c3_figures(ids, y, support, rate, fitted, resamples)
 
 
+def paired_auc_ci(y: Any, base: Any, other: Any, n: int, seed: int = 0) -> list[float]:
+    """The 95% interval of AUC(other) − AUC(base) over ``n`` resamples of the releases, both
+    scored on the same draws (a draw with one class only has no AUC and is left out)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    ya, a, b = np.asarray(y), np.asarray(base), np.asarray(other)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(n):
+        pick = rng.integers(0, len(ya), len(ya))
+        if len(set(ya[pick].tolist())) == 2:
+            diffs.append(roc_auc_score(ya[pick], b[pick]) - roc_auc_score(ya[pick], a[pick]))
+    return _ci95(diffs)
+
+
 def c3_paired(ids: list[str], y: list[int], base: tuple[list[float], list[float]],
               other: tuple[list[float], list[float]], fitted: set[str], resamples: int = 0,
               seed: int = 0) -> dict[str, Any]:
@@ -344,7 +360,6 @@ def c3_paired(ids: list[str], y: list[int], base: tuple[list[float], list[float]
     and ``one_release``: the highest AUC the other pipeline reaches when a single release gets
     its base scores back. ``within_one_release`` is true when the AUC does not fall or one
     release restores it: the C3 half of the README's decision rule."""
-    import numpy as np
     from sklearn.metrics import roc_auc_score
 
     def auc(keep: list[int], scores: list[float], sign: int) -> float:
@@ -368,17 +383,9 @@ def c3_paired(ids: list[str], y: list[int], base: tuple[list[float], list[float]
                                  "diff": round(b - a, 3), "one_release": round(max(restored), 3),
                                  "within_one_release": bool(b >= a or max(restored) >= a)}
             if resamples:
-                rng = np.random.default_rng(seed)
-                ya = np.asarray([y[k] for k in keep])
-                sa = np.asarray([sign * base[col][k] for k in keep])
-                sb = np.asarray([sign * other[col][k] for k in keep])
-                diffs = []
-                for _ in range(resamples):
-                    pick = rng.integers(0, len(ya), len(ya))
-                    if len(set(ya[pick].tolist())) == 2:
-                        diffs.append(roc_auc_score(ya[pick], sb[pick])
-                                     - roc_auc_score(ya[pick], sa[pick]))
-                d["ci95"] = _ci95(diffs)
+                d["ci95"] = paired_auc_ci([y[k] for k in keep],
+                                          [sign * base[col][k] for k in keep],
+                                          [sign * other[col][k] for k in keep], resamples, seed)
             res[name] = d
         out[group] = res
     return out
@@ -443,17 +450,9 @@ def c3_gold(articles: list[dict[str, Any]], analyses: list[dict[str, Any]],
     for k, name in enumerate(("auc_support_score", "auc_overclaim_rate")):
         out[name] = {"gold": roc_auc_score(ya, ga[:, k]), "pipeline": roc_auc_score(ya, pa[:, k])}
     if resamples:
-        rng = np.random.default_rng(seed)
-        diffs: list[list[float]] = [[], []]
-        for _ in range(resamples):
-            pick = rng.integers(0, len(ya), len(ya))
-            if len(set(ya[pick].tolist())) < 2:
-                continue
-            for k in range(2):
-                diffs[k].append(roc_auc_score(ya[pick], pa[pick, k])
-                                - roc_auc_score(ya[pick], ga[pick, k]))
         for k, name in enumerate(("auc_support_score", "auc_overclaim_rate")):
-            out[name]["pipeline_minus_gold_ci95"] = _ci95(diffs[k])
+            out[name]["pipeline_minus_gold_ci95"] = paired_auc_ci(ya, ga[:, k], pa[:, k],
+                                                                  resamples, seed)
     return out
 
 
