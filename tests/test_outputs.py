@@ -109,6 +109,19 @@ def test_text_shows_levels_reasons_and_summary(analysis: dict, width: int) -> No
             assert claim["overclaim"]["reason"] in flat
 
 
+def test_a_claim_by_context_is_said_to_be_ungraded(analysis: dict) -> None:
+    """Schema 1.3.0 ``by_context``: the text and HTML outputs say why such a claim carries
+    no overclaim flag; a claim without the field (an older analysis) says nothing."""
+    unflagged = next(c for c in analysis["claims"] if not c["overclaim"]["flag"])
+    assert "by_context" not in unflagged
+    assert "by its context" not in _cells(render_text(analysis, width=110))
+    assert "by its context" not in render_html(analysis)
+    unflagged["by_context"] = True
+    assert "by its context: not graded" in _cells(render_text(analysis, width=110))
+    page = render_html(analysis)
+    assert page.count("A claim by its context") == 2  # the tooltip and its plain title
+
+
 @pytest.mark.parametrize("width", [60, 110])
 def test_text_levels_visible_at_any_width(analysis: dict, width: int) -> None:
     out = render_text(analysis, width=width)

@@ -569,6 +569,62 @@ def test_a_title_is_never_a_claim_even_when_it_reads_like_one(nlp):
     assert title._.is_claim  # the model's own reading of it
 
 
+class _ScoresByText:
+    """A claim backend that gives each sentence a fixed score (0.1 for any other)."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+
+    def predict_claims(self, sents):
+        from kratom_nlp.backends.base import ClaimPrediction
+
+        out = []
+        for s in sents:
+            p = next((v for k, v in self.scores.items() if s.text.startswith(k)), 0.1)
+            out.append(ClaimPrediction(p >= 0.5, "efficacy", p, {"none": 1 - p, "efficacy": p}))
+        return out
+
+
+def test_a_unit_that_goes_on_from_a_claim_is_a_claim_at_the_context_threshold(nlp):
+    """``context_threshold``: right after a claim kept on its own score, a unit scoring at
+    least the lower threshold is a claim too, marked ``claim_by_context`` and never flagged;
+    not after a non-claim, not a heading, and not in a chain (the unit after a context claim
+    needs its own score)."""
+    from kratom_nlp.outputs.contract import claim_to_dict
+    from kratom_nlp.pipeline.components import ClaimDetector
+
+    text = ("Moringa tea cured insomnia in every user.\n\nIt also ends anxiety for good.\n\n"
+            "It ends migraines as well.\n\nThe shop opened in May.\n\n"
+            "It ends back pain too.")
+    backend = _ScoresByText({"Moringa": 0.9, "It also": 0.45, "It ends migraines": 0.45,
+                             "It ends back": 0.45})
+    doc = nlp(text)
+    sents = list(doc.spans["sentences"])
+    assert len(sents) == 5
+    ClaimDetector(backend, 0.55, context_threshold=0.4).process([doc])
+    nlp.get_pipe("kratom_evidence")(doc)
+    nlp.get_pipe("kratom_strength")(doc)
+    nlp.get_pipe("kratom_overclaim")(doc)
+    claims = {c.text: c for c in doc.spans["claims"]}
+    assert set(claims) == {sents[0].text, sents[1].text}  # no chain, nothing after the shop
+    first, second = claims[sents[0].text], claims[sents[1].text]
+    assert not first._.claim_by_context and first._.overclaim  # a cure on no evidence
+    assert second._.claim_by_context and not second._.overclaim
+    assert second._.overclaim_rule is None and second._.overclaim_reason is None
+    assert claim_to_dict(second, 2)["by_context"] and not claim_to_dict(first, 1)["by_context"]
+    ClaimDetector(backend, 0.55, context_threshold=None).process([doc])
+    assert [c.text for c in doc.spans["claims"]] == [sents[0].text]  # off: the model alone
+    with pytest.raises(ValueError, match="context_threshold"):
+        ClaimDetector(backend, 0.55, context_threshold=0.6)
+
+
+def test_the_default_config_keeps_claims_by_context_and_does_not_flag_them(nlp):
+    detector = nlp.get_pipe("kratom_claims")
+    assert detector.context_threshold is not None
+    assert 0.0 < detector.context_threshold < detector.threshold
+    assert not nlp.get_pipe("kratom_overclaim").flag_context_claims
+
+
 def test_segmenter_sets_the_starts_of_lines_and_sentences_in_one_pass(nlp):
     """The segmenter writes every token's sentence start at once (``Doc.from_array``; the
     per-token setter rescans the Doc and made long documents quadratic): line starts, the

@@ -3,7 +3,9 @@
 The JSON Schema is ``kratom_nlp/resources/analysis.schema.json``; ``SCHEMA_VERSION`` follows
 semantic versioning (a new optional field is a minor change, a renamed or removed one a major).
 1.1.0 added ``studies`` (the studies the article describes) and ``claims[].evidence.study``;
-1.2.0 added ``claims[].strength_cue`` (the words of a null result that set the strength).
+1.2.0 added ``claims[].strength_cue`` (the words of a null result that set the strength);
+1.3.0 added ``claims[].by_context`` (a claim kept below the detector's threshold because it goes
+on from the claim before it; never flagged as an overclaim).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from spacy.tokens import Doc, Span
 
 from kratom_nlp.pipeline.extensions import SpanValues
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 
 
 def claim_to_dict(claim: Span, index: int, doc_text: str | None = None) -> dict[str, Any]:
@@ -30,6 +32,7 @@ def claim_to_dict(claim: Span, index: int, doc_text: str | None = None) -> dict[
         "end": end,
         "text": doc_text[start:end] if doc_text is not None else claim.text,
         "claim_type": v.get("claim_type") or "efficacy",
+        "by_context": bool(v.get("claim_by_context")),
         "substances": list(v.get("substances")),
         "outcomes": list(v.get("outcomes")),
         "evidence": {"level": v.get("evidence_level"), "cues": list(v.get("evidence_cues")),

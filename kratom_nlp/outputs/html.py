@@ -140,6 +140,8 @@ def _tooltip_title(n: int, claim: dict) -> str:
     over = claim.get("overclaim") or {}
     if over.get("flag"):
         lines.append(f"Overclaim: {over.get('reason') or 'flagged'}")
+    elif claim.get("by_context"):
+        lines.append("A claim by its context: not graded for overclaims")
     return "\n".join(lines)
 
 
@@ -166,6 +168,9 @@ def _tooltip(n: int, claim: dict) -> str:
     if over.get("flag"):
         parts.append('<span class="tip-row tip-flag"><strong>\u2691 Overclaim:</strong> '
                      f"{_esc(over.get('reason') or 'flagged')}</span>")
+    elif claim.get("by_context"):
+        parts.append('<span class="tip-row">A claim by its context (it goes on from the one '
+                     "before): not graded for overclaims</span>")
     parts.append("</span>")
     return "".join(parts)
 

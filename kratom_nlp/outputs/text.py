@@ -118,6 +118,8 @@ def _claim_cells(claim: dict) -> tuple[Text, Text, Text, Text, Text]:
             flag.append(f"\n[{_clean(over.get('rule'))}]", style="dim")
     else:
         flag = Text("—", style="dim")
+        if claim.get("by_context"):
+            flag.append("\n(a claim by its context: not graded)", style="dim")
     advice = Text("yes", style="bold yellow") if claim.get("advice") else Text("—", style="dim")
     strength = Text(_clean(claim.get("strength")).replace("_", " ") or "—")
     scue = claim.get("strength_cue")

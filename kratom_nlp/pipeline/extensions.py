@@ -25,6 +25,7 @@ SPAN_EXTENSIONS: dict[str, object] = {
     "sentence_index": None,  # index of the claim's sentence in doc.spans["sentences"]
     "claim_type": None,  # efficacy | safety | risk | mechanism | advice | usage
     "claim_score": 0.0,  # the claim detector's confidence
+    "claim_by_context": False,  # a claim below the threshold, kept for the claim before it
     "substances": [],  # canonical substance names the claim is about
     "outcomes": [],  # canonical outcomes / conditions
     "evidence_level": "none",
