@@ -90,6 +90,7 @@ class Mention:
     predicate: bool = False  # "it's a solid little trial": said of the study in scope
     year: str | None = None  # "the 2007 study", "a widely cited 2007 study"
     n_approx: bool = False  # "more than 200 people": the sample size is a bound
+    source: bool = False  # a named data source: "the Lakeside Wellness Survey"
 
     @property
     def named_design(self) -> str:
@@ -259,6 +260,22 @@ class StudyFinder:
                     return True
             return False
 
+        def ongoing(h: int) -> bool:
+            """Research going on, not told: its clause says it is underway ("a second trial in
+            500 adults is now underway", "a kava trial currently under way"), and no result
+            word comes first (study cues 1.34.0)."""
+            if reports:
+                return False
+            for j in range(h + 1, min(end, h + 13)):
+                w = lower[j]
+                if w in ("that", "which", "who", ";", ":") or w in c.report_words:
+                    return False
+                if w in c.ongoing_words and (w != "ongoing" or lower[j - 1] in ("is", "are")):
+                    return True
+                if w == "under" and j + 1 < end and lower[j + 1] == "way":
+                    return True
+            return False
+
         def hypothetical(a: int, b: int) -> bool:
             """A new study only spoken of: a hypothetical or future word in its clause before
             it ("before they can be tested in clinical trials", "whether I'd enrol in a trial",
@@ -323,7 +340,10 @@ class StudyFinder:
             # right after them are the ones described, not research in general
             animals_after = plural and any(lower[j] in c.animal_words
                                            for j in range(h + 1, min(end, h + 4)))
-            if future(a, h + 1) or (plural and any(w in c.not_a_mention_before for w in left)) \
+            if future(a, h + 1) or (ongoing(h) and not any(w in c.reference_determiners
+                                                          for w in left)) or \
+                    (plural and any(w in c.not_a_mention_before for w in left)) \
+                    or any(w in c.quantifier_words for w in left) \
                     or (plural and not animals_after and not any(
                         w in c.specific_plural_words or _NUM_RE.match(w) for w in left)):
                 generic.update(range(a, b))
@@ -353,6 +373,7 @@ class StudyFinder:
             m.year = next((w for w in left if re.fullmatch(r"(19|20)\d\d", w)), None)
             m.marked_other = m.year is not None or any(w in markers for w in left)
             m.current = role == "ref" and any(w in c.current_markers for w in left)
+            m.source = role == "new" and lower[h] in c.data_source_nouns and doc[h].is_title
             self._describe(doc, m, sent, lower, matches)
             if m.design == "systematic_review" and h + 1 < end and lower[h + 1] in ("of", "from"):
                 # "a pooled analysis of a Swedish trial and a Danish trial": the
@@ -699,6 +720,11 @@ class StudyFinder:
                     # 0.483 -> 0.484; real train unchanged)
                     target = next(st for st in recent
                                   if any(x.year == m.year for x in st.mentions))
+                elif m.source and not m.marked_other and any(
+                        self._compatible(st, m) for st in recent):
+                    # "records from the Northfield Herbal Users Registry": the data of a
+                    # study told, however far back, not a study of its own (study cues 1.34.0)
+                    target = next(st for st in recent if self._compatible(st, m))
                 elif not m.marked_other:
                     if m.role == "ref":
                         fits = [st for st in recent if self._compatible(st, m)]

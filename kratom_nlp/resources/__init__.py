@@ -452,6 +452,12 @@ class StudyCues:
     part_phrases: frozenset[str] = frozenset()
     # 1.25.0: the words before a head count that make it a bound ("more than 200 people")
     approximate_words: frozenset[str] = frozenset()
+    # 1.34.0: research going on, not told ("a kava trial is now underway"), and the nouns of
+    # a named data source ("records from the Northfield Herbal Users Registry"), which
+    # are the data of a study told, not a study of their own
+    ongoing_words: frozenset[str] = frozenset()
+    data_source_nouns: frozenset[str] = frozenset()
+    quantifier_words: frozenset[str] = frozenset()  # "any study", "no trial": no study named
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -462,7 +468,7 @@ class StudyCues:
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
         "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers",
         "pooling_lemmas", "current_markers", "meta_analysis_lemmas", "part_phrases",
-        "approximate_words")
+        "approximate_words", "ongoing_words", "data_source_nouns", "quantifier_words")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
