@@ -937,3 +937,7 @@ def test_a_named_data_source_is_the_data_of_the_study_told(nlp):
     doc = nlp("A trial of kava in 200 adults found better sleep. " + filler +
               " A survey of 900 users found the same.")
     assert len(doc.spans["studies"]) == 2
+    # a sentence's first word is no proper name: "Survey answers ..." starts a study of its own
+    doc = nlp("A new study of 2,000 adults found that kava users slept longer. " + filler +
+              " Survey answers from 900 other adults showed the same.")
+    assert len(doc.spans["studies"]) == 2

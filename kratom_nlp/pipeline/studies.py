@@ -373,7 +373,9 @@ class StudyFinder:
             m.year = next((w for w in left if re.fullmatch(r"(19|20)\d\d", w)), None)
             m.marked_other = m.year is not None or any(w in markers for w in left)
             m.current = role == "ref" and any(w in c.current_markers for w in left)
-            m.source = role == "new" and lower[h] in c.data_source_nouns and doc[h].is_title
+            # a proper name ("the Lakeside Wellness Survey"), not a sentence's first word
+            m.source = role == "new" and lower[h] in c.data_source_nouns and h > start and \
+                doc[h].is_title
             self._describe(doc, m, sent, lower, matches)
             if m.design == "systematic_review" and h + 1 < end and lower[h + 1] in ("of", "from"):
                 # "a pooled analysis of a Swedish trial and a Danish trial": the
