@@ -157,8 +157,8 @@ class ClaimDetector(_Batched):
     ``context_threshold`` (0.4 in the default config; null turns it off): a unit right after
     a claim is a claim at this lower score, when it is no heading: real writing asserts an
     effect and goes on with it in the next sentence ("It also lowered ..."), which the models
-    read alone. Only a claim kept on its own score lets the next unit in (no chains); such a
-    claim is marked ``claim_by_context`` and the overclaim grader leaves it unflagged (see
+    read alone. Only a claim not itself kept this way lets the next unit in (no chains); such
+    a claim is marked ``claim_by_context`` and the overclaim grader leaves it unflagged (see
     ``OverclaimGrader``). Chosen on the real dev split among 0.3-0.5 (claim F1 0.754 ->
     0.770, advice F1 0.538 -> 0.560, overclaim F1 unchanged); on the 60 real train articles
     the models were not trained on (``train@2`` to ``train@4``) claim F1 rose in each round.
@@ -398,8 +398,8 @@ class OverclaimGrader:
     it goes on from the claim before it (``ClaimDetector`` ``context_threshold``) may be
     flagged. Such a claim is shown with its evidence and strength, but its claim score is
     below the threshold the flags are measured at: on the real dev split the rules flagged 20
-    of them, 5 rightly (overclaim F1 0.495 either way with them off, precision 0.497 against
-    0.469), and the C3 AUCs of the overclaim rate fell with them on (dev 0.739 -> 0.632)."""
+    of them, 5 rightly (overclaim F1 0.495 with or without them; precision 0.497 without, 0.469
+    with), and the C3 AUC of the overclaim rate fell with them on (dev 0.739 -> 0.632)."""
 
     def __init__(self, rules: OverclaimRules, cues: CueResources,
                  flag_context_claims: bool = False) -> None:
