@@ -24,7 +24,11 @@ read from the FakeHealth files, ``--data-dir``) and ``written`` (the project's o
 (the table shows them in brackets). ``--against-config CFG`` or ``--against-backend NAME`` runs
 a second pipeline over the same articles and gives, per figure, the difference, its interval
 over the same resamples and the share of resamples in which it is ahead: how a default is
-chosen on a dev split of 18 articles without mistaking noise for a gain.
+chosen on a dev split of 18 articles without mistaking noise for a gain. It also counts the
+items behind the figures (``paired.shared`` in the JSON): the gold claims and non-claims one
+pipeline finds and the other does not, and, over the gold claims both find, the evidence levels,
+strengths and study links one gets right and the other wrong; a figure over matched claims can
+fall because the claims found changed while no shared claim got worse.
 
     python eval/evaluate_pipeline.py --corpus real --split dev --bootstrap 1000 \
         --against-backend rules
@@ -265,6 +269,47 @@ def study_metrics(articles: list[dict[str, Any]], analyses: list[dict[str, Any]]
             "population_accuracy": pop / tp if tp else 0.0,
             "n_accuracy": size / size_n if size_n else 0.0,
             "resolution_accuracy": resolved / res_n if res_n else 0.0, "resolution_n": res_n}
+
+
+def shared_claims(articles: list[dict[str, Any]], base: list[dict[str, Any]],
+                  other: list[dict[str, Any]]) -> dict[str, Any]:
+    """Two pipelines' analyses item by item: the gold claims and non-claims one finds and the
+    other does not, and, over the gold claims both find, how many have the right evidence
+    level, strength and (for claims on a study) study in each, with the items one got right
+    and the other wrong. Figures over matched claims (evidence accuracy, strength, reference
+    resolution) change with the set of claims found; these counts show whether any claim
+    both find got worse (the decision rule's items)."""
+    fields = ("evidence", "strength", "resolution")
+    out: dict[str, Any] = {"gold_claims_found": {"gained": 0, "lost": 0},
+                           "non_claims_found": {"gained": 0, "lost": 0}, "shared_claims": 0}
+    for f in fields:
+        out[f] = {"n": 0, "base": 0, "other": 0, "fixed": 0, "broken": 0}
+    for art, a, b in zip(articles, base, other, strict=True):
+        match_a, match_b = match_studies(art, a), match_studies(art, b)
+        for s, ca, cb in zip(art["sentences"], align(art, a), align(art, b), strict=True):
+            if (ca is None) != (cb is None):
+                key = "gold_claims_found" if s["claim"] else "non_claims_found"
+                out[key]["gained" if cb is not None else "lost"] += 1
+            if not (s["claim"] and ca is not None and cb is not None):
+                continue
+            out["shared_claims"] += 1
+            right = {"evidence": (ca["evidence"]["level"] == s["evidence"],
+                                  cb["evidence"]["level"] == s["evidence"]),
+                     "strength": (ca["strength"] == s["strength"],
+                                  cb["strength"] == s["strength"])}
+            if s.get("study"):
+                ra = ca["evidence"].get("study")
+                rb = cb["evidence"].get("study")
+                right["resolution"] = (ra is not None and ra == match_a.get(s["study"]),
+                                       rb is not None and rb == match_b.get(s["study"]))
+            for f, (ok_a, ok_b) in right.items():
+                d = out[f]
+                d["n"] += 1
+                d["base"] += ok_a
+                d["other"] += ok_b
+                d["fixed"] += ok_b and not ok_a
+                d["broken"] += ok_a and not ok_b
+    return out
 
 
 def paired_bootstrap(articles: list[dict[str, Any]], base: list[dict[str, Any]],
@@ -658,6 +703,16 @@ def main(argv: list[str] | None = None) -> int:
             for label, d in m["paired"]["figures"].items():
                 print(f"    {label:<20} {d['base']:.3f} → {d['other']:.3f}  {d['diff']:+.3f} "
                       f"({d['ci95'][0]:+.3f} to {d['ci95'][1]:+.3f}; {d['p_ahead']:.2f})")
+            sh = m["paired"]["shared"] = shared_claims(articles, result["analyses"],
+                                                       other["analyses"])
+            g, ng = sh["gold_claims_found"], sh["non_claims_found"]
+            print(f"    items (other against this): gold claims found +{g['gained']} "
+                  f"−{g['lost']}, non-claims found +{ng['gained']} −{ng['lost']}; over the "
+                  f"{sh['shared_claims']} gold claims both find:")
+            for f in ("evidence", "strength", "resolution"):
+                d = sh[f]
+                print(f"      {f:<11} right {d['base']} → {d['other']} of {d['n']} "
+                      f"(fixed {d['fixed']}, broken {d['broken']})")
             if pool_scores is not None:
                 ids, y, support, rate, fitted = pool_scores
                 o = c3_scores(args.c3_pools, other_nlp, args.data_dir, args.corpus_dir)

@@ -162,3 +162,41 @@ def test_paired_bootstrap_compares_two_analyses_on_the_same_resamples(ev):
     assert claim["ci95"][0] > 0 and claim["p_ahead"] == 1.0  # ahead on every resample
     same = ev.paired_bootstrap(arts, base, base, n=10)["figures"]["claim F1"]
     assert same["diff"] == 0 and same["ci95"] == [0.0, 0.0] and same["p_ahead"] == 0.0
+
+
+def test_shared_claims_counts_the_items_behind_a_figure_over_matched_claims(ev):
+    """A second pipeline that finds one more gold claim, with the wrong level, and one more
+    non-claim: evidence accuracy over matched claims falls (1.0 -> 0.75) while no claim both
+    find changed; a third that breaks a shared claim's strength shows it as broken."""
+    arts = [article(0, [True, True, True, True, False])]
+    base = [analysis([True, True, True, False, False])]
+    other = analysis([True, True, True, True, True])
+    other["claims"][3]["evidence"]["level"] = "observational"
+    m_base, _ = ev.score(arts, base)
+    m_other, _ = ev.score(arts, [other])
+    assert (m_base["evidence"]["accuracy"], m_other["evidence"]["accuracy"]) == (1.0, 0.75)
+    out = ev.shared_claims(arts, base, [other])
+    assert out["gold_claims_found"] == {"gained": 1, "lost": 0}
+    assert out["non_claims_found"] == {"gained": 1, "lost": 0}
+    assert out["shared_claims"] == 3
+    assert out["evidence"] == {"n": 3, "base": 3, "other": 3, "fixed": 0, "broken": 0}
+    worse = analysis([True, True, True, False, False])
+    worse["claims"][1]["strength"] = "correlational"
+    out = ev.shared_claims(arts, base, [worse])
+    assert out["strength"] == {"n": 3, "base": 3, "other": 2, "fixed": 0, "broken": 1}
+    assert out["gold_claims_found"] == {"gained": 0, "lost": 0}
+    assert out["resolution"]["n"] == 0  # no gold claim rests on a study here
+
+
+def test_shared_claims_counts_a_study_link_lost_on_a_shared_claim(ev):
+    art = article(0, [True, True])
+    art["studies"] = [{"id": "s1", "start": 0, "end": 19, "sentence": 0,
+                       "design": "clinical_trial"}]
+    art["sentences"][1]["study"] = "s1"
+    base = analysis([True, True])
+    base["studies"] = [{"id": "p1", "start": 0, "end": 19, "design": "clinical_trial"}]
+    base["claims"][1]["evidence"]["study"] = "p1"
+    other = analysis([True, True])
+    other["studies"] = base["studies"]
+    out = ev.shared_claims([art], [base], [other])  # the other keeps the study, not the link
+    assert out["resolution"] == {"n": 1, "base": 1, "other": 0, "fixed": 0, "broken": 1}
