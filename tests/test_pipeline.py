@@ -614,8 +614,11 @@ def test_a_unit_that_goes_on_from_a_claim_is_a_claim_at_the_context_threshold(nl
     assert claim_to_dict(second, 2)["by_context"] and not claim_to_dict(first, 1)["by_context"]
     ClaimDetector(backend, 0.55, context_threshold=None).process([doc])
     assert [c.text for c in doc.spans["claims"]] == [sents[0].text]  # off: the model alone
+    assert not sents[1]._.claim_by_context  # rewritten on every unit, claim or not
+    ClaimDetector(backend, 0.55, context_threshold=0.6).process([doc])  # above: adds nothing
+    assert [c.text for c in doc.spans["claims"]] == [sents[0].text]
     with pytest.raises(ValueError, match="context_threshold"):
-        ClaimDetector(backend, 0.55, context_threshold=0.6)
+        ClaimDetector(backend, 0.55, context_threshold=1.5)
 
 
 def test_the_default_config_keeps_claims_by_context_and_does_not_flag_them(nlp):
