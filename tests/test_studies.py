@@ -903,7 +903,7 @@ def test_a_trial_just_opened_is_no_study_mention(nlp):
     # "is ongoing" in the mention's clause
     "A second trial of the balm in 500 adults is now underway.",
     "A kava trial in older adults is under way in three countries.",
-    "A larger study of the device is ongoing.",
+    "A bigger kava trial in older adults is ongoing.",
     # a quantifier names no study (1.34.0)
     "No study has tested the balm in children.",
     "Readers who want a copy of any study can write to the press office.",
