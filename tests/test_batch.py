@@ -237,7 +237,8 @@ def test_tables_load_with_pandas_and_datasets(nlp, record_inputs, tmp_path):
         claims = reader(out / f"claims.{fmt}")
         assert list(docs["id"]) == [a["id"] for a in analyses]
         assert int(docs["claims"].sum()) == n_claims == len(claims)
-        assert {"doc_id", "claim_id", "start", "end", "text", "claim_type", "substances",
+        assert {"doc_id", "claim_id", "start", "end", "text", "claim_type", "by_context",
+                "substances",
                 "outcomes", "evidence_level", "evidence_cues", "from_context", "strength",
                 "certainty", "advice", "overclaim", "overclaim_reason", "overclaim_rule",
                 "overclaim_score"} <= set(claims.columns)
@@ -249,6 +250,7 @@ def test_tables_load_with_pandas_and_datasets(nlp, record_inputs, tmp_path):
         row = claims_pq[(claims_pq.doc_id == analyses[0]["id"]) & (claims_pq.claim_id == "c1")]
         assert row.iloc[0]["text"] == first["text"]
         assert row.iloc[0]["evidence_level"] == first["evidence"]["level"]
+        assert bool(row.iloc[0]["by_context"]) == first["by_context"]
     for fmt in ("parquet", "csv"):
         loader = Dataset.from_parquet if fmt == "parquet" else Dataset.from_csv
         ds = loader(str(out / f"claims.{fmt}"), cache_dir=str(tmp_path / "hf-cache"))

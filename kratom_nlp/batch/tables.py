@@ -44,7 +44,8 @@ DOCUMENT_COLUMNS: tuple[tuple[str, str], ...] = (
 #: (column, pyarrow type name) of the claims table.
 CLAIM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("doc_id", "string"), ("claim_id", "string"), ("start", "int64"), ("end", "int64"),
-    ("text", "string"), ("claim_type", "string"), ("substances", "string"),
+    ("text", "string"), ("claim_type", "string"), ("by_context", "bool"),
+    ("substances", "string"),
     ("outcomes", "string"), ("evidence_level", "string"), ("evidence_cues", "string"),
     ("from_context", "bool"), ("strength", "string"), ("certainty", "float64"),
     ("advice", "bool"), ("advice_kind", "string"), ("overclaim", "bool"),
@@ -91,6 +92,7 @@ def claim_rows(a: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield {
             "doc_id": a.get("id"), "claim_id": c.get("id"), "start": c.get("start"),
             "end": c.get("end"), "text": c.get("text"), "claim_type": c.get("claim_type"),
+            "by_context": bool(c.get("by_context")),
             "substances": _join(c.get("substances")), "outcomes": _join(c.get("outcomes")),
             "evidence_level": ev.get("level"),
             "evidence_cues": _join(cue.get("text") for cue in ev.get("cues") or []),
