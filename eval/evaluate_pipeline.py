@@ -234,6 +234,12 @@ def match_studies(article: dict[str, Any], analysis: dict[str, Any]) -> dict[str
     return out
 
 
+def _resolved(claim: dict[str, Any], gold: dict[str, Any], match: dict[str, str]) -> bool:
+    """Whether a predicted claim rests on the predicted study matched to its gold study."""
+    study = claim["evidence"].get("study")
+    return study is not None and study == match.get(gold["study"])
+
+
 def study_metrics(articles: list[dict[str, Any]], analyses: list[dict[str, Any]]
                   ) -> dict[str, Any]:
     """Study-mention detection, design / population / size of the matched studies, and
@@ -261,8 +267,7 @@ def study_metrics(articles: list[dict[str, Any]], analyses: list[dict[str, Any]]
         for s, c in zip(art["sentences"], align(art, an), strict=True):
             if s["claim"] and s.get("study") and c is not None:
                 res_n += 1
-                resolved += c["evidence"].get("study") is not None and \
-                    c["evidence"].get("study") == match.get(s["study"])
+                resolved += _resolved(c, s, match)
     return {"gold": n_gold, "predicted": n_pred, "matched": tp,
             "precision": tp / n_pred if n_pred else 0.0, "recall": tp / n_gold if n_gold else 0.0,
             "design_accuracy": design / tp if tp else 0.0,
@@ -298,10 +303,7 @@ def shared_claims(articles: list[dict[str, Any]], base: list[dict[str, Any]],
                      "strength": (ca["strength"] == s["strength"],
                                   cb["strength"] == s["strength"])}
             if s.get("study"):
-                ra = ca["evidence"].get("study")
-                rb = cb["evidence"].get("study")
-                right["resolution"] = (ra is not None and ra == match_a.get(s["study"]),
-                                       rb is not None and rb == match_b.get(s["study"]))
+                right["resolution"] = (_resolved(ca, s, match_a), _resolved(cb, s, match_b))
             for f, (ok_a, ok_b) in right.items():
                 d = out[f]
                 d["n"] += 1
