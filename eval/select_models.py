@@ -3,8 +3,9 @@
 For each task a small grid of data mixes and classifiers is trained on the real train split
 (plus the written corpus's train split and the public sets, weighted) and scored on the **real
 dev split** — never on the test split, never on text the project wrote. The written dev split is
-reported beside it, to check that the written corpus does not lose more than 0.03. The winner of
-each task (its main metric on real dev; ties → the simpler data mix) becomes the default in
+reported beside it: the winner of each task (its main metric on real dev; ties → the simpler
+data mix) is chosen among the rows whose written dev figure is within 0.03 of the grid's best
+(the written corpus may lose at most 0.03). The winner becomes the default in
 ``models/manifest.json`` with ``--write``.
 
 Main metrics (real dev): claim F1 (all sentences, at the best claim threshold, which is also
@@ -80,6 +81,26 @@ def score(task: str, model: Any, rows: list[Any], outputs: Any = None) -> dict[s
     return evaluate.score_task(task, rows, preds)
 
 
+WRITTEN_LOSS = 0.03  # the most the written dev split may lose against its best in the grid
+
+
+def choose_winner(task: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The grid row with the best main metric on the real dev split (ties: the simpler data
+    mix) among those whose written dev figure is within :data:`WRITTEN_LOSS` of the best
+    written dev figure of the grid: a model that wins on real text by giving up the written
+    corpus is not chosen (issue: the written split loses at most 0.03). With the evidence
+    grid over 152 real train articles, the real-only linear SVM led real dev by 0.001
+    (0.719) at a written dev accuracy of 0.604 against 0.858."""
+    key = "certainty_val" if task == "certainty" else "real"
+    written = [main_metric(task, r["scores"]["written"]) for r in results
+               if "written" in r["scores"]]
+    floor = max(written) - WRITTEN_LOSS if written else None
+    allowed = [r for r in results if floor is None or "written" not in r["scores"]
+               or main_metric(task, r["scores"]["written"]) >= floor - 1e-9] or results
+    return max(allowed, key=lambda r: (round(main_metric(task, r["scores"][key]), 3),
+                                       -len(r["data"])))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", default=",".join(GRID))
@@ -132,9 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[task].append(row)
                 log(f"{task:9} {data:40} {json.dumps(params):45} "
                     + " ".join(f"{k}={main_metric(task, v):.3f}" for k, v in res.items()))
-        key = "certainty_val" if task == "certainty" else "real"
-        best = max(results[task], key=lambda r: (round(main_metric(task, r["scores"][key]), 3),
-                                                -len(r["data"])))
+        best = choose_winner(task, results[task])
         winners[task] = best
         log(f"  -> {task}: {best['data']} {best['params']}")
     out = Path(args.out)

@@ -104,7 +104,8 @@ def extend(data: str, out: Path, spec: str) -> None:
     taken = {i for s in doc["splits"].values() for i in s["annotated"]}
     added: list[str] = []
     for source in ("release", "story"):
-        want = int(n) // 2 + (int(n) % 2 if source == "release" else 0)
+        # half each; the stories fill what the releases cannot (few long releases are left)
+        want = int(n) // 2 + (int(n) % 2) if source == "release" else int(n) - len(added)
         ids = sorted((i for i, m in pool.items() if m["split"] == split
                       and m["source"] == source and i not in taken and m["chars"] >= 2000),
                      key=lambda i: (pool[i]["chars"], i))
@@ -114,7 +115,9 @@ def extend(data: str, out: Path, spec: str) -> None:
     entry["topics"] = dict(sorted(entry["topics"].items()))
     doc.setdefault("extensions", []).append(
         {"split": split, "added": sorted(added),
-         "method": "round-robin over topics per source, shortest first, >= 2,000 characters"})
+         "method": "round-robin over topics per source, shortest first, >= 2,000 characters"
+                   + ("" if sum(pool[i]["source"] == "release" for i in added) * 2 >= len(added)
+                      else "; stories fill the releases' shortfall")})
     out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     print(split, f"+{len(added)} annotated ->", len(entry["annotated"]))
 
