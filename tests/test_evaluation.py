@@ -200,3 +200,27 @@ def test_shared_claims_counts_a_study_link_lost_on_a_shared_claim(ev):
     other["studies"] = base["studies"]
     out = ev.shared_claims([art], [base], [other])  # the other keeps the study, not the link
     assert out["resolution"] == {"n": 1, "base": 1, "other": 0, "fixed": 0, "broken": 1}
+
+
+def test_model_selection_keeps_the_written_split_within_its_allowance():
+    """``select_models.choose_winner``: the best real dev row among those whose written dev
+    figure is within 0.03 of the grid's best; ties go to the simpler data mix."""
+    spec = importlib.util.spec_from_file_location("select_models",
+                                                  ROOT / "eval" / "select_models.py")
+    sm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sm)
+
+    def row(data: str, real: float, written: float) -> dict:
+        return {"data": data, "params": {},
+                "scores": {"real": {"accuracy": real}, "written": {"accuracy": written}}}
+
+    grid = [row("real", 0.719, 0.604), row("real+gold", 0.718, 0.849),
+            row("real+gold:0.3", 0.709, 0.858)]
+    assert sm.choose_winner("evidence", grid)["data"] == "real+gold"
+    # within the allowance the real dev figure decides, then the shorter data mix
+    tied = [row("real+gold:0.3", 0.7201, 0.84), row("real", 0.7199, 0.83)]
+    assert sm.choose_winner("evidence", tied)["data"] == "real"
+    # certainty has no written split: the val score alone decides
+    cert = [{"data": "certainty", "params": {"alpha": a},
+             "scores": {"certainty_val": {"pearson_r": r}}} for a, r in ((1.0, 0.5), (3.0, 0.6))]
+    assert sm.choose_winner("certainty", cert)["params"] == {"alpha": 3.0}
