@@ -591,7 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="dev",
                     help="train, dev, test or all; for the real corpus also one annotation "
                          "round of a split: dev@0 (the first selection), dev@1 (its first "
-                         "extension), …")
+                         "extension), …; several joined by commas are read as one set "
+                         "(train@2,train@3: the rounds a model was not trained on)")
     ap.add_argument("--corpus-dir", default=None,
                     help="folder of one corpus (default corpora/real or corpora/gold)")
     ap.add_argument("--data-dir", default=None,
@@ -630,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
     from kratom_nlp.pipeline import build_pipeline
 
     corpora = args.corpus or list(CORPORA)
-    splits = ["train", "dev", "test"] if args.split == "all" else [args.split]
+    # "train@2,train@3": several splits or annotation rounds read as one set of articles
+    splits = ["train", "dev", "test"] if args.split == "all" else args.split.split(",")
     nlp = build_pipeline(args.config, backend_overrides(args.backend))
     other_nlp = None
     if args.against_config or args.against_backend:
@@ -664,7 +666,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{st['population_accuracy']:.3f} n={st['n_accuracy']:.3f} "
                   f"resolution={st['resolution_accuracy']:.3f} (n={st['resolution_n']})")
         base_split = args.split.partition("@")[0]  # C3 reads the whole pool of the split
-        if args.c3 and corpus == "real" and base_split in ("dev", "test"):
+        if args.c3 and corpus == "real" and base_split in ("dev", "test") and \
+                "," not in args.split:
             m["c3"] = c3_auc(base_split, nlp, args.data_dir, args.corpus_dir, args.bootstrap)
             print(f"  C3         AUC support_score={m['c3']['auc_support_score']:.3f} "
                   f"overclaim_rate={m['c3']['auc_overclaim_rate']:.3f} "
