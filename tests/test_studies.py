@@ -142,6 +142,16 @@ def test_a_chart_review_is_observational_not_a_review(nlp):
                                                             300)
 
 
+def test_reviewed_cases_are_a_chart_review_but_reviewed_trials_a_review(nlp):
+    (st,) = studies(nlp, "Lakeside surgeons asked whether a balm helps after surgery. The "
+                         "research team reviewed nearly 8,000 cases where patients either "
+                         "used the balm or did not.")
+    assert (st._.design, st._.study_kind, st._.study_n) == ("observational",
+                                                            "records_analysis", 8000)
+    (st,) = studies(nlp, "The authors reviewed 12 trials in 900 adults.")
+    assert (st._.design, st._.study_kind) == ("systematic_review", "review")
+
+
 @pytest.mark.parametrize("text", [
     "A review in a herbal medicine journal last spring weighed nine small kava studies.",
     "A literature review found that the herb lowered blood pressure.",

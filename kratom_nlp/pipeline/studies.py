@@ -198,9 +198,17 @@ class StudyFinder:
         blocked.update(s for k in ("D|systematic_review", "K|review")
                        for s, e in matches.get(k, ())
                        if s > 0 and lower[s - 1] in self.c.records_words)
+        # "the team reviewed nearly 20,000 cases": a review of cases or records is a chart
+        # review, observational (labelling rules), not a review of studies
+        case_reviews = [(s, e) for s, e in matches.get("D|systematic_review", ())
+                        if lower[s] == "reviewed" and self._reviews_cases(e, len(lower), lower)]
+        blocked.update(s for s, _ in case_reviews)
         if blocked:
             matches = {k: [(s, e) for s, e in v if not (k[:2] in ("D|", "K|") and s in blocked)]
                        for k, v in matches.items()}
+        for s, e in case_reviews:
+            matches.setdefault("D|observational", []).append((s, e))
+            matches.setdefault("K|records_analysis", []).append((s, e))
         for key in matches:
             matches[key].sort()
         mentions: list[list[Mention]] = []
@@ -507,6 +515,20 @@ class StudyFinder:
         c = self.c
         return any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)) and \
             any(lower[k] in c.count_nouns for k in range(e, min(end, e + 40)))
+
+    def _reviews_cases(self, e: int, end: int, lower: list[str]) -> bool:
+        """"reviewed nearly 20,000 cases", "reviewed the records of 300 patients": the words
+        after "reviewed" (a number, an approximation, a determiner between) name cases,
+        records or patients, not studies."""
+        c = self.c
+        for k in range(e, min(end, e + 5)):
+            w = lower[k]
+            if w in c.case_review_nouns:
+                return True
+            if not (_NUM_RE.match(w) or w in c.number_words or w in c.approximate_words
+                    or w in ("the", "their", "medical", "health", "hospital", "patient", "of")):
+                return False
+        return False
 
     def _has_count(self, s: int, e: int, end: int, lower: list[str]) -> bool:
         """A head count starting in ``s:e`` (its people or animals may follow up to ``end``:

@@ -458,6 +458,9 @@ class StudyCues:
     ongoing_words: frozenset[str] = frozenset()
     data_source_nouns: frozenset[str] = frozenset()
     quantifier_words: frozenset[str] = frozenset()  # "any study", "no trial": no study named
+    # 1.35.0: what researchers reviewed when they reviewed cases, not studies ("reviewed
+    # nearly 20,000 cases"): a chart review, observational
+    case_review_nouns: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -468,7 +471,8 @@ class StudyCues:
         "negatable_design_words", "negation_words", "kind_nouns", "study_joiners",
         "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers",
         "pooling_lemmas", "current_markers", "meta_analysis_lemmas", "part_phrases",
-        "approximate_words", "ongoing_words", "data_source_nouns", "quantifier_words")
+        "approximate_words", "ongoing_words", "data_source_nouns", "quantifier_words",
+        "case_review_nouns")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
