@@ -142,6 +142,15 @@ def test_a_chart_review_is_observational_not_a_review(nlp):
                                                             300)
 
 
+def test_people_counted_after_adjectives_are_a_head_count(nlp):
+    text = ("Sleep doctors say the balm helps, according to the study. Lund, who followed "
+            "nearly 9,000 older, overweight women for almost six years, says it is safe.")
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_n, st._.population) == ("observational", 9000, "human")
+    # a number before a noun that counts no one stays no head count
+    assert studies(nlp, "Lund followed 9,000 new, expensive prescriptions for six years.") == []
+
+
 def test_reviewed_cases_are_a_chart_review_but_reviewed_trials_a_review(nlp):
     (st,) = studies(nlp, "Lakeside surgeons asked whether a balm helps after surgery. The "
                          "research team reviewed nearly 8,000 cases where patients either "
