@@ -142,6 +142,14 @@ def test_a_chart_review_is_observational_not_a_review(nlp):
                                                             300)
 
 
+def test_a_trial_named_as_missing_is_no_study(nlp):
+    text = ("\"We cannot recommend the balm for stroke prevention without a positive clinical "
+            "trial,\" Lund said. For the study, Lund and colleagues collected data on nearly "
+            "90,000 patients listed in a clinical database.")
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_n) == ("observational", 90000)
+
+
 def test_people_counted_after_adjectives_are_a_head_count(nlp):
     text = ("Sleep doctors say the balm helps, according to the study. Lund, who followed "
             "nearly 9,000 older, overweight women for almost six years, says it is safe.")
