@@ -142,6 +142,18 @@ def test_a_chart_review_is_observational_not_a_review(nlp):
                                                             300)
 
 
+def test_cases_studied_are_a_chart_review_and_researchers_at_an_institution_describe(nlp):
+    (st,) = studies(nlp, "The balm eases wheezing, a new study suggests. The researchers "
+                         "studied cases of children with asthma going back to the 1990s who "
+                         "used the balm every day.")
+    assert (st._.design, st._.study_kind) == ("observational", "records_analysis")
+    (st,) = studies(nlp, "Researchers at Lakeside General Hospital in Leeds looked at 3,800 "
+                         "pregnant women and found that the balm was safe.")
+    assert (st._.design, st._.study_n) == ("observational", 3800)
+    # an institution's own staff, not researchers before it, describe nothing
+    assert studies(nlp, "Nurses at Lakeside General Hospital looked at the rota.") == []
+
+
 def test_a_trial_named_as_missing_is_no_study(nlp):
     text = ("\"We cannot recommend the balm for stroke prevention without a positive clinical "
             "trial,\" Lund said. For the study, Lund and colleagues collected data on nearly "

@@ -427,6 +427,10 @@ class StudyFinder:
                         m.population == "human" and lower[s] in c.intervention_verbs:
                     # researchers giving people something: an intervention study
                     m.design, m.kind = "clinical_trial", "trial"
+                if key == "DESC" and m.design == "unspecified" and \
+                        lower[s] in c.case_review_verbs and self._reviews_cases(e, end, lower):
+                    # "the researchers studied cases of children ...": a review of cases
+                    m.design, m.kind, m.inferred = "observational", "records_analysis", False
                 if key == "MODEL":
                     m.design = "preclinical"
                 taken.update(range(m.start, m.end))
@@ -514,13 +518,30 @@ class StudyFinder:
         40 tokens after the verb: "investigated a balm, to see how it fared against two older
         ones, in mice"; study cues 1.31.0)."""
         c = self.c
-        return any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)) and \
+        return self._researchers_before(s, start, lower) and \
             any(lower[k] in c.count_nouns for k in range(e, min(end, e + 40)))
 
+    def _researchers_before(self, s: int, start: int, lower: list[str]) -> bool:
+        """Researchers just before the verb at ``s`` ("the researchers looked at"), or before
+        the name of their institution ("Researchers at Lakeside University Hospital in Leeds
+        looked at")."""
+        c = self.c
+        if any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)):
+            return True
+        pos = getattr(self, "_pos", None)
+        if pos is None or len(pos) != len(lower):
+            return False
+        j = s - 1
+        while j >= max(start, s - 12) and (pos[j] == "PROPN" or lower[j] in (
+                "at", "in", "of", "and", "&", "'s", "’s", ",", "the", "from")):
+            j -= 1
+        return j >= start and j < s - 3 and lower[j] in c.researcher_words and \
+            j + 1 < s and lower[j + 1] in ("at", "from", "in")
+
     def _reviews_cases(self, e: int, end: int, lower: list[str]) -> bool:
-        """"reviewed nearly 20,000 cases", "reviewed the records of 300 patients": the words
-        after "reviewed" (a number, an approximation, a determiner between) name cases,
-        records or patients, not studies."""
+        """"reviewed nearly 20,000 cases", "studied cases of children", "reviewed the records
+        of 300 patients": the words after the verb (a number, an approximation, a determiner
+        between) name cases, records or patients, not studies."""
         c = self.c
         for k in range(e, min(end, e + 5)):
             w = lower[k]
