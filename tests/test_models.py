@@ -877,7 +877,11 @@ def test_the_default_claim_decisions_are_the_full_ensembles(nlp):
     lazy = LearnedClaimBackend(model).predict_claims(sents)
     assert [p.is_claim for p in lazy] == [p.is_claim for p in full]
     opened = [f.scores == z.scores for f, z in zip(full, lazy, strict=True)]
-    assert any(opened) and not all(opened)  # some sentences never reached the transformer
+    w_transformer = sum(w for m, w in model.members if m.backend == "transformer")
+    if w_transformer < 0.5:
+        assert any(opened) and not all(opened)  # some sentences never reached the transformer
+    else:  # the transformer alone can lift any sentence to 0.5: none is ruled out without it
+        assert all(opened)
     for f, z, same in zip(full, lazy, opened, strict=True):
         if not same:  # ruled out: not a claim either way, and scored below 0.5 by both
             assert not f.is_claim and z.score < 0.5 and f.score < 0.5
