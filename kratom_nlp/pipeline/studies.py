@@ -34,6 +34,7 @@ Cue lists are data: ``resources/study_cues.json``.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +149,9 @@ class StudyFinder:
     def __init__(self, nlp: Language, cues: CueResources, max_gap: int = 12) -> None:
         self.c: StudyCues = cues.study_cues
         self.max_gap = max_gap
+        # the Doc's part-of-speech tags for the helpers that read them, per thread (one
+        # pipeline may serve several); a plain dict, so the component still pickles
+        self._pos_by_thread: dict[int, list[str]] = {}
         # the words of a design a "non-" prefix negates ("non-sham-controlled", "non-blinded")
         self._negatable = self.c.control_arms | {"controlled", "blind", "blinded", "double",
                                                  "randomized", "randomised", "-"}
@@ -177,7 +181,7 @@ class StudyFinder:
         lower = [t.lower_ for t in doc]
         lemma = [t.lemma_.lower() for t in doc]
         pos = [t.pos_ for t in doc]
-        self._pos = pos  # read by _head_count: adjectives between a number and its people
+        self._pos_by_thread[threading.get_ident()] = pos  # for _head_count, _researchers_before
         matches: dict[str, list[tuple[int, int]]] = {}
         for m_id, s, e in self.matcher(doc):
             matches.setdefault(doc.vocab.strings[m_id], []).append((s, e))
@@ -528,7 +532,7 @@ class StudyFinder:
         c = self.c
         if any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)):
             return True
-        pos = getattr(self, "_pos", None)
+        pos = self._pos_by_thread.get(threading.get_ident())
         if pos is None or len(pos) != len(lower):
             return False
         j = s - 1
@@ -548,7 +552,7 @@ class StudyFinder:
             if w in c.case_review_nouns:
                 return True
             if not (_NUM_RE.match(w) or w in c.number_words or w in c.approximate_words
-                    or w in ("the", "their", "medical", "health", "hospital", "patient", "of")):
+                    or w in c.case_review_fillers):
                 return False
         return False
 
@@ -583,7 +587,7 @@ class StudyFinder:
             return value
         # "nearly 20,000 high-risk, postmenopausal women": adjectives, hyphenated compounds
         # and commas between the number and its people (up to eight tokens)
-        pos = getattr(self, "_pos", None)
+        pos = self._pos_by_thread.get(threading.get_ident())
         if pos is None or len(pos) != len(lower):
             return None
         for k in range(j + 1, min(end, j + 9)):
