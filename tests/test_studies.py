@@ -143,40 +143,40 @@ def test_a_chart_review_is_observational_not_a_review(nlp):
 
 
 def test_cases_studied_are_a_chart_review_and_researchers_at_an_institution_describe(nlp):
-    (st,) = studies(nlp, "The balm eases wheezing, a new study suggests. The researchers "
-                         "studied cases of children with asthma going back to the 1990s who "
-                         "used the balm every day.")
+    (st,) = studies(nlp, "The balm eases wheezing, a new study suggests. Lund's investigators "
+                         "studied cases of teenagers with eczema treated at her clinic since "
+                         "2004.")
     assert (st._.design, st._.study_kind) == ("observational", "records_analysis")
-    (st,) = studies(nlp, "Researchers at Lakeside General Hospital in Leeds looked at 3,800 "
-                         "pregnant women and found that the balm was safe.")
-    assert (st._.design, st._.study_n) == ("observational", 3800)
+    (st,) = studies(nlp, "Scientists from Northfield Clinic in Yorkshire examined 2,400 "
+                         "teenagers and saw no harm from the balm.")
+    assert (st._.design, st._.study_n) == ("observational", 2400)
     # an institution's own staff, not researchers before it, describe nothing
-    assert studies(nlp, "Nurses at Lakeside General Hospital looked at the rota.") == []
+    assert studies(nlp, "Nurses at Northfield Clinic examined the rota.") == []
 
 
 def test_a_trial_named_as_missing_is_no_study(nlp):
-    text = ("\"We cannot recommend the balm for stroke prevention without a positive clinical "
-            "trial,\" Lund said. For the study, Lund and colleagues collected data on nearly "
-            "90,000 patients listed in a clinical database.")
+    text = ("Lund will not endorse the balm for migraine without a proper placebo-controlled "
+            "trial, she said. Her group then analysed the records of 64,000 balm users in a "
+            "national database.")
     (st,) = studies(nlp, text)
-    assert (st._.design, st._.study_n) == ("observational", 90000)
+    assert (st._.design, st._.study_n) == ("observational", 64000)
 
 
 def test_people_counted_after_adjectives_are_a_head_count(nlp):
-    text = ("Sleep doctors say the balm helps, according to the study. Lund, who followed "
-            "nearly 9,000 older, overweight women for almost six years, says it is safe.")
+    text = ("Sleep doctors say the balm helps, according to the study. Lund, whose team "
+            "tracked some 7,300 older, sedentary adults over a decade, calls it safe.")
     (st,) = studies(nlp, text)
-    assert (st._.design, st._.study_n, st._.population) == ("observational", 9000, "human")
+    assert (st._.design, st._.study_n, st._.population) == ("observational", 7300, "human")
     # a number before a noun that counts no one stays no head count
     assert studies(nlp, "Lund followed 9,000 new, expensive prescriptions for six years.") == []
 
 
 def test_reviewed_cases_are_a_chart_review_but_reviewed_trials_a_review(nlp):
-    (st,) = studies(nlp, "Lakeside surgeons asked whether a balm helps after surgery. The "
-                         "research team reviewed nearly 8,000 cases where patients either "
-                         "used the balm or did not.")
+    (st,) = studies(nlp, "Lakeside surgeons asked whether a balm helps after surgery. Their "
+                         "group reviewed some 6,400 cases in which adults had or had not used "
+                         "the balm.")
     assert (st._.design, st._.study_kind, st._.study_n) == ("observational",
-                                                            "records_analysis", 8000)
+                                                            "records_analysis", 6400)
     (st,) = studies(nlp, "The authors reviewed 12 trials in 900 adults.")
     assert (st._.design, st._.study_kind) == ("systematic_review", "review")
 

@@ -203,7 +203,7 @@ class StudyFinder:
         blocked.update(s for k in ("D|systematic_review", "K|review")
                        for s, e in matches.get(k, ())
                        if s > 0 and lower[s - 1] in self.c.records_words)
-        # "the team reviewed nearly 20,000 cases": a review of cases or records is a chart
+        # "the group reviewed some 6,400 cases": a review of cases or records is a chart
         # review, observational (labelling rules), not a review of studies
         case_reviews = [(s, e) for s, e in matches.get("D|systematic_review", ())
                         if lower[s] == "reviewed" and self._reviews_cases(e, len(lower), lower)]
@@ -433,7 +433,7 @@ class StudyFinder:
                     m.design, m.kind = "clinical_trial", "trial"
                 if key == "DESC" and m.design == "unspecified" and \
                         lower[s] in c.case_review_verbs and self._reviews_cases(e, end, lower):
-                    # "the researchers studied cases of children ...": a review of cases
+                    # "the investigators studied cases of teenagers ...": a review of cases
                     m.design, m.kind, m.inferred = "observational", "records_analysis", False
                 if key == "MODEL":
                     m.design = "preclinical"
@@ -543,7 +543,7 @@ class StudyFinder:
             j + 1 < s and lower[j + 1] in ("at", "from", "in")
 
     def _reviews_cases(self, e: int, end: int, lower: list[str]) -> bool:
-        """"reviewed nearly 20,000 cases", "studied cases of children", "reviewed the records
+        """"reviewed some 6,400 cases", "studied cases of teenagers", "reviewed the records
         of 300 patients": the words after the verb (a number, an approximation, a determiner
         between) name cases, records or patients, not studies."""
         c = self.c
@@ -564,7 +564,7 @@ class StudyFinder:
     def _head_count(self, j: int, end: int, lower: list[str]) -> int | None:
         """The number at ``j`` when people or animals follow it within three tokens before
         ``end`` ("412 adults", "twelve mice"), or after adjectives, hyphenated compounds and
-        commas ("9,000 older, overweight women"; real train rounds 2-5: evidence accuracy
+        commas ("7,300 older, sedentary adults"; real train rounds 2-5: evidence accuracy
         0.666 -> 0.673, design 0.859 -> 0.873, real dev and written dev unchanged); not a
         share ("16% of people") or an amount ("$1,200 a year for the kava tea")."""
         w = lower[j]
@@ -585,7 +585,8 @@ class StudyFinder:
             return value  # "the 200-patient study", "a 300-subject trial"
         if any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
             return value
-        # "nearly 20,000 high-risk, postmenopausal women": adjectives, hyphenated compounds
+        # "some 7,300 older, sedentary adults", "500 low-income, first-time mothers":
+        # adjectives, hyphenated compounds
         # and commas between the number and its people (up to eight tokens)
         pos = self._pos_by_thread.get(threading.get_ident())
         if pos is None or len(pos) != len(lower):
