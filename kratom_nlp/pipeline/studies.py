@@ -34,7 +34,6 @@ Cue lists are data: ``resources/study_cues.json``.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,9 +148,6 @@ class StudyFinder:
     def __init__(self, nlp: Language, cues: CueResources, max_gap: int = 12) -> None:
         self.c: StudyCues = cues.study_cues
         self.max_gap = max_gap
-        # the Doc's part-of-speech tags for the helpers that read them, per thread (one
-        # pipeline may serve several); a plain dict, so the component still pickles
-        self._pos_by_thread: dict[int, list[str]] = {}
         # the words of a design a "non-" prefix negates ("non-sham-controlled", "non-blinded")
         self._negatable = self.c.control_arms | {"controlled", "blind", "blinded", "double",
                                                  "randomized", "randomised", "-"}
@@ -181,7 +177,6 @@ class StudyFinder:
         lower = [t.lower_ for t in doc]
         lemma = [t.lemma_.lower() for t in doc]
         pos = [t.pos_ for t in doc]
-        self._pos_by_thread[threading.get_ident()] = pos  # for _head_count, _researchers_before
         matches: dict[str, list[tuple[int, int]]] = {}
         for m_id, s, e in self.matcher(doc):
             matches.setdefault(doc.vocab.strings[m_id], []).append((s, e))
@@ -343,7 +338,7 @@ class StudyFinder:
                 # "Lund's group pooled 12 older balm trials": a review of the studies counted,
                 # whatever their own words ("older", "earlier") say (study cues 1.21.0)
                 m = Mention(pool, b, i, "new", plural=True)
-                self._describe(doc, m, sent, lower, matches)
+                self._describe(doc, m, sent, lower, pos, matches)
                 m.design = "systematic_review"
                 m.kind = "meta_analysis" if lemma[pool] in c.meta_analysis_lemmas else "review"
                 taken.update(range(m.start, m.end))
@@ -389,13 +384,13 @@ class StudyFinder:
             # a proper name ("the Lakeside Wellness Survey"), not a sentence's first word
             m.source = role == "new" and lower[h] in c.data_source_nouns and h > start and \
                 doc[h].is_title
-            self._describe(doc, m, sent, lower, matches)
+            self._describe(doc, m, sent, lower, pos, matches)
             if m.design == "systematic_review" and h + 1 < end and lower[h + 1] in ("of", "from"):
                 # "a pooled analysis of a Swedish trial and a Danish trial": the
                 # studies it pooled are part of the review, not studies of their own
                 parts = self._constituents(h + 1, b, end, lower)
                 m.end = b = parts[-1][1]
-                counts = [self._count(x, y, lower) for x, y in parts]
+                counts = [self._count(x, y, lower, pos) for x, y in parts]
                 if len(parts) > 1 and None not in counts:
                     m.n = sum(n for n in counts if n is not None)  # the people pooled
             taken.update(range(a, b))
@@ -404,13 +399,14 @@ class StudyFinder:
             for s, e in self._in(matches, key, start, end):
                 if s in taken or future(s, e):
                     continue
-                by_researchers = key == "DESC" and self._by_researchers(s, e, start, end, lower)
+                by_researchers = key == "DESC" and self._by_researchers(s, e, start, end,
+                                                                        lower, pos)
                 # "Women were randomized to ...", "randomly assigned": the verb itself names
                 # the design (the participle of "no randomized trials" does not)
                 randomised = key == "DESC" and bool(self._in(matches, "D|clinical_trial", s, e)) \
                     and (e - s >= 2 or (e < end and lower[e] == "to"))
                 if key == "DESC" and not (by_researchers or randomised or
-                                          self._has_count(s, min(end, e + 8), end, lower)):
+                                          self._has_count(s, min(end, e + 8), end, lower, pos)):
                     continue
                 if key == "DESC" and lower[s] in c.researchers_only_verbs and not by_researchers:
                     continue  # "the women had 3 children"; "the researchers had 150 adults ..."
@@ -426,7 +422,7 @@ class StudyFinder:
                 b = self._extend_right(e, end, lower) if key == "MODEL" else \
                     self._extend_object(e, end, lower)
                 m = Mention(s, min(end, b), i, role, verbal=key == "DESC")
-                self._describe(doc, m, sent, lower, matches)
+                self._describe(doc, m, sent, lower, pos, matches)
                 if by_researchers and m.design in ("unspecified", "observational") and \
                         m.population == "human" and lower[s] in c.intervention_verbs:
                     # researchers giving people something: an intervention study
@@ -440,7 +436,7 @@ class StudyFinder:
                 taken.update(range(m.start, m.end))
                 out.append(m)
         if not out and not generic and not (words & c.future_words and not reports):
-            detail = self._detail(doc, i, sent, lower, matches)
+            detail = self._detail(doc, i, sent, lower, pos, matches)
             if detail is not None:
                 out.append(detail)
         for m in out:
@@ -454,7 +450,7 @@ class StudyFinder:
                             for j in range(first, stop))
         return out
 
-    def _detail(self, doc: Doc, i: int, sent: Span, lower: list[str],
+    def _detail(self, doc: Doc, i: int, sent: Span, lower: list[str], pos: list[str],
                 matches: dict[str, list[tuple[int, int]]]) -> Mention | None:
         """A methods sentence without a study noun that names a design by a detail cue ("Half
         of the participants were given the kava drink", "patients received either the drug or a
@@ -474,7 +470,7 @@ class StudyFinder:
         while b > start + 1 and not any(ch.isalnum() for ch in lower[b - 1]):
             b -= 1
         m = Mention(start, b, i, "detail")
-        self._describe(doc, m, sent, lower, matches)
+        self._describe(doc, m, sent, lower, pos, matches)
         if m.design == "unspecified" or m.inferred:
             m.design, m.inferred = named, False
             m.kind = self._kind(named, [])
@@ -516,25 +512,24 @@ class StudyFinder:
         return t - 2 >= start and lower[t - 2] == "phase" and \
             lower[t - 1] in self.c.phase_numerals
 
-    def _by_researchers(self, s: int, e: int, start: int, end: int, lower: list[str]) -> bool:
+    def _by_researchers(self, s: int, e: int, start: int, end: int, lower: list[str],
+                        pos: list[str]) -> bool:
         """"The scientists gave office workers a ginseng capsule": researchers doing something to
         people, without a number. The people or animals may come late in a long clause (up to
         40 tokens after the verb: "investigated a balm, to see how it fared against two older
         ones, in mice"; study cues 1.31.0)."""
         c = self.c
-        return self._researchers_before(s, start, lower) and \
+        return self._researchers_before(s, start, lower, pos) and \
             any(lower[k] in c.count_nouns for k in range(e, min(end, e + 40)))
 
-    def _researchers_before(self, s: int, start: int, lower: list[str]) -> bool:
+    def _researchers_before(self, s: int, start: int, lower: list[str], pos: list[str]
+                            ) -> bool:
         """Researchers just before the verb at ``s`` ("the researchers looked at"), or before
         the name of their institution ("Researchers at Lakeside University Hospital in Leeds
         looked at")."""
         c = self.c
         if any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)):
             return True
-        pos = self._pos_by_thread.get(threading.get_ident())
-        if pos is None or len(pos) != len(lower):
-            return False
         j = s - 1
         while j >= max(start, s - 12) and (pos[j] == "PROPN" or lower[j] in (
                 "at", "in", "of", "and", "&", "'s", "’s", ",", "the", "from")):
@@ -556,12 +551,12 @@ class StudyFinder:
                 return False
         return False
 
-    def _has_count(self, s: int, e: int, end: int, lower: list[str]) -> bool:
+    def _has_count(self, s: int, e: int, end: int, lower: list[str], pos: list[str]) -> bool:
         """A head count starting in ``s:e`` (its people or animals may follow up to ``end``:
         "included 173 white and 192 Chinese Americans")."""
-        return any(self._head_count(j, end, lower) is not None for j in range(s, e))
+        return any(self._head_count(j, end, lower, pos) is not None for j in range(s, e))
 
-    def _head_count(self, j: int, end: int, lower: list[str]) -> int | None:
+    def _head_count(self, j: int, end: int, lower: list[str], pos: list[str]) -> int | None:
         """The number at ``j`` when people or animals follow it within three tokens before
         ``end`` ("412 adults", "twelve mice"), or after adjectives, hyphenated compounds and
         commas ("7,300 older, sedentary adults"; real train rounds 2-5: evidence accuracy
@@ -586,11 +581,7 @@ class StudyFinder:
         if any(lower[k] in self.c.count_nouns for k in range(j + 1, min(end, j + 4))):
             return value
         # "some 7,300 older, sedentary adults", "500 low-income, first-time mothers":
-        # adjectives, hyphenated compounds
-        # and commas between the number and its people (up to eight tokens)
-        pos = self._pos_by_thread.get(threading.get_ident())
-        if pos is None or len(pos) != len(lower):
-            return None
+        # adjectives, hyphenated compounds and commas between the number and its people
         for k in range(j + 1, min(end, j + 9)):
             if lower[k] in self.c.count_nouns:
                 return value if k > j + 1 else None
@@ -651,7 +642,7 @@ class StudyFinder:
             b = k
         return parts
 
-    def _describe(self, doc: Doc, m: Mention, sent: Span, lower: list[str],
+    def _describe(self, doc: Doc, m: Mention, sent: Span, lower: list[str], pos: list[str],
                   matches: dict[str, list[tuple[int, int]]]) -> None:
         c = self.c
         s_start, s_end = sent.start, sent.end
@@ -687,13 +678,13 @@ class StudyFinder:
         elif (span_words | sent_words) & c.human_words or m.design in (
                 "clinical_trial", "observational", "systematic_review"):
             m.population = "human"
-        m.n, at = self._count_at(m.start, s_end, lower)
+        m.n, at = self._count_at(m.start, s_end, lower, pos)
         if m.n is None and m.role != "detail":  # "368 infants from the X cohort were included"
             # only before every study named in the sentence ("a survey of 500 adults and a
             # study in mice": the 500 are the survey's)
             first = next((k for k in range(s_start, m.start) if lower[k] in c.study_nouns),
                          m.start)
-            m.n, at = self._count_at(s_start, first, lower)
+            m.n, at = self._count_at(s_start, first, lower, pos)
         m.n_approx = m.n is not None and at > 0 and lower[at - 1] in c.approximate_words
         m.body = self._venue(doc, s_start, s_end, matches)
         if m.design == "unspecified" and m.population == "human" and \
@@ -726,14 +717,15 @@ class StudyFinder:
                 return k
         return {"clinical_trial": "trial", "preclinical": "animal"}.get(design, "other")
 
-    def _count(self, a: int, end: int, lower: list[str]) -> int | None:
+    def _count(self, a: int, end: int, lower: list[str], pos: list[str]) -> int | None:
         """The first "<number> <people/animals>" after the mention start (same sentence)."""
-        return self._count_at(a, end, lower)[0]
+        return self._count_at(a, end, lower, pos)[0]
 
-    def _count_at(self, a: int, end: int, lower: list[str]) -> tuple[int | None, int]:
+    def _count_at(self, a: int, end: int, lower: list[str], pos: list[str]
+                  ) -> tuple[int | None, int]:
         """:meth:`_count` and the position of its number (-1 when none)."""
         for j in range(a, min(end, a + 25)):
-            value = self._head_count(j, end, lower)
+            value = self._head_count(j, end, lower, pos)
             # a year ("in 2010 patients ...") is no head count; "2,000 adults" is one
             if value is not None and value > 0 and (value not in range(1900, 2100)
                                                     or "," in lower[j]):
