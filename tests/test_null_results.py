@@ -37,6 +37,10 @@ def finder() -> NullResultFinder:
     ("The authors added, however, that the balm did not ease joint pain.", "did not ease"),
     # a stated absence of an effect on a measure (claim cues 1.13.0)
     ("Resting heart rates were unaffected by the ginseng capsules.", "unaffected by"),
+    # an effect said to be unproven (claim cues 1.14.0)
+    ("Its benefit for teenagers with eczema is not proven.", "not proven"),
+    ("The kava drops have not been shown to calm nerves.", "not been shown"),
+    ("For daily use of the balm, the evidence is lacking.", "evidence is lacking"),
 ])
 def test_plain_null_results_are_found(finder, text, words):
     hit = finder.find(text)

@@ -156,6 +156,24 @@ def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
     assert caution._.advice_kind == "cautionary" and not caution._.overclaim
 
 
+@pytest.mark.parametrize("text", [
+    "Dr. Lund adds that people with nut allergies should use the balm with caution.",
+    "You should take kava only under medical supervision.",
+    "If the balm stings, the maker recommends using less of it.",
+])
+def test_use_tempered_by_a_caution_is_cautionary_advice(nlp, text):
+    """A word that urges use followed in its clause by a cautionary phrase ("should use it
+    with caution", "recommends using less") says how to use it safely: cautionary advice,
+    never rule 2's promotion (``SentenceView.promotional``, claim cues 1.14.0)."""
+    doc = nlp(text)
+    for claim in doc.spans["claims"]:
+        assert claim._.advice_kind in (None, "cautionary"), text
+        assert claim._.overclaim_rule != "advice_without_trials", text
+    # a caution in another clause does not temper it
+    doc = nlp("Readers should try kava tea for anxiety; tell your doctor first.")
+    assert [c._.advice_kind for c in doc.spans["claims"]][:1] == ["promotional"]
+
+
 @pytest.mark.parametrize("text, cue", [
     ("Men over 50 should take in 400 mg of magnesium daily, say the latest nutrition "
      "guidelines.", "nutrition guidelines"),
