@@ -160,6 +160,7 @@ def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
     "Dr. Lund adds that people with nut allergies should use the balm with caution.",
     "You should take kava only under medical supervision.",
     "If the balm stings, the maker recommends using less of it.",
+    "Dr. Lund warned against starting kava for every bout of nerves.",  # claim cues 1.15.0
 ])
 def test_use_tempered_by_a_caution_is_cautionary_advice(nlp, text):
     """A word that urges use followed in its clause by a cautionary phrase ("should use it
