@@ -41,6 +41,9 @@ def finder() -> NullResultFinder:
     ("Its benefit for teenagers with eczema is not proven.", "not proven"),
     ("The kava drops have not been shown to calm nerves.", "not been shown"),
     ("For daily use of the balm, the evidence is lacking.", "evidence is lacking"),
+    # a judged absence of a real difference (claim cues 1.16.0)
+    ("Dr. Lund sees no major advantage of the new balm over the old one.", "no major advantage"),
+    ("Against plain moisturiser the balm is not better or worse.", "not better or worse"),
 ])
 def test_plain_null_results_are_found(finder, text, words):
     hit = finder.find(text)
