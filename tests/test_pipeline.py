@@ -162,12 +162,12 @@ def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
     "If the balm stings, the maker recommends using less of it.",
     "Dr. Lund warned against starting kava for every bout of nerves.",  # claim cues 1.15.0
     # a caution just before the promotional words (claim cues 1.17.0)
-    "But Dr. Lund doesn't think people should start taking kava until more trials are done.",
+    "But Dr. Lund doesn't think everyone with nerves should begin on kava before more trials.",
     "She cautioned that using the balm as a cure for eczema is a long way off.",
 ])
 def test_use_tempered_by_a_caution_is_cautionary_advice(nlp, text):
     """A word that urges use with a cautionary phrase beside it in its clause ("should use it
-    with caution", "recommends using less", "doesn't think people should start taking it")
+    with caution", "recommends using less", "doesn't think everyone with nerves should begin on it")
     says how to use it safely, or not yet: cautionary advice, never rule 2's promotion
     (``SentenceView.promotional``, claim cues 1.14.0 and 1.17.0)."""
     doc = nlp(text)
