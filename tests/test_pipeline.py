@@ -177,6 +177,11 @@ def test_use_tempered_by_a_caution_is_cautionary_advice(nlp, text):
     # a caution in another clause does not temper it
     doc = nlp("Readers should try kava tea for anxiety; tell your doctor first.")
     assert [c._.advice_kind for c in doc.spans["claims"]][:1] == ["promotional"]
+    # a negated hesitation urges the use (claim cues 1.18.0)
+    for urging in ("Patients shouldn't delay starting the balm for months, Dr. Lund "
+                   "said.", "People with dry skin need not fear using the balm."):
+        doc = nlp(urging)
+        assert [c._.advice_kind for c in doc.spans["claims"]] == ["promotional"], urging
 
 
 @pytest.mark.parametrize("text, cue", [

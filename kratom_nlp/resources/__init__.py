@@ -146,6 +146,7 @@ class RuleWords:
     discouraging_advice_lemmas: frozenset[str] = frozenset()
     negations: frozenset[str] = frozenset()
     avoidance_lemmas: frozenset[str] = frozenset()
+    hesitation_lemmas: frozenset[str] = frozenset()  # since claim cues 1.18.0
     aim_lemmas: frozenset[str] = frozenset()
     embedded_question_words: frozenset[str] = frozenset()
     verdict_subjects: frozenset[str] = frozenset()
