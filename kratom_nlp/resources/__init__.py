@@ -147,6 +147,7 @@ class RuleWords:
     negations: frozenset[str] = frozenset()
     avoidance_lemmas: frozenset[str] = frozenset()
     hesitation_lemmas: frozenset[str] = frozenset()  # since claim cues 1.18.0
+    temper_breaks: frozenset[str] = frozenset()  # since claim cues 1.18.0
     aim_lemmas: frozenset[str] = frozenset()
     embedded_question_words: frozenset[str] = frozenset()
     verdict_subjects: frozenset[str] = frozenset()
