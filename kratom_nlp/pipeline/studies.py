@@ -201,7 +201,8 @@ class StudyFinder:
         # "the group reviewed some 6,400 cases": a review of cases or records is a chart
         # review, observational (labelling rules), not a review of studies
         case_reviews = [(s, e) for s, e in matches.get("D|systematic_review", ())
-                        if lower[s] == "reviewed" and self._reviews_cases(e, len(lower), lower)]
+                        if lower[s] in self.c.case_review_verbs
+                        and self._reviews_cases(e, len(lower), lower)]
         blocked.update(s for s, _ in case_reviews)
         if blocked:
             matches = {k: [(s, e) for s, e in v if not (k[:2] in ("D|", "K|") and s in blocked)]
@@ -531,11 +532,11 @@ class StudyFinder:
         if any(lower[j] in c.researcher_words for j in range(max(start, s - 3), s)):
             return True
         j = s - 1
-        while j >= max(start, s - 12) and (pos[j] == "PROPN" or lower[j] in (
-                "at", "in", "of", "and", "&", "'s", "’s", ",", "the", "from")):
+        while j >= max(start, s - 12) and (pos[j] == "PROPN" or lower[j] in
+                                           c.institution_fillers):
             j -= 1
         return j >= start and j < s - 3 and lower[j] in c.researcher_words and \
-            j + 1 < s and lower[j + 1] in ("at", "from", "in")
+            j + 1 < s and lower[j + 1] in c.institution_prepositions
 
     def _reviews_cases(self, e: int, end: int, lower: list[str]) -> bool:
         """"reviewed some 6,400 cases", "studied cases of teenagers", "reviewed the records

@@ -467,6 +467,11 @@ class StudyCues:
     case_review_verbs: frozenset[str] = frozenset()
     # the words that may stand between such a verb and its cases ("the records of 300")
     case_review_fillers: frozenset[str] = frozenset()
+    # 1.37.0: researchers named before their institution ("Researchers at Lakeside Hospital
+    # in Leeds looked at"): the preposition after "researchers", and the words besides
+    # proper nouns that the institution's name may hold
+    institution_prepositions: frozenset[str] = frozenset()
+    institution_fillers: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -478,7 +483,8 @@ class StudyCues:
         "experiment_nouns", "opinion_lemmas", "company_words", "earlier_markers",
         "pooling_lemmas", "current_markers", "meta_analysis_lemmas", "part_phrases",
         "approximate_words", "ongoing_words", "data_source_nouns", "quantifier_words",
-        "case_review_nouns", "case_review_verbs", "case_review_fillers")
+        "case_review_nouns", "case_review_verbs", "case_review_fillers",
+        "institution_prepositions", "institution_fillers")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
