@@ -980,3 +980,37 @@ def test_a_named_data_source_is_the_data_of_the_study_told(nlp):
     doc = nlp("A new study of 2,000 adults found that kava users slept longer. " + filler +
               " Survey answers from 900 other adults showed the same.")
     assert len(doc.spans["studies"]) == 2
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Lund's group published an analysis of earlier kava balm trials in 2019. "
+     "It found the balm eased eczema.", "review"),
+    ("A fresh analysis of eight studies involving 2,500 gardeners found less eczema with "
+     "the balm.", "review"),
+])
+def test_an_analysis_of_studies_or_trials_is_a_review_of_them(nlp, text, kind):
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_kind) == ("systematic_review", kind)
+
+
+def test_an_analysis_of_records_is_no_review(nlp):
+    (st,) = studies(nlp, "The team did an analysis of the medical records of 300 patients.")
+    assert (st._.design, st._.study_n) == ("observational", 300)
+
+
+def test_researchers_who_interviewed_people_describe_a_study(nlp):
+    (st,) = studies(nlp, "Lund and her colleagues interviewed 54 adults who use the balm.")
+    assert (st._.design, st._.population, st._.study_n) == ("observational", "human", 54)
+    assert studies(nlp, "A reporter interviewed 12 shoppers outside the Lakeside store.") == []
+
+
+def test_a_trial_description_refines_a_design_read_from_the_rest_of_a_sentence(nlp):
+    # "looked at" names an observational design only from outside the mention's own words;
+    # the double-blind, placebo-controlled study told later is that study, now a trial
+    text = ("The new study looked at a kava balm for eczema in adults. "
+            "About 900 adults completed the double-blind, placebo-controlled study. "
+            "The study found less itching with the balm.")
+    (st,) = studies(nlp, text)
+    assert st._.design == "clinical_trial"
+    assert st.text == "the double-blind, placebo-controlled study"
+    assert len(st._.mentions) == 3

@@ -91,6 +91,7 @@ class Mention:
     year: str | None = None  # "the 2007 study", "a widely cited 2007 study"
     n_approx: bool = False  # "more than 200 people": the sample size is a bound
     source: bool = False  # a named data source: "the Lakeside Wellness Survey"
+    loose: bool = False  # design named only elsewhere in the sentence ("The study looked at")
 
     @property
     def named_design(self) -> str:
@@ -140,6 +141,16 @@ def _describes_trial(study: Study, m: Mention) -> bool:
     observational verb without a study noun describes the trial in scope, it names no design."""
     return m.verbal and m.named_design == "observational" and \
         study.named_design == "clinical_trial" and m.population != "animal"
+
+
+def _refines(study: Study, m: Mention) -> bool:
+    """"the double-blind, placebo-controlled study" after "The new study looked at ...": a
+    design the mention's own words name refines one read only from the rest of a sentence
+    about the study in scope."""
+    named = [x for x in study.mentions if x.named_design != "unspecified"]
+    return m.named_design in ("clinical_trial", "systematic_review") and not m.loose and \
+        m.population != "animal" and bool(named) and all(x.loose for x in named) and \
+        study.named_design == "observational"
 
 
 class StudyFinder:
@@ -386,6 +397,14 @@ class StudyFinder:
             m.source = role == "new" and lower[h] in c.data_source_nouns and h > start and \
                 doc[h].is_title
             self._describe(doc, m, sent, lower, pos, matches)
+            if lower[h] in c.analysis_heads and m.design != "preclinical" and \
+                    h + 1 < end and lower[h + 1] == "of" and \
+                    any(lower[j] in c.pooled_plurals for j in range(h + 2, min(end, h + 6))):
+                # "an analysis of previous aspirin trials", "a fresh analysis of eight
+                # studies": a review of the studies it pooled, whatever design their own words
+                # name (study cues 1.38.0)
+                m.design, m.inferred = "systematic_review", False
+                m.kind = "meta_analysis" if m.kind == "meta_analysis" else "review"
             if m.design == "systematic_review" and h + 1 < end and lower[h + 1] in ("of", "from"):
                 # "a pooled analysis of a Swedish trial and a Danish trial": the
                 # studies it pooled are part of the review, not studies of their own
@@ -656,7 +675,9 @@ class StudyFinder:
         if animal or local.get("preclinical"):
             m.design = "preclinical"
         else:
-            designs = [d for d in c.design_priority if local.get(d)] or \
+            designs = [d for d in c.design_priority if local.get(d)]
+            m.loose = not designs
+            designs = designs or \
                 [d for d in c.design_priority if whole.get(d) and d != "preclinical"]
             m.design = designs[0] if designs else "unspecified"
             if m.design == "unspecified" and m.role != "detail":
@@ -842,7 +863,7 @@ class StudyFinder:
             # not the study's
             return False
         named = m.named_design  # "included 821 patients" names no design of its own
-        if _describes_trial(study, m):
+        if _describes_trial(study, m) or _refines(study, m):
             return True
         if named == "unspecified" or design == "unspecified":
             return not (m.population == "animal" and design not in ("preclinical",
@@ -862,7 +883,8 @@ class StudyFinder:
         if m.sentence - last.sentence > self.max_gap or not self._compatible(study, m):
             return False
         if m.named_design != "unspecified" and study.named_design != "unspecified" and \
-                m.named_design != study.named_design and not _describes_trial(study, m):
+                m.named_design != study.named_design and not _describes_trial(study, m) and \
+                not _refines(study, m):
             return False
         if (m.named_design == "regulatory") != (study.named_design == "regulatory"):
             return False  # a regulator's review or warning is not the study just described

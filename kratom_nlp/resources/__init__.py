@@ -472,6 +472,10 @@ class StudyCues:
     # proper nouns that the institution's name may hold
     institution_prepositions: frozenset[str] = frozenset()
     institution_fillers: frozenset[str] = frozenset()
+    # 1.38.0: an analysis of studies or trials ("an analysis of previous aspirin trials")
+    # reviews them: the head nouns of such an analysis and the plurals of the studies pooled
+    analysis_heads: frozenset[str] = frozenset()
+    pooled_plurals: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -484,7 +488,7 @@ class StudyCues:
         "pooling_lemmas", "current_markers", "meta_analysis_lemmas", "part_phrases",
         "approximate_words", "ongoing_words", "data_source_nouns", "quantifier_words",
         "case_review_nouns", "case_review_verbs", "case_review_fillers",
-        "institution_prepositions", "institution_fillers")
+        "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
