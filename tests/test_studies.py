@@ -982,19 +982,18 @@ def test_a_named_data_source_is_the_data_of_the_study_told(nlp):
     assert len(doc.spans["studies"]) == 2
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("Lund's group published an analysis of earlier kava balm trials in 2019. "
-     "It found the balm eased eczema.", "review"),
-    ("A fresh analysis of eight studies involving 2,500 gardeners found less eczema with "
-     "the balm.", "review"),
+@pytest.mark.parametrize("text", [
+    "Lund's group published an analysis of earlier kava balm trials in 2019. "
+    "It found the balm eased eczema.",
+    "A new analysis of nine balm studies with 2,500 gardeners in all reported less eczema.",
 ])
-def test_an_analysis_of_studies_or_trials_is_a_review_of_them(nlp, text, kind):
+def test_an_analysis_of_studies_or_trials_is_a_review_of_them(nlp, text):
     (st,) = studies(nlp, text)
-    assert (st._.design, st._.study_kind) == ("systematic_review", kind)
+    assert (st._.design, st._.study_kind) == ("systematic_review", "review")
 
 
 def test_an_analysis_of_records_is_no_review(nlp):
-    (st,) = studies(nlp, "The team did an analysis of the medical records of 300 patients.")
+    (st,) = studies(nlp, "Berg's team ran an analysis of the clinic files of 300 kava users.")
     assert (st._.design, st._.study_n) == ("observational", 300)
 
 
@@ -1006,11 +1005,30 @@ def test_researchers_who_interviewed_people_describe_a_study(nlp):
 
 def test_a_trial_description_refines_a_design_read_from_the_rest_of_a_sentence(nlp):
     # "looked at" names an observational design only from outside the mention's own words;
-    # the double-blind, placebo-controlled study told later is that study, now a trial
+    # the blinded, placebo-controlled trial told later is that study, which is now a trial
     text = ("The new study looked at a kava balm for eczema in adults. "
-            "About 900 adults completed the double-blind, placebo-controlled study. "
+            "In all, 420 gardeners finished the blinded, placebo-controlled trial of the balm. "
             "The study found less itching with the balm.")
     (st,) = studies(nlp, text)
     assert st._.design == "clinical_trial"
-    assert st.text == "the double-blind, placebo-controlled study"
-    assert len(st._.mentions) == 3
+    start = text.index("the blinded, placebo-controlled trial")
+    assert len(st._.mentions) == 3 and any(a == start for a, _ in st._.mentions)
+
+
+@pytest.mark.parametrize("text, design", [
+    ("Northfield Clinic says the balm soothes eczema. Since its survey of 80 users was not "
+     "a randomised trial, nobody can say the balm did it.", "observational"),
+    ("The survey of 300 gardeners is not a randomized trial, the authors said.",
+     "observational"),
+])
+def test_a_design_the_copula_denies_names_no_study(nlp, text, design):
+    (st,) = studies(nlp, text)
+    assert st._.design == design
+
+
+def test_results_adjusted_or_controlled_for_a_factor_name_no_controlled_trial(nlp):
+    text = ("Our study shows the balm helps, Berg said. In this study, flare-ups were rarer "
+            "once the results were controlled for age. Her team reviewed the charts of 212 "
+            "balm users.")
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_kind) == ("observational", "records_analysis")

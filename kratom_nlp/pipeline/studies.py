@@ -144,9 +144,9 @@ def _describes_trial(study: Study, m: Mention) -> bool:
 
 
 def _refines(study: Study, m: Mention) -> bool:
-    """"the double-blind, placebo-controlled study" after "The new study looked at ...": a
-    design the mention's own words name refines one read only from the rest of a sentence
-    about the study in scope."""
+    """"the blinded, placebo-controlled trial of the balm" after "The new study looked at
+    ...": a design the mention's own words name refines one read only from the rest of a
+    sentence about the study in scope."""
     named = [x for x in study.mentions if x.named_design != "unspecified"]
     return m.named_design in ("clinical_trial", "systematic_review") and not m.loose and \
         m.population != "animal" and bool(named) and all(x.loose for x in named) and \
@@ -201,6 +201,10 @@ class StudyFinder:
                        if lower[s] == "controlled" and s >= 2 and lower[s - 1] == "-"
                        and lower[s - 2] not in self.c.control_arms)
         blocked.update(self._negated_compounds(lower))
+        # "the survey was not a randomised trial", "it isn't a trial": a design the copula
+        # denies (study cues 1.39.0)
+        blocked.update(s for k, v in matches.items() if k.startswith("D|") for s, _ in v
+                       if self._denied(s, lower))
         # "the team plans to start a trial in people soon": a design named for planned research
         # is no design of a study told in the sentence
         blocked.update(s for k, v in matches.items() if k.startswith("D|") for s, _ in v
@@ -250,6 +254,16 @@ class StudyFinder:
                         out.add(i)
                         break
         return out
+
+    def _denied(self, s: int, lower: list[str]) -> bool:
+        """Is the design word at ``s`` denied by a copula and a negation a few words before
+        it, in the same clause ("was not a randomised trial", "isn't a trial")?"""
+        for j in range(s - 1, max(0, s - 5) - 1, -1):
+            if lower[j] in (",", ";", ":", ".", "but", "and"):
+                return False
+            if lower[j] in self.c.negation_words:
+                return j > 0 and lower[j - 1] in self.c.copula_words
+        return False
 
     @staticmethod
     def _in(matches: dict[str, list[tuple[int, int]]], key: str, start: int,
@@ -368,6 +382,11 @@ class StudyFinder:
                         w in c.specific_plural_words or _NUM_RE.match(w) for w in left)):
                 generic.update(range(a, b))
                 continue
+            neg = a if lower[a] in c.negation_words else a - 1
+            if neg - 1 >= start and lower[neg] in c.negation_words and \
+                    lower[neg - 1] in c.copula_words:
+                generic.update(range(a, b))  # "the survey was not a randomised trial": denied
+                continue
             if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in c.kind_nouns:
                 generic.update(range(a, b))  # "the kind of large, blinded trial ..."
                 continue
@@ -400,7 +419,7 @@ class StudyFinder:
             if lower[h] in c.analysis_heads and m.design != "preclinical" and \
                     h + 1 < end and lower[h + 1] == "of" and \
                     any(lower[j] in c.pooled_plurals for j in range(h + 2, min(end, h + 6))):
-                # "an analysis of previous aspirin trials", "a fresh analysis of eight
+                # "an analysis of earlier kava trials", "a new analysis of nine balm
                 # studies": a review of the studies it pooled, whatever design their own words
                 # name (study cues 1.38.0)
                 m.design, m.inferred = "systematic_review", False

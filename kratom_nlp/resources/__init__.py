@@ -476,6 +476,8 @@ class StudyCues:
     # reviews them: the head nouns of such an analysis and the plurals of the studies pooled
     analysis_heads: frozenset[str] = frozenset()
     pooled_plurals: frozenset[str] = frozenset()
+    # 1.39.0: the copulas before a negated design ("the study wasn't a clinical trial")
+    copula_words: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -488,7 +490,8 @@ class StudyCues:
         "pooling_lemmas", "current_markers", "meta_analysis_lemmas", "part_phrases",
         "approximate_words", "ongoing_words", "data_source_nouns", "quantifier_words",
         "case_review_nouns", "case_review_verbs", "case_review_fillers",
-        "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals")
+        "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals",
+        "copula_words")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
