@@ -1006,7 +1006,7 @@ def test_researchers_who_interviewed_people_describe_a_study(nlp):
 def test_a_trial_description_refines_a_design_read_from_the_rest_of_a_sentence(nlp):
     # "looked at" names an observational design only from outside the mention's own words;
     # the blinded, placebo-controlled trial told later is that study, which is now a trial
-    text = ("The new study looked at a kava balm for eczema in adults. "
+    text = ("Lund's new study looked at kava balm use for eczema in adults. "
             "In all, 420 gardeners finished the blinded, placebo-controlled trial of the balm. "
             "The study found less itching with the balm.")
     (st,) = studies(nlp, text)

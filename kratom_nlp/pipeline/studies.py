@@ -144,9 +144,9 @@ def _describes_trial(study: Study, m: Mention) -> bool:
 
 
 def _refines(study: Study, m: Mention) -> bool:
-    """"the blinded, placebo-controlled trial of the balm" after "The new study looked at
-    ...": a design the mention's own words name refines one read only from the rest of a
-    sentence about the study in scope."""
+    """"the blinded, placebo-controlled trial of the balm" after "Lund's study looked at kava
+    balm use": a design the mention's own words name refines one read only from the rest of
+    a sentence about the study in scope."""
     named = [x for x in study.mentions if x.named_design != "unspecified"]
     return m.named_design in ("clinical_trial", "systematic_review") and not m.loose and \
         m.population != "animal" and bool(named) and all(x.loose for x in named) and \
