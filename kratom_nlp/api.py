@@ -74,6 +74,8 @@ def _remap(analysis: dict[str, Any], norm: Normalized, shift: int) -> None:
         fix(claim)
         for cue in claim["evidence"]["cues"]:
             fix(cue)
+    for caveat in analysis.get("caveats", []):
+        fix(caveat)
     for study in analysis.get("studies", []):
         fix(study)
         study["mentions"] = [list(norm.span(m[0] + shift, m[1] + shift))
@@ -88,6 +90,7 @@ def finish_analysis(parts: list[tuple[int, dict[str, Any]]], document: Document,
 
     claims: list[dict[str, Any]] = []
     studies: list[dict[str, Any]] = []
+    caveats: list[dict[str, Any]] = []
     warnings = list(document.warnings) + norm.warnings()
     sentences = 0
     for shift, part in parts:
@@ -104,6 +107,7 @@ def finish_analysis(parts: list[tuple[int, dict[str, Any]]], document: Document,
             claims.append(c)
         for st in part.get("studies", []):
             st["claims"] = [claim_ids.get(x, x) for x in st.get("claims", [])]
+        caveats += part.get("caveats", [])
         sentences += int(part["summary"].get("sentences", 0))
         warnings += [w for w in part.get("warnings", []) if w not in warnings]
     if len(parts) > 1:
@@ -114,7 +118,9 @@ def finish_analysis(parts: list[tuple[int, dict[str, Any]]], document: Document,
         else None
     first = parts[0][1]
     return {**first, "text": norm.original, "warnings": warnings, "claims": claims,
-            "studies": studies, "summary": summarize(claims, sentences=sentences, rules=rules)}
+            "studies": studies, "caveats": caveats,
+            "summary": summarize(claims, sentences=sentences, rules=rules,
+                                 caveats=len(caveats))}
 
 
 def analyze_document(document: Document, nlp: Language | None = None) -> dict[str, Any]:

@@ -89,3 +89,11 @@ def overclaim_rules(path: str | None = None) -> Any:
     from kratom_nlp.resources import load_overclaim_rules
 
     return load_overclaim_rules(path)
+
+
+@registry.misc("kratom.caveat_cues.v1")
+def caveat_cues(path: str | None = None) -> Any:
+    """The caveat phrases (packaged ``caveat_cues.json`` unless a path is given)."""
+    from kratom_nlp.resources import load_caveat_cues
+
+    return load_caveat_cues(path)

@@ -71,7 +71,7 @@ def test_the_pipeline_sets_no_relationship_and_says_why(nlp, analyze_text):
             "Valerian eases anxiety, the researchers said.\n")
     analysis = analyze_text(text)
     validate_analysis(analysis)
-    assert analysis["schema_version"] == SCHEMA_VERSION == "1.3.0"
+    assert analysis["schema_version"] == SCHEMA_VERSION == "1.4.0"
     first, second = analysis["claims"][:2]
     assert first["strength"] == "no_relationship"
     cue = first["strength_cue"]

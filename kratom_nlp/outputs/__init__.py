@@ -49,6 +49,28 @@ def leaning_claims(analysis: dict, study: dict) -> list[str]:
     return [f"#{number[c]}" for c in study.get("claims") or [] if c in number]
 
 
+CAVEAT_LABELS = {
+    "limitation": "limitations",
+    "preliminary": "small or early study",
+    "more_research": "more research needed",
+    "causation": "no cause and effect",
+}
+
+
+def caveat_groups(analysis: dict) -> list[tuple[str, list[str]]]:
+    """The caveats the article states, grouped by kind in a fixed order: (label, the words
+    of each, in text order, once each)."""
+    by_kind: dict[str, list[str]] = {}
+    for c in analysis.get("caveats") or []:
+        words = " ".join(str(c.get("text") or "").split())
+        kind = str(c.get("kind") or "")
+        if words and words.lower() not in (w.lower() for w in by_kind.get(kind, [])):
+            by_kind.setdefault(kind, []).append(words)
+    order = [*CAVEAT_LABELS, *sorted(k for k in by_kind if k not in CAVEAT_LABELS)]
+    return [(CAVEAT_LABELS.get(k, k.replace("_", " ")), by_kind[k]) for k in order
+            if k in by_kind]
+
+
 def render(analysis: dict, fmt: str) -> str:
     """Render ``analysis`` in one of :data:`FORMATS`; unknown formats raise ``ValueError``."""
     if fmt == "json":

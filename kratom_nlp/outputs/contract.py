@@ -5,7 +5,8 @@ semantic versioning (a new optional field is a minor change, a renamed or remove
 1.1.0 added ``studies`` (the studies the article describes) and ``claims[].evidence.study``;
 1.2.0 added ``claims[].strength_cue`` (the words of a null result that set the strength);
 1.3.0 added ``claims[].by_context`` (a claim kept below the detector's threshold because it goes
-on from the claim before it; never flagged as an overclaim).
+on from the claim before it; never flagged as an overclaim); 1.4.0 added ``caveats`` (where the
+article states the limits of its evidence) and ``summary.caveats``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from kratom_nlp.pipeline.caveats import caveats_to_dicts
 from kratom_nlp.pipeline.extensions import SpanValues
 
-SCHEMA_VERSION = "1.3.0"
+SCHEMA_VERSION = "1.4.0"
 
 
 def claim_to_dict(claim: Span, index: int, doc_text: str | None = None) -> dict[str, Any]:
@@ -67,11 +69,12 @@ def doc_to_analysis(doc: Doc, *, source: str | None = None, language: str | None
     text = doc.text
     claims = [claim_to_dict(c, i + 1, text) for i, c in enumerate(doc.spans.get("claims", []))]
     studies = [study_to_dict(s, claims) for s in doc.spans.get("studies", [])]
+    caveats = caveats_to_dicts(doc)
     summary = dict(doc._.summary) if doc._.summary else {}
     if not summary:
         from kratom_nlp.grading import summarize
 
-        summary = summarize(claims)
+        summary = summarize(claims, caveats=len(caveats))
     return {
         "schema_version": SCHEMA_VERSION,
         "source": source or doc._.source or "<text>",
@@ -81,6 +84,7 @@ def doc_to_analysis(doc: Doc, *, source: str | None = None, language: str | None
                                           if w not in (warnings or [])]],
         "claims": claims,
         "studies": studies,
+        "caveats": caveats,
         "summary": summary,
     }
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from kratom_nlp.outputs import leaning_claims, level_label, study_details
+from kratom_nlp.outputs import caveat_groups, leaning_claims, level_label, study_details
 from kratom_nlp.taxonomy import EVIDENCE_LEVELS
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -488,6 +488,19 @@ def _studies(analysis: dict) -> str:
             + "".join(rows) + "</tbody></table></section>\n")
 
 
+def _caveats(analysis: dict) -> str:
+    """The limits of its evidence that the article states, by kind."""
+    groups = caveat_groups(analysis)
+    if not groups:
+        return ""
+    items = "".join(
+        f"<li><strong>{_esc(label)}</strong>: "
+        + ", ".join(f"\u201c{_esc(w)}\u201d" for w in words) + "</li>"
+        for label, words in groups)
+    return ('<section aria-labelledby="caveats-h"><h2 id="caveats-h">Caveats the article '
+            f"states</h2><ul>{items}</ul></section>\n")
+
+
 def render_html(analysis: dict) -> str:
     """Render ``analysis`` as one self-contained, script-free HTML page."""
     body, placed = highlight_text(analysis)
@@ -510,7 +523,8 @@ def render_html(analysis: dict) -> str:
         f"<title>{_esc(title)}</title>\n<style>{_css()}</style>\n</head>\n<body>\n"
         '<div class="wrap">\n<header class="top"><p class="eyebrow">kratom_nlp report</p>'
         f"<h1>Health-claim analysis</h1>{_source(source)}</header>\n<main>\n"
-        f"{_summary(analysis)}\n{warn_html}{_studies(analysis)}{_legend()}\n"
+        f"{_summary(analysis)}\n{warn_html}{_studies(analysis)}{_caveats(analysis)}"
+        f"{_legend()}\n"
         '<section aria-labelledby="text-h"><h2 id="text-h">Article text</h2>'
         f'<div class="article" lang="{_lang(analysis.get("language"))}">{body}</div>'
         "</section>\n"

@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from kratom_nlp.outputs import leaning_claims, level_label, study_details
+from kratom_nlp.outputs import caveat_groups, leaning_claims, level_label, study_details
 
 DEFAULT_WIDTH = 110
 CLAIM_MAX_CHARS = 160
@@ -182,15 +182,28 @@ def _studies(analysis: dict) -> RenderableType | None:
     return Panel(grid, title="Studies described", title_align="left", expand=True)
 
 
+def _caveats(analysis: dict) -> RenderableType | None:
+    """The limits of its evidence that the article states, by kind."""
+    groups = caveat_groups(analysis)
+    if not groups:
+        return None
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, words in groups:
+        grid.add_row(label, ", ".join(f"\u201c{_clean(w)}\u201d" for w in words))
+    return Panel(grid, title="Caveats the article states", title_align="left", expand=True)
+
+
 def build_renderable(analysis: dict, width: int = DEFAULT_WIDTH) -> RenderableType:
-    """The rich renderable for ``analysis``: header panel, the studies described, and the
-    claims table (stacked if narrow)."""
+    """The rich renderable for ``analysis``: header panel, the studies described, the caveats
+    the article states, and the claims table (stacked if narrow)."""
     if width < NARROW_WIDTH:
         claims: RenderableType = _claims_stacked(analysis)
     else:
         claims = _claims_table(analysis, width)
-    studies = _studies(analysis)
-    return Group(_header(analysis), *([studies] if studies else []), claims)
+    extra = [r for r in (_studies(analysis), _caveats(analysis)) if r is not None]
+    return Group(_header(analysis), *extra, claims)
 
 
 def render_text(analysis: dict, *, width: int | None = None, color: bool = False) -> str:

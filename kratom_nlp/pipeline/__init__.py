@@ -24,6 +24,7 @@ def _register_factories() -> None:
     import scispacy.abbreviation  # noqa: F401  (registers "abbreviation_detector")
 
     import kratom_nlp.backends  # noqa: F401  (registers the backends)
+    import kratom_nlp.pipeline.caveats  # noqa: F401
     import kratom_nlp.pipeline.components  # noqa: F401
     import kratom_nlp.pipeline.lexicon  # noqa: F401
     import kratom_nlp.pipeline.segmenter  # noqa: F401

@@ -477,7 +477,8 @@ class OverclaimGrader:
             v.set("overclaim_rule", d.rule)
             v.set("overclaim_score", float(d.score))
         n_sents = sum(1 for _ in doc.sents) if doc.has_annotation("SENT_START") else 0
-        doc._.summary = summarize_spans(claims, sentences=n_sents, rules=self.rules)
+        doc._.summary = summarize_spans(claims, sentences=n_sents, rules=self.rules,
+                                        caveats=len(doc.spans.get("caveats", [])))
         return doc
 
 

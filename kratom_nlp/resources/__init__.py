@@ -325,6 +325,9 @@ class OverclaimRules:
     assertiveness: dict[str, float]
     evidence_weight: dict[str, float]
     verdicts: tuple[tuple[float, str], ...] = field(default=())
+    # 1.5.0: the support score's credit per caveat the article states, up to caveat_cap
+    caveat_credit: float = 0.0
+    caveat_cap: int = 0
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> OverclaimRules:
@@ -336,6 +339,8 @@ class OverclaimRules:
             assertiveness={k: float(v) for k, v in d["assertiveness"].items()},
             evidence_weight={k: float(v) for k, v in d["evidence_weight"].items()},
             verdicts=tuple((float(t), str(v)) for t, v in d.get("verdicts", [])),
+            caveat_credit=float(d.get("caveat_credit", 0.0)),
+            caveat_cap=int(d.get("caveat_cap", 0)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -343,7 +348,8 @@ class OverclaimRules:
                 "licensing_levels": sorted(self.licensing_levels),
                 "level_text": dict(self.level_text), "assertiveness": dict(self.assertiveness),
                 "evidence_weight": dict(self.evidence_weight),
-                "verdicts": [list(v) for v in self.verdicts]}
+                "verdicts": [list(v) for v in self.verdicts],
+                "caveat_credit": self.caveat_credit, "caveat_cap": self.caveat_cap}
 
 
 @lru_cache(maxsize=8)
@@ -553,6 +559,28 @@ def load_cues(lexicon_path: str | None = None, evidence_cues_path: str | None = 
     return CueResources(load_lexicon(lexicon_path), load_evidence_cues(evidence_cues_path),
                         load_claim_cues(claim_cues_path), load_study_cues(study_cues_path),
                         (lexicon_path, evidence_cues_path, claim_cues_path, study_cues_path))
+
+
+@dataclass(frozen=True)
+class CaveatCues:
+    """The phrases with which an article states the limits of its evidence, by kind
+    (``caveat_cues.json``): limitation, preliminary, more_research, causation."""
+
+    version: str
+    kinds: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CaveatCues:
+        return cls(version=d["version"],
+                   kinds={k: tuple(v) for k, v in d["kinds"].items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "kinds": {k: list(v) for k, v in self.kinds.items()}}
+
+
+@lru_cache(maxsize=8)
+def load_caveat_cues(path: str | None = None) -> CaveatCues:
+    return CaveatCues.from_dict(_read_json(path, "caveat_cues.json"))
 
 
 def schema_path() -> Path:

@@ -228,7 +228,9 @@ def reviewed_analysis(analysis: dict[str, Any], reviews: dict[str, Review], *,
     out["claims"] = claims if keep_rejected else kept
     if reviews:
         sentences = (analysis.get("summary") or {}).get("sentences")
-        summary = summarize(kept, sentences=sentences if isinstance(sentences, int) else None)
+        caveats = (analysis.get("summary") or {}).get("caveats")
+        summary = summarize(kept, sentences=sentences if isinstance(sentences, int) else None,
+                            caveats=caveats if isinstance(caveats, int) else 0)
         out["summary"] = {**(analysis.get("summary") or {}), **summary}
     counts = review_counts(claims)
     out["review"] = {
