@@ -1032,3 +1032,16 @@ def test_results_adjusted_or_controlled_for_a_factor_name_no_controlled_trial(nl
             "balm users.")
     (st,) = studies(nlp, text)
     assert (st._.design, st._.study_kind) == ("observational", "records_analysis")
+
+
+def test_a_study_named_again_by_its_proper_name_is_that_study(nlp):
+    text = ("The Lakeside Wellness Study followed 9,000 gardeners for a decade. "
+            "Members who used kava balm reported less eczema. "
+            "Another study, from Northfield Clinic, looked at 300 balm users. "
+            "It found fewer rashes. "
+            "The newly released Lakeside Wellness Study data also showed fewer flare-ups.")
+    found = studies(nlp, text)
+    assert len(found) == 2
+    lakeside = next(s for s in found if s.text.startswith("The Lakeside Wellness Study"))
+    last = text.index("The newly released Lakeside")
+    assert any(a == last for a, _ in lakeside._.mentions)

@@ -92,6 +92,9 @@ class Mention:
     n_approx: bool = False  # "more than 200 people": the sample size is a bound
     source: bool = False  # a named data source: "the Lakeside Wellness Survey"
     loose: bool = False  # design named only elsewhere in the sentence ("The study looked at")
+    # the words of a proper name before the study noun ("the Lakeside Wellness Survey":
+    # lakeside, wellness), which name the same study wherever they come again
+    name: frozenset[str] = frozenset()
 
     @property
     def named_design(self) -> str:
@@ -415,6 +418,8 @@ class StudyFinder:
             # a proper name ("the Lakeside Wellness Survey"), not a sentence's first word
             m.source = role == "new" and lower[h] in c.data_source_nouns and h > start and \
                 doc[h].is_title
+            m.name = frozenset(lower[j] for j in range(a, h) if pos[j] == "PROPN"
+                               and doc[j].is_title and lower[j] not in c.study_nouns)
             self._describe(doc, m, sent, lower, pos, matches)
             if lower[h] in c.analysis_heads and m.design != "preclinical" and \
                     h + 1 < end and lower[h + 1] == "of" and \
@@ -810,6 +815,12 @@ class StudyFinder:
                     if target is None:
                         pending.append(m)
                         continue
+                elif len(m.name) >= 2 and any(m.name <= x.name for st in recent
+                                              for x in st.mentions):
+                    # "the newly released Lakeside Wellness Survey" is the study told as "the
+                    # Lakeside Wellness Survey", however far back and whatever came between
+                    target = next(st for st in recent
+                                  if any(m.name <= x.name for x in st.mentions))
                 elif m.role == "ref" and m.year and any(
                         x.year == m.year for st in recent for x in st.mentions):
                     # "the 2007 study" is the one told as "a widely cited 2007 study", not a
