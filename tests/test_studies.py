@@ -1045,3 +1045,17 @@ def test_a_study_named_again_by_its_proper_name_is_that_study(nlp):
     lakeside = next(s for s in found if s.text.startswith("The Lakeside Wellness Study"))
     last = text.index("The newly released Lakeside")
     assert any(a == last for a, _ in lakeside._.mentions)
+
+
+def test_a_speaker_named_earlier_as_a_professional_gives_expert_opinion(nlp):
+    from kratom_nlp.backends.evidence import choose_source
+
+    doc = nlp("Ingrid Holm, a dermatologist at Northfield Clinic, studies skin balms. "
+              "\u201cI have seen patients do well on kava balm,\u201d Holm said. "
+              "\u201cI have used kava balm for years,\u201d Ola Berg said.")
+    _, holm, berg = doc.spans["sentences"]
+    assert holm._.discourse.get("q_said_known_expert") == 1.0
+    assert "q_said_known_expert" not in berg._.discourse
+    probs = {"none": 0.1, "cue": 0.05, "study": 0.0, "expert": 0.15, "anecdote": 0.7}
+    assert choose_source(holm, probs) == "expert"  # a professional's own observations
+    assert choose_source(berg, probs) == "anecdote"  # a person's own experience

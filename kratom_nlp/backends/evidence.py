@@ -121,7 +121,8 @@ def _refers(d: dict[str, Any]) -> bool:
 def _speaker_judges(d: dict[str, Any]) -> bool:
     """The sentence attributes its words to a professional, or to a named speaker who gives
     a judgement in the first person (discourse features of ``kratom_studies``)."""
-    return bool(d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")))
+    return bool(d.get("q_said") and (d.get("q_expert") or d.get("q_said_opinion")
+                                     or d.get("q_said_known_expert")))
 
 
 def _first_person_only(rules: dict[str, Any]) -> bool:

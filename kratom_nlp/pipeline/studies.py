@@ -989,9 +989,14 @@ class StudyFinder:
         attrs: list[dict[str, bool]] = []
         open_before: list[bool] = []
         state = False
+        experts: set[str] = set()  # the names told so far with a professional's word
         for sent in sents:
             open_before.append(state)
             a, b = sent.start, sent.end
+            for j in range(a, b):
+                if lower[j] in c.expert_words:
+                    experts.update(lower[k] for k in range(max(a, j - 6), min(b, j + 7))
+                                   if pos[k] == "PROPN" and len(lower[k]) > 2)
             verbs = [j for j in range(a, b) if lower[j] in c.attribution_words]
             near = {k for j in verbs for k in range(max(a, j - 4), min(b, j + 5))}
             company = False
@@ -1010,6 +1015,9 @@ class StudyFinder:
                 "name": any(pos[k] == "PROPN" for k in near),
                 "pron": any(lower[k] in c.speaker_pronouns for k in near),
                 "expert": bool({lower[k] for k in range(a, b)} & c.expert_words),
+                # "Kris-Etherton said" after "Penny Kris-Etherton, a professor of nutrition":
+                # a speaker the article named earlier as a professional
+                "known_expert": any(pos[k] == "PROPN" and lower[k] in experts for k in near),
                 "patient": any(lower[k] in c.person_words for k in range(a, b)),
                 "company": company,
             })
@@ -1022,6 +1030,8 @@ class StudyFinder:
             f["q_said_pron"] = float(here["pron"] and here["any"])
             if here["company"] and here["any"] and not here["expert"]:
                 f["q_said_company"] = 1.0  # a seller's word: no expert opinion
+            if here["any"] and here["known_expert"] and not here["expert"]:
+                f["q_said_known_expert"] = 1.0
             if here["opinion"] and here["any"] and (here["name"] or here["pron"]):
                 # '"I think it works," she said': a named speaker's judgement
                 f["q_said_opinion"] = 1.0
