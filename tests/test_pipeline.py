@@ -863,6 +863,16 @@ def test_a_sellers_word_is_no_expert_opinion(nlp):
     assert doctor._.evidence_level == "expert_opinion"
 
 
+@pytest.mark.parametrize("text", [
+    "The balm's website says it soothes eczema within days.",
+    "Northfield Botanicals Inc. says the balm soothes eczema within days.",
+])
+def test_a_website_or_a_company_name_speaks_for_the_seller(nlp, text):
+    doc = nlp(text)  # held while its span group is read
+    (sent,) = doc.spans["sentences"]
+    assert sent._.discourse.get("q_said_company") == 1.0
+
+
 def test_a_claim_pasted_on_its_own_is_a_claim(analyze_text):
     # keep_pasted_claim: one line without a stop, no article around it
     got = analyze_text("Kratom cures depression")
