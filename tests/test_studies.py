@@ -1059,3 +1059,19 @@ def test_a_speaker_named_earlier_as_a_professional_gives_expert_opinion(nlp):
     probs = {"none": 0.1, "cue": 0.05, "study": 0.0, "expert": 0.15, "anecdote": 0.7}
     assert choose_source(holm, probs) == "expert"  # a professional's own observations
     assert choose_source(berg, probs) == "anecdote"  # a person's own experience
+
+
+@pytest.mark.parametrize("text", [
+    "At least 30 adults joined each study group, Lund said.",
+    "The balm was given to 30 adults per study group.",
+    "Kava balm soothes eczema, said lead study author Ola Berg.",
+])
+def test_a_study_noun_that_only_modifies_a_role_names_no_study(nlp, text):
+    assert studies(nlp, text) == []
+
+
+def test_the_study_participants_still_refer_to_the_study(nlp):
+    text = ("A survey of 300 gardeners looked at kava balm use. "
+            "The study participants who used the balm reported less eczema.")
+    (st,) = studies(nlp, text)
+    assert len(st._.mentions) == 2

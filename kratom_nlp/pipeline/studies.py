@@ -408,6 +408,12 @@ class StudyFinder:
             if role == "new" and hypothetical(a, b):
                 generic.update(range(a, b))
                 continue
+            if role == "new" and h + 1 < end and lower[h + 1] in c.study_role_nouns and \
+                    not any(w in c.study_determiners for w in left):
+                # "per study group", "said senior study author Ola Berg": the noun modifies
+                # who or what takes part, it tells no study (study cues 1.41.0)
+                generic.update(range(a, h + 1))
+                continue
             m = Mention(a, b, i, role, plural=plural, phase=self._phase(a, h, lower),
                         predicate=predicate)
             # "the larger trial" picks one of the studies named; "a larger trial" is another

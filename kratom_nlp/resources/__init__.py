@@ -484,6 +484,8 @@ class StudyCues:
     pooled_plurals: frozenset[str] = frozenset()
     # 1.39.0: the copulas before a negated design ("the study wasn't a clinical trial")
     copula_words: frozenset[str] = frozenset()
+    # 1.41.0: what a study noun may modify without naming a study ("per study group")
+    study_role_nouns: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -497,7 +499,7 @@ class StudyCues:
         "approximate_words", "ongoing_words", "data_source_nouns", "quantifier_words",
         "case_review_nouns", "case_review_verbs", "case_review_fillers",
         "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals",
-        "copula_words")
+        "copula_words", "study_role_nouns")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
