@@ -55,6 +55,9 @@ def test_the_analysis_lists_the_caveats_and_the_summary_credits_them(analyze_tex
     for c in caveats:
         assert TEXT[c["start"]:c["end"]] == c["text"]
     assert analysis["summary"]["caveats"] == 5
+    from kratom_nlp.batch.tables import document_row
+
+    assert document_row({**analysis, "id": "d1"})["caveats"] == 5  # the researchers' table
     without = summarize(analysis["claims"], rules=load_overclaim_rules())
     rules = load_overclaim_rules()
     credit = rules.caveat_credit * min(5, rules.caveat_cap)

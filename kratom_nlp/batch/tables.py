@@ -35,7 +35,8 @@ DOCUMENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "string"), ("source", "string"), ("language", "string"),
     ("schema_version", "string"), ("chars", "int64"), ("sentences", "int64"),
     ("claims", "int64"), ("overclaims", "int64"), ("overclaim_rate", "float64"),
-    ("advice", "int64"), ("support_score", "float64"), ("verdict", "string"),
+    ("advice", "int64"), ("caveats", "int64"), ("support_score", "float64"),
+    ("verdict", "string"),
     *((f"evidence_{lvl}", "int64") for lvl in EVIDENCE_LEVELS),
     *((f"strength_{s}", "int64") for s in STRENGTHS),
     ("warnings", "string"),
@@ -75,7 +76,8 @@ def document_row(a: dict[str, Any]) -> dict[str, Any]:
         "schema_version": a.get("schema_version"), "chars": len(a.get("text") or ""),
         "sentences": s.get("sentences"), "claims": s.get("claims"),
         "overclaims": s.get("overclaims"), "overclaim_rate": s.get("overclaim_rate"),
-        "advice": s.get("advice"), "support_score": s.get("support_score"),
+        "advice": s.get("advice"), "caveats": s.get("caveats"),
+        "support_score": s.get("support_score"),
         "verdict": s.get("verdict"),
     }
     row.update({f"evidence_{lvl}": int(levels.get(lvl, 0)) for lvl in EVIDENCE_LEVELS})
