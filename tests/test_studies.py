@@ -1059,6 +1059,10 @@ def test_a_speaker_named_earlier_as_a_professional_gives_expert_opinion(nlp):
     probs = {"none": 0.1, "cue": 0.05, "study": 0.0, "expert": 0.15, "anecdote": 0.7}
     assert choose_source(holm, probs) == "expert"  # a professional's own observations
     assert choose_source(berg, probs) == "anecdote"  # a person's own experience
+    # a name that only stands near a professional's word is no professional's
+    doc = nlp("Jane Smith, whose doctor suggested the balm, tried it in May. "
+              "\u201cI sleep better now,\u201d Smith said.")
+    assert "q_said_known_expert" not in doc.spans["sentences"][1]._.discourse
 
 
 @pytest.mark.parametrize("text", [

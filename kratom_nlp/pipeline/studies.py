@@ -1001,8 +1001,7 @@ class StudyFinder:
             a, b = sent.start, sent.end
             for j in range(a, b):
                 if lower[j] in c.expert_words:
-                    experts.update(lower[k] for k in range(max(a, j - 6), min(b, j + 7))
-                                   if pos[k] == "PROPN" and len(lower[k]) > 2)
+                    experts.update(self._named_by(j, a, b, lower, pos))
             verbs = [j for j in range(a, b) if lower[j] in c.attribution_words]
             near = {k for j in verbs for k in range(max(a, j - 4), min(b, j + 5))}
             company = False
@@ -1056,6 +1055,25 @@ class StudyFinder:
             f["narr_pronoun"] = float(first in ("he", "she"))
             f["q_patient"] = float(here["patient"])
             out.append(f)
+        return out
+
+    @staticmethod
+    def _named_by(j: int, a: int, b: int, lower: list[str], pos: list[str]) -> set[str]:
+        """The names a professional's word at ``j`` is said of: the proper nouns just after
+        it ("Dr. Ingrid Holm", "professor Holm") and those before it in the same phrase, with
+        no verb between ("Ingrid Holm, a dermatologist at ..."); not a name the word only
+        stands near ("Holm, whose doctor prescribed it")."""
+        out: set[str] = set()
+        k = j + 1
+        while k < b and k <= j + 3 and (pos[k] == "PROPN" or lower[k] in (".", "-")):
+            if pos[k] == "PROPN" and len(lower[k]) > 2:
+                out.add(lower[k])
+            k += 1
+        for k in range(j - 1, max(a, j - 7) - 1, -1):
+            if pos[k] in ("VERB", "AUX") or lower[k] in ("who", "whose", "whom", "that"):
+                break
+            if pos[k] == "PROPN" and len(lower[k]) > 2:
+                out.add(lower[k])
         return out
 
     @staticmethod
