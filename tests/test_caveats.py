@@ -14,19 +14,23 @@ from kratom_nlp.resources import CaveatCues, load_caveat_cues, load_overclaim_ru
 
 TEXT = ("A randomised trial of 120 gardeners found that kava balm eased eczema. "
         "The trial was small, and more research is needed before doctors suggest the balm, "
-        "Lund cautioned. A survey cannot prove cause and effect, she added.\n")
+        "Lund said. Its results should be interpreted with caution. A survey cannot prove "
+        "cause and effect, she added.\n")
 
 
 def test_the_caveats_of_an_article_and_their_kinds(nlp):
     doc = nlp(TEXT)
     got = [(s.text, s.label_) for s in doc.spans["caveats"]]
     assert got == [("was small", "preliminary"), ("more research", "more_research"),
-                   ("cautioned", "limitation"), ("cannot prove", "causation"),
+                   ("interpreted with caution", "limitation"), ("cannot prove", "causation"),
                    ("cause and effect", "causation")]
 
 
 def test_an_article_that_states_no_limits_has_no_caveats(nlp):
     doc = nlp("Kava balm eases eczema. Gardeners love it and use it every day.\n")
+    assert list(doc.spans["caveats"]) == []
+    # a caution about using something is advice, not a caveat on the evidence
+    doc = nlp("Use the balm with caution, Lund cautioned, and never on broken skin.\n")
     assert list(doc.spans["caveats"]) == []
 
 
@@ -106,7 +110,7 @@ def test_a_long_article_cut_in_pieces_keeps_each_caveats_offsets(nlp, monkeypatc
 def test_the_renderers_show_the_caveats_once_each_by_kind(analyze_text):
     analysis = analyze_text(TEXT)
     assert caveat_groups(analysis) == [
-        ("limitations", ["cautioned"]), ("small or early study", ["was small"]),
+        ("limitations", ["interpreted with caution"]), ("small or early study", ["was small"]),
         ("more research needed", ["more research"]),
         ("no cause and effect", ["cannot prove", "cause and effect"])]
     text = render(analysis, "text")
