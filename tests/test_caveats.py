@@ -29,8 +29,10 @@ def test_the_caveats_of_an_article_and_their_kinds(nlp):
 def test_an_article_that_states_no_limits_has_no_caveats(nlp):
     doc = nlp("Kava balm eases eczema. Gardeners love it and use it every day.\n")
     assert list(doc.spans["caveats"]) == []
-    # a caution about using something is advice, not a caveat on the evidence
-    doc = nlp("Use the balm with caution, Lund cautioned, and never on broken skin.\n")
+    # a caution about using something is advice, not a caveat on the evidence; a symptom
+    # or a disease's stage is none either
+    doc = nlp("Use the balm with caution, Lund cautioned, and never on broken skin. "
+              "Early-stage eczema and muscle weakness respond to it.\n")
     assert list(doc.spans["caveats"]) == []
 
 
