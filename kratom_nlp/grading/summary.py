@@ -23,8 +23,9 @@ def summarize(claims: Iterable[Mapping[str, Any]], *, sentences: int | None = No
     ``caveats`` (the limits of its evidence it states: ``kratom_caveats``), up to
     ``caveat_cap`` of them, and at most 1. An article that says its study was small or that
     more research is needed conveys the quality of its evidence, which the reviewers'
-    criterion C3 asks for; on the real train split's press releases the credit raised the AUC
-    of the score against C3 (README, round of 2026-12-06).
+    criterion C3 asks for; on the real dev split's press releases the credit raised the AUC
+    of the score against C3 (README, round of 2026-12-06; on the train split's, next to
+    nothing).
     """
     rules = rules or load_overclaim_rules()
     claims = list(claims)
