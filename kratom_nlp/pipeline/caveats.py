@@ -2,8 +2,8 @@
 
 A fact-checker reads a health article for what it claims and for what it admits: that the
 study was small or early, that it shows an association and not cause and effect, that more
-research is needed. The reviewers of HealthNewsReview ask exactly this (criterion C3, "does the
-story grasp the quality of the evidence?"). The component finds such caveats with the phrases
+research is needed. The reviewers of HealthNewsReview ask exactly this (criterion C3: does the
+story convey how good its evidence is?). The component finds such caveats with the phrases
 of ``resources/caveat_cues.json`` and puts them in ``doc.spans["caveats"]`` (label = kind:
 limitation, preliminary, more_research, causation); the article summary counts them and its
 support score credits them (``overclaim_rules.json``: ``caveat_credit``, ``caveat_cap``).
