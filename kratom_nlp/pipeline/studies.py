@@ -265,8 +265,14 @@ class StudyFinder:
             if lower[j] in (",", ";", ":", ".", "but", "and"):
                 return False
             if lower[j] in self.c.negation_words:
-                return j > 0 and lower[j - 1] in self.c.copula_words
+                return self._copula_negation(j, lower)
         return False
+
+    def _copula_negation(self, j: int, lower: list[str], start: int = 0) -> bool:
+        """A negation at ``j`` right after a copula ("was not", "isn't"), inside the
+        sentence that begins at ``start``: what :meth:`_denied` and a denied mention read."""
+        return start < j < len(lower) and lower[j] in self.c.negation_words and \
+            lower[j - 1] in self.c.copula_words
 
     @staticmethod
     def _in(matches: dict[str, list[tuple[int, int]]], key: str, start: int,
@@ -385,9 +391,8 @@ class StudyFinder:
                         w in c.specific_plural_words or _NUM_RE.match(w) for w in left)):
                 generic.update(range(a, b))
                 continue
-            neg = a if lower[a] in c.negation_words else a - 1
-            if neg - 1 >= start and lower[neg] in c.negation_words and \
-                    lower[neg - 1] in c.copula_words:
+            if self._copula_negation(a, lower, start) or \
+                    self._copula_negation(a - 1, lower, start):
                 generic.update(range(a, b))  # "the survey was not a randomised trial": denied
                 continue
             if a - 2 >= start and lower[a - 1] == "of" and lower[a - 2] in c.kind_nouns:
