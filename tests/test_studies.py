@@ -923,6 +923,11 @@ def test_a_description_after_an_older_study_goes_on_with_the_articles_bare_study
      "cells.", "preclinical"),
     ("Using a test-tube model, the researchers showed that the extract broke up the clumps.",
      "preclinical"),
+    # a design the copula denies names no study and no design (1.39.0)
+    ("Northfield Clinic says the balm soothes eczema. Since its survey of 80 users was not "
+     "a randomised trial, nobody can say the balm did it.", "observational"),
+    ("The survey of 300 gardeners is not a randomized trial, the authors said.",
+     "observational"),
 ])
 def test_the_design_a_phrase_names(nlp, text, design):
     (st,) = studies(nlp, text)
@@ -1013,17 +1018,6 @@ def test_a_trial_description_refines_a_design_read_from_the_rest_of_a_sentence(n
     assert st._.design == "clinical_trial"
     start = text.index("the blinded, placebo-controlled trial")
     assert len(st._.mentions) == 3 and any(a == start for a, _ in st._.mentions)
-
-
-@pytest.mark.parametrize("text, design", [
-    ("Northfield Clinic says the balm soothes eczema. Since its survey of 80 users was not "
-     "a randomised trial, nobody can say the balm did it.", "observational"),
-    ("The survey of 300 gardeners is not a randomized trial, the authors said.",
-     "observational"),
-])
-def test_a_design_the_copula_denies_names_no_study(nlp, text, design):
-    (st,) = studies(nlp, text)
-    assert st._.design == design
 
 
 def test_results_adjusted_or_controlled_for_a_factor_name_no_controlled_trial(nlp):
