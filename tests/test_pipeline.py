@@ -649,10 +649,9 @@ def test_a_unit_that_goes_on_from_a_claim_is_a_claim_at_the_context_threshold(nl
         ClaimDetector(backend, 0.55, context_threshold=1.5)
 
 
-def test_the_default_config_keeps_claims_by_context_and_does_not_flag_them(nlp):
-    detector = nlp.get_pipe("kratom_claims")
-    assert detector.context_threshold is not None
-    assert 0.0 < detector.context_threshold < detector.threshold
+def test_the_default_config_adds_no_claims_by_context_and_would_not_flag_them(nlp):
+    # off since the 77-article dev split (ClaimDetector); turned on, they stay unflagged
+    assert nlp.get_pipe("kratom_claims").context_threshold is None
     assert not nlp.get_pipe("kratom_overclaim").flag_context_claims
 
 
