@@ -1073,3 +1073,48 @@ def test_the_study_participants_still_refer_to_the_study(nlp):
             "The study participants who used the balm reported less eczema.")
     (st,) = studies(nlp, text)
     assert len(st._.mentions) == 2
+
+
+@pytest.mark.parametrize("text", [
+    "A review of 400 women treated at Lakeside Hospital found fewer rashes with the balm.",
+    "Berg's team reviewed the health data of 9,000 men and saw fewer rashes.",
+    "A review of a sample of clinics that offer the balm found fewer rashes.",
+])
+def test_a_review_of_people_or_their_data_is_a_chart_review(nlp, text):
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.study_kind) == ("observational", "records_analysis")
+
+
+def test_a_review_of_data_from_trials_stays_a_review(nlp):
+    (st,) = studies(nlp, "A review of data from 20 trials found the balm eased itching.")
+    assert st._.design == "systematic_review"
+
+
+def test_a_phase_names_a_trial_only_with_its_numeral(nlp):
+    (st,) = studies(nlp, "A new paper looks at the balm. In the first phase of the project, "
+                         "the researchers collected the medical charts of 1,200 balm users.")
+    assert (st._.design, st._.study_n) == ("observational", 1200)
+    (st,) = studies(nlp, "A phase II study of the balm enrolled 80 adults.")
+    assert st._.design == "clinical_trial"
+
+
+def test_an_experiment_in_a_sentence_naming_animals_is_laboratory_work(nlp):
+    # the students are people in the sentence, but the experiment is on the mice
+    text = "Berg and one of her students ran an experiment to test the balm on tumours in mice."
+    (st,) = studies(nlp, text)
+    assert (st._.design, st._.population) == ("preclinical", "animal")
+    (st,) = studies(nlp, "Berg ran an experiment with 24 healthy adults who used the balm.")
+    assert st._.design == "clinical_trial"
+
+
+def test_a_trial_told_paragraphs_later_does_not_refine_a_study(nlp):
+    # told in the next sentence it refines the study (the test above); told later, an
+    # indefinite trial is a study of its own and the first keeps its design
+    text = ("Lund's new study looked at kava balm use for eczema in adults. "
+            "The study found less itching with the balm. Lund said the results were clear. "
+            "Gardeners in the region have used kava for years. Shops now sell it widely. "
+            "Separately, a placebo-controlled trial of a kava pill is under review.")
+    sts = studies(nlp, text)
+    first = sts[0]
+    assert first._.design == "observational"
+    assert len(first._.mentions) == 2

@@ -151,6 +151,8 @@ def _refines(study: Study, m: Mention) -> bool:
     balm use": a design the mention's own words name refines one read only from the rest of
     a sentence about the study in scope."""
     named = [x for x in study.mentions if x.named_design != "unspecified"]
+    if m.role == "new" and m.sentence - study.mentions[-1].sentence > 1:
+        return False  # "a major drug trial" told paragraphs later is a study of its own
     return m.named_design in ("clinical_trial", "systematic_review") and not m.loose and \
         m.population != "animal" and bool(named) and all(x.loose for x in named) and \
         study.named_design == "observational"
@@ -204,6 +206,10 @@ class StudyFinder:
                        if lower[s] == "controlled" and s >= 2 and lower[s - 1] == "-"
                        and lower[s - 2] not in self.c.control_arms)
         blocked.update(self._negated_compounds(lower))
+        # "in the first phase of the project": a phase without its numeral names no trial
+        blocked.update(s for s, e in matches.get("D|clinical_trial", ())
+                       if e - s == 1 and lower[s] == "phase"
+                       and not self._phase_follows(s + 1, lower))
         # "the survey was not a randomised trial", "it isn't a trial": a design the copula
         # denies (study cues 1.39.0)
         blocked.update(s for k, v in matches.items() if k.startswith("D|") for s, _ in v
@@ -219,8 +225,10 @@ class StudyFinder:
         # "the group reviewed some 6,400 cases": a review of cases or records is a chart
         # review, observational (labelling rules), not a review of studies
         case_reviews = [(s, e) for s, e in matches.get("D|systematic_review", ())
-                        if lower[s] in self.c.case_review_verbs
-                        and self._reviews_cases(e, len(lower), lower)]
+                        if (lower[s] in self.c.case_review_verbs
+                            and self._reviews_cases(e, len(lower), lower))
+                        or (lower[s] in ("review", "reviewed") and
+                            self._reviews_people(e, len(lower), lower))]
         blocked.update(s for s, _ in case_reviews)
         if blocked:
             matches = {k: [(s, e) for s, e in v if not (k[:2] in ("D|", "K|") and s in blocked)]
@@ -562,6 +570,13 @@ class StudyFinder:
         return a + 2 < t and lower[a] in ("it", "this", "that") and \
             lower[a + 1] in ("is", "'s", "was")
 
+    def _phase_follows(self, j: int, lower: list[str]) -> bool:
+        """A trial phase's numeral at ``j`` ("Phase II", "phase-2", "phase 1/2")."""
+        if j < len(lower) and lower[j] == "-":
+            j += 1
+        return j < len(lower) and (lower[j] in self.c.phase_numerals or
+                                   lower[j].split("/")[0] in self.c.phase_numerals)
+
     def _phase_numeral(self, t: int, start: int, lower: list[str]) -> bool:
         """"a phase I study": the tagger reads "I study" as a pronoun and a verb."""
         return t - 2 >= start and lower[t - 2] == "phase" and \
@@ -604,6 +619,23 @@ class StudyFinder:
             if not (_NUM_RE.match(w) or w in c.number_words or w in c.approximate_words
                     or w in c.case_review_fillers):
                 return False
+        return False
+
+    def _reviews_people(self, e: int, end: int, lower: list[str]) -> bool:
+        """"a review of female patients aged 40 to 44", "reviewed nutrition and health data
+        from 50,000 men", "a review of a sample of hospitals": a review whose object, within
+        six words, is people, their cases or records, or data, with no studies named there
+        or just after ("a review of data from 20 trials" reviews trials). A chart review,
+        observational (labelling rules), not a review of studies."""
+        c = self.c
+        objects = c.case_review_nouns | c.human_words | c.review_object_words
+        for k in range(e, min(end, e + 6)):
+            w = lower[k]
+            if w in c.pooled_plurals or w in c.study_nouns or w in (".", ";", ":"):
+                return False
+            if w in objects:
+                return not any(x in c.pooled_plurals or x in c.study_nouns
+                               for x in lower[k + 1:min(end, k + 8)])
         return False
 
     def _has_count(self, s: int, e: int, end: int, lower: list[str], pos: list[str]) -> bool:
@@ -744,6 +776,11 @@ class StudyFinder:
             m.n, at = self._count_at(s_start, first, lower, pos)
         m.n_approx = m.n is not None and at > 0 and lower[at - 1] in c.approximate_words
         m.body = self._venue(doc, s_start, s_end, matches)
+        if m.design == "unspecified" and span_words & self.c.experiment_nouns and \
+                sent_words & c.animal_words and m.role != "ref":
+            # "ran an experiment to test the modified cells on tumours in mice": the
+            # animals the sentence names are the experiment's, laboratory work
+            m.design, m.kind, m.population = "preclinical", "animal", "animal"
         if m.design == "unspecified" and m.population == "human" and \
                 span_words & self.c.experiment_nouns:
             # "an experiment on 24 valerian users": researchers set the exposure, an

@@ -486,6 +486,9 @@ class StudyCues:
     copula_words: frozenset[str] = frozenset()
     # 1.41.0: what a study noun may modify without naming a study ("per study group")
     study_role_nouns: frozenset[str] = frozenset()
+    # 1.42.0: what else a review of people reviews ("a review of 400 hospitals' data"): with
+    # the people words and the cases, the objects of a chart review, observational
+    review_object_words: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -499,7 +502,7 @@ class StudyCues:
         "approximate_words", "ongoing_words", "data_source_nouns", "quantifier_words",
         "case_review_nouns", "case_review_verbs", "case_review_fillers",
         "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals",
-        "copula_words", "study_role_nouns")
+        "copula_words", "study_role_nouns", "review_object_words")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
