@@ -1118,3 +1118,18 @@ def test_a_trial_told_paragraphs_later_does_not_refine_a_study(nlp):
     first = sts[0]
     assert first._.design == "observational"
     assert len(first._.mentions) == 2
+
+
+def test_a_test_of_people_counted_is_a_study_of_them(nlp):
+    (st,) = studies(nlp, "Berg's team found seven markers, and in a test of 38 women the "
+                         "markers flagged early labour.")
+    assert (st._.design, st._.study_n, st._.population) == ("observational", 38, "human")
+    # a test of things, or a blood test, is no study
+    assert studies(nlp, "A blood test of the women showed nothing. The test of 12 samples "
+                        "was clean.") == []
+
+
+def test_researchers_who_looked_back_at_outcomes_describe_a_study(nlp):
+    (st,) = studies(nlp, "Researchers led by Dr. Lund of Northfield Clinic looked back at "
+                         "outcomes for close to 500 balm users.")
+    assert (st._.design, st._.study_n) == ("observational", 500)

@@ -354,8 +354,10 @@ class StudyFinder:
         taken: set[int] = set()
         generic: set[int] = set()  # "previous studies of ...", "more trials": no methods sentence
         for t in range(start, end):
-            if lower[t] not in c.study_nouns or t in taken or (
-                    pos[t] == "VERB" and not self._phase_numeral(t, start, lower)):
+            if t in taken or (pos[t] == "VERB" and not self._phase_numeral(t, start, lower)):
+                continue
+            if lower[t] not in c.study_nouns and not (
+                    lower[t] in c.counted_test_nouns and self._tests_people(t, end, lower, pos)):
                 continue
             h = t  # the head: the last of a compound ("cohort study", "research trials")
             while h + 1 < end and lower[h + 1] in c.study_nouns and pos[h + 1] != "VERB":
@@ -642,6 +644,15 @@ class StudyFinder:
         """A head count starting in ``s:e`` (its people or animals may follow up to ``end``:
         "included 173 white and 192 Chinese Americans")."""
         return any(self._head_count(j, end, lower, pos) is not None for j in range(s, e))
+
+    def _tests_people(self, t: int, end: int, lower: list[str], pos: list[str]) -> bool:
+        """"in a test of 38 women", "a test of 31 healthy pregnant women": a test of people
+        counted right after it is a study of them (study cues 1.43.0); "a test of the
+        blood" or "a blood test" is none."""
+        return t + 2 < end and lower[t + 1] == "of" and any(
+            self._head_count(j, end, lower, pos) is not None
+            for j in range(t + 2, min(end, t + 5))) and any(
+            lower[k] in self.c.human_words for k in range(t + 3, min(end, t + 9)))
 
     def _head_count(self, j: int, end: int, lower: list[str], pos: list[str]) -> int | None:
         """The number at ``j`` when people or animals follow it within three tokens before
