@@ -45,10 +45,10 @@ def finder() -> NullResultFinder:
     ("Dr. Lund sees no major advantage of the new balm over the old one.", "no major advantage"),
     ("Against plain moisturiser the balm is not better or worse.", "not better or worse"),
     # negated "will" and "be", more effect stems, "nothing ... worked" (claim cues 1.19.0)
-    ("Rubbing in more of the balm won't help, the authors noted.", "won't help"),
-    ("Most gardeners with eczema aren't helped by the first cream they try.", "aren't helped"),
+    ("Doubling the dose of the balm won't help, Lund said.", "won't help"),
+    ("Half of the gardeners aren't helped by any cream at all.", "aren't helped"),
     ("The Lakeside screening programme does not save lives.", "does not save"),
-    ("Nothing had worked to control her rash before the balm.", "Nothing had worked"),
+    ("Nothing had worked on her rash before the balm.", "Nothing had worked"),
 ])
 def test_plain_null_results_are_found(finder, text, words):
     hit = finder.find(text)

@@ -343,6 +343,13 @@ def test_a_count_before_a_name_with_group_in_it_is_a_head_count(nlp):
     ("Early results with the moringa extract in mice look promising, Lund says.",
      "preclinical", "animal"),
     ("The team recruited 40 healthy controls for comparison.", "observational", "other"),
+    # a review of people, their records or data is a chart review (study cues 1.42.0)
+    ("A review of 400 women treated at Lakeside Hospital found fewer rashes with the balm.",
+     "observational", "records_analysis"),
+    ("Berg's team reviewed the diet and health data of 9,000 men and saw fewer rashes.",
+     "observational", "records_analysis"),
+    ("A review of clinics chosen at random found fewer rashes where the balm was sold.",
+     "observational", "records_analysis"),
 ])
 def test_descriptions_the_simple_patterns_missed(nlp, text, design, kind):
     (st,) = studies(nlp, text)
@@ -928,6 +935,8 @@ def test_a_description_after_an_older_study_goes_on_with_the_articles_bare_study
      "a randomised trial, nobody can say the balm did it.", "observational"),
     ("The survey of 300 gardeners is not a randomized trial, the authors said.",
      "observational"),
+    # a review of data from trials reviews the trials (study cues 1.42.0)
+    ("A review of data from 20 trials found the balm eased itching.", "systematic_review"),
 ])
 def test_the_design_a_phrase_names(nlp, text, design):
     (st,) = studies(nlp, text)
@@ -1075,24 +1084,9 @@ def test_the_study_participants_still_refer_to_the_study(nlp):
     assert len(st._.mentions) == 2
 
 
-@pytest.mark.parametrize("text", [
-    "A review of 400 women treated at Lakeside Hospital found fewer rashes with the balm.",
-    "Berg's team reviewed the health data of 9,000 men and saw fewer rashes.",
-    "A review of a sample of clinics that offer the balm found fewer rashes.",
-])
-def test_a_review_of_people_or_their_data_is_a_chart_review(nlp, text):
-    (st,) = studies(nlp, text)
-    assert (st._.design, st._.study_kind) == ("observational", "records_analysis")
-
-
-def test_a_review_of_data_from_trials_stays_a_review(nlp):
-    (st,) = studies(nlp, "A review of data from 20 trials found the balm eased itching.")
-    assert st._.design == "systematic_review"
-
-
 def test_a_phase_names_a_trial_only_with_its_numeral(nlp):
-    (st,) = studies(nlp, "A new paper looks at the balm. In the first phase of the project, "
-                         "the researchers collected the medical charts of 1,200 balm users.")
+    (st,) = studies(nlp, "A new paper looks at the balm. In the project's first phase, Lund's "
+                         "researchers pulled the medical charts of 1,200 balm users.")
     assert (st._.design, st._.study_n) == ("observational", 1200)
     (st,) = studies(nlp, "A phase II study of the balm enrolled 80 adults.")
     assert st._.design == "clinical_trial"
@@ -1100,7 +1094,7 @@ def test_a_phase_names_a_trial_only_with_its_numeral(nlp):
 
 def test_an_experiment_in_a_sentence_naming_animals_is_laboratory_work(nlp):
     # the students are people in the sentence, but the experiment is on the mice
-    text = "Berg and one of her students ran an experiment to test the balm on tumours in mice."
+    text = "In an experiment, Berg and two of her students tried the balm on skin sores in mice."
     (st,) = studies(nlp, text)
     assert (st._.design, st._.population) == ("preclinical", "animal")
     (st,) = studies(nlp, "Berg ran an experiment with 24 healthy adults who used the balm.")
@@ -1121,15 +1115,15 @@ def test_a_trial_told_paragraphs_later_does_not_refine_a_study(nlp):
 
 
 def test_a_test_of_people_counted_is_a_study_of_them(nlp):
-    (st,) = studies(nlp, "Berg's team found seven markers, and in a test of 38 women the "
-                         "markers flagged early labour.")
-    assert (st._.design, st._.study_n, st._.population) == ("observational", 38, "human")
+    (st,) = studies(nlp, "Lund's blood marker picked out eczema flares early in a test of 52 "
+                         "adults who used the balm.")
+    assert (st._.design, st._.study_n, st._.population) == ("observational", 52, "human")
     # a test of things, or a blood test, is no study
     assert studies(nlp, "A blood test of the women showed nothing. The test of 12 samples "
                         "was clean.") == []
 
 
 def test_researchers_who_looked_back_at_outcomes_describe_a_study(nlp):
-    (st,) = studies(nlp, "Researchers led by Dr. Lund of Northfield Clinic looked back at "
-                         "outcomes for close to 500 balm users.")
-    assert (st._.design, st._.study_n) == ("observational", 500)
+    (st,) = studies(nlp, "Researchers led by Dr. Lund of Northfield Clinic looked back at the "
+                         "records of 640 balm users.")
+    assert (st._.design, st._.study_n) == ("observational", 640)

@@ -152,7 +152,7 @@ def _refines(study: Study, m: Mention) -> bool:
     a sentence about the study in scope."""
     named = [x for x in study.mentions if x.named_design != "unspecified"]
     if m.role == "new" and m.sentence - study.mentions[-1].sentence > 1:
-        return False  # "a major drug trial" told paragraphs later is a study of its own
+        return False  # "a larger balm trial" told paragraphs later is a study of its own
     return m.named_design in ("clinical_trial", "systematic_review") and not m.loose and \
         m.population != "animal" and bool(named) and all(x.loose for x in named) and \
         study.named_design == "observational"
@@ -206,7 +206,7 @@ class StudyFinder:
                        if lower[s] == "controlled" and s >= 2 and lower[s - 1] == "-"
                        and lower[s - 2] not in self.c.control_arms)
         blocked.update(self._negated_compounds(lower))
-        # "in the first phase of the project": a phase without its numeral names no trial
+        # "in the project's first phase": a phase without its numeral names no trial
         blocked.update(s for s, e in matches.get("D|clinical_trial", ())
                        if e - s == 1 and lower[s] == "phase"
                        and not self._phase_follows(s + 1, lower))
@@ -624,11 +624,11 @@ class StudyFinder:
         return False
 
     def _reviews_people(self, e: int, end: int, lower: list[str]) -> bool:
-        """"a review of female patients aged 40 to 44", "reviewed nutrition and health data
-        from 50,000 men", "a review of a sample of hospitals": a review whose object, within
-        six words, is people, their cases or records, or data, with no studies named there
-        or just after ("a review of data from 20 trials" reviews trials). A chart review,
-        observational (labelling rules), not a review of studies."""
+        """"a review of 400 women treated at Lakeside Hospital", "reviewed the diet and
+        health data of 9,000 men", "a review of clinics chosen at random": a review whose
+        object, within six words, is people, their cases or records, or data, with no studies
+        named there or just after ("a review of data from 20 trials" reviews trials). A chart
+        review, observational (labelling rules), not a review of studies."""
         c = self.c
         objects = c.case_review_nouns | c.human_words | c.review_object_words
         for k in range(e, min(end, e + 6)):
@@ -646,7 +646,7 @@ class StudyFinder:
         return any(self._head_count(j, end, lower, pos) is not None for j in range(s, e))
 
     def _tests_people(self, t: int, end: int, lower: list[str], pos: list[str]) -> bool:
-        """"in a test of 38 women", "a test of 31 healthy pregnant women": a test of people
+        """"in a test of 52 gardeners", "a test of 40 healthy adults": a test of people
         counted right after it is a study of them (study cues 1.43.0); "a test of the
         blood" or "a blood test" is none."""
         return t + 2 < end and lower[t + 1] == "of" and any(
@@ -789,8 +789,8 @@ class StudyFinder:
         m.body = self._venue(doc, s_start, s_end, matches)
         if m.design == "unspecified" and span_words & self.c.experiment_nouns and \
                 sent_words & c.animal_words and m.role != "ref":
-            # "ran an experiment to test the modified cells on tumours in mice": the
-            # animals the sentence names are the experiment's, laboratory work
+            # "Berg's students tried the balm on inflamed skin in mice in an experiment":
+            # the animals the sentence names are the experiment's, laboratory work
             m.design, m.kind, m.population = "preclinical", "animal", "animal"
         if m.design == "unspecified" and m.population == "human" and \
                 span_words & self.c.experiment_nouns:
