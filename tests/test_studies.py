@@ -937,6 +937,8 @@ def test_a_description_after_an_older_study_goes_on_with_the_articles_bare_study
      "observational"),
     # a review of data from trials reviews the trials (study cues 1.42.0)
     ("A review of data from 20 trials found the balm eased itching.", "systematic_review"),
+    ("A review of the evidence in 9,000 patients found the balm eased itching.",
+     "systematic_review"),
 ])
 def test_the_design_a_phrase_names(nlp, text, design):
     (st,) = studies(nlp, text)
@@ -1099,6 +1101,10 @@ def test_an_experiment_in_a_sentence_naming_animals_is_laboratory_work(nlp):
     assert (st._.design, st._.population) == ("preclinical", "animal")
     (st,) = studies(nlp, "Berg ran an experiment with 24 healthy adults who used the balm.")
     assert st._.design == "clinical_trial"
+    # people counted in the experiment: a trial, whatever animals the sentence also names
+    sts = studies(nlp, "Berg ran an experiment with 24 healthy adults; earlier she had tried "
+                       "the balm in mice.")
+    assert sts[0]._.design == "clinical_trial"
 
 
 def test_a_trial_told_paragraphs_later_does_not_refine_a_study(nlp):

@@ -633,8 +633,9 @@ class StudyFinder:
         objects = c.case_review_nouns | c.human_words | c.review_object_words
         for k in range(e, min(end, e + 6)):
             w = lower[k]
-            if w in c.pooled_plurals or w in c.study_nouns or w in (".", ";", ":"):
-                return False
+            if w in c.pooled_plurals or w in c.study_nouns or w in c.review_source_words or \
+                    w in (".", ";", ":"):
+                return False  # "a review of the evidence in 9,000 patients" reviews studies
             if w in objects:
                 return not any(x in c.pooled_plurals or x in c.study_nouns
                                for x in lower[k + 1:min(end, k + 8)])
@@ -788,7 +789,7 @@ class StudyFinder:
         m.n_approx = m.n is not None and at > 0 and lower[at - 1] in c.approximate_words
         m.body = self._venue(doc, s_start, s_end, matches)
         if m.design == "unspecified" and span_words & self.c.experiment_nouns and \
-                sent_words & c.animal_words and m.role != "ref":
+                sent_words & c.animal_words and m.role != "ref" and m.n is None:
             # "Berg's students tried the balm on inflamed skin in mice in an experiment":
             # the animals the sentence names are the experiment's, laboratory work
             m.design, m.kind, m.population = "preclinical", "animal", "animal"

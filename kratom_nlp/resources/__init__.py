@@ -489,6 +489,8 @@ class StudyCues:
     # 1.42.0: what else a review of people reviews ("a review of 400 hospitals' data"): with
     # the people words and the cases, the objects of a chart review, observational
     review_object_words: frozenset[str] = frozenset()
+    # what a review of studies reviews besides them ("a review of the evidence"): no chart review
+    review_source_words: frozenset[str] = frozenset()
     # 1.43.0: nouns that name a study only when people counted follow ("a test of 38 women")
     counted_test_nouns: frozenset[str] = frozenset()
 
@@ -505,7 +507,7 @@ class StudyCues:
         "case_review_nouns", "case_review_verbs", "case_review_fillers",
         "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals",
         "copula_words", "study_role_nouns", "review_object_words",
-        "counted_test_nouns")
+        "review_source_words", "counted_test_nouns")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
