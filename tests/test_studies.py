@@ -935,6 +935,9 @@ def test_a_description_after_an_older_study_goes_on_with_the_articles_bare_study
      "a randomised trial, nobody can say the balm did it.", "observational"),
     ("The survey of 300 gardeners is not a randomized trial, the authors said.",
      "observational"),
+    # people given one of two treatments: a controlled comparison, a trial (study cues 1.44.0)
+    ("Lund's new study of the balm included 300 adults with eczema. They began treatment with "
+     "either the balm or a plain cream.", "clinical_trial"),
     # a review of data from trials reviews the trials (study cues 1.42.0)
     ("A review of data from 20 trials found the balm eased itching.", "systematic_review"),
     ("A review of the evidence in 9,000 patients found the balm eased itching.",
