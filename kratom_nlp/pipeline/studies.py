@@ -209,7 +209,7 @@ class StudyFinder:
         # "in the project's first phase": a phase without its numeral names no trial
         blocked.update(s for s, e in matches.get("D|clinical_trial", ())
                        if e - s == 1 and lower[s] == "phase"
-                       and not self._phase_follows(s + 1, lower))
+                       and not self._phase_follows(s, lower))
         # "the survey was not a randomised trial", "it isn't a trial": a design the copula
         # denies (study cues 1.39.0)
         blocked.update(s for k, v in matches.items() if k.startswith("D|") for s, _ in v
@@ -560,10 +560,17 @@ class StudyFinder:
         """The trial phase named before the study noun ("Phase II", "phase-2"), as a number."""
         for j in range(a, h):
             if lower[j] == "phase":
-                k = j + 2 if j + 2 <= h and lower[j + 1] == "-" else j + 1
-                if k <= h and lower[k] in self.c.phase_numerals:
+                k = self._after_phase(j, h + 1, lower)
+                if k is not None and lower[k] in self.c.phase_numerals:
                     return _PHASES.get(lower[k], lower[k])
         return None
+
+    @staticmethod
+    def _after_phase(j: int, stop: int, lower: list[str]) -> int | None:
+        """The token that names the phase after "phase" at ``j`` ("phase II", "phase-2": a
+        hyphen between is skipped), if it comes before ``stop``."""
+        k = j + 2 if j + 2 < stop and lower[j + 1] == "-" else j + 1
+        return k if k < stop else None
 
     @staticmethod
     def _predicate(a: int, t: int, lower: list[str]) -> bool:
@@ -573,11 +580,11 @@ class StudyFinder:
             lower[a + 1] in ("is", "'s", "was")
 
     def _phase_follows(self, j: int, lower: list[str]) -> bool:
-        """A trial phase's numeral at ``j`` ("Phase II", "phase-2", "phase 1/2")."""
-        if j < len(lower) and lower[j] == "-":
-            j += 1
-        return j < len(lower) and (lower[j] in self.c.phase_numerals or
-                                   lower[j].split("/")[0] in self.c.phase_numerals)
+        """A trial phase's numeral after "phase" at ``j`` ("Phase II", "phase-2", "phase
+        1/2")."""
+        k = self._after_phase(j, len(lower), lower)
+        return k is not None and (lower[k] in self.c.phase_numerals or
+                                  lower[k].split("/")[0] in self.c.phase_numerals)
 
     def _phase_numeral(self, t: int, start: int, lower: list[str]) -> bool:
         """"a phase I study": the tagger reads "I study" as a pronoun and a verb."""
