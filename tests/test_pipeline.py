@@ -164,6 +164,12 @@ def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
     # a caution just before the promotional words (claim cues 1.17.0)
     "But Dr. Lund doesn't think everyone with nerves should begin on kava before more trials.",
     "She cautioned that using the balm as a cure for eczema is a long way off.",
+    # a negated belief reaches to the end of its clause (claim cues 1.20.0), and a curly
+    # apostrophe reads as a straight one
+    "\u201cI don't think there is enough proof yet to say gardeners with eczema should go out "
+    "and buy the balm,\u201d Dr. Berg said.",
+    "But Dr. Lund doesn\u2019t think everyone with nerves should begin on kava before more "
+    "trials.",
 ])
 def test_use_tempered_by_a_caution_is_cautionary_advice(nlp, text):
     """A word that urges use with a cautionary phrase beside it in its clause ("should use it

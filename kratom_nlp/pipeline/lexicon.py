@@ -71,7 +71,9 @@ class CueAnnotator:
         make = nlp.make_doc
 
         def docs(phrases: Iterable[str]) -> list[Doc]:
-            return [make(p) for p in sorted(set(phrases)) if p.strip()]
+            # real text often writes the apostrophe curly ("doesn’t"): match both forms
+            both = {q for p in phrases for q in (p, p.replace("'", "’"))}
+            return [make(p) for p in sorted(both) if p.strip()]
 
         self.entities = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.entities_cased = PhraseMatcher(nlp.vocab, attr="ORTH")
