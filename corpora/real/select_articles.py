@@ -93,7 +93,7 @@ def round_robin(ids: list[str], pool: dict[str, dict], want: int) -> list[str]:
     return picked
 
 
-def extend(data: str, out: Path, spec: str) -> None:
+def extend(data: str, out: Path, spec: str, min_chars: int = 2000) -> None:
     split, _, n = spec.partition("=")
     doc = json.loads(out.read_text(encoding="utf-8"))
     if split not in doc["splits"] or not n.isdigit():
@@ -107,7 +107,7 @@ def extend(data: str, out: Path, spec: str) -> None:
         # half each; the stories fill what the releases cannot (few long releases are left)
         want = int(n) // 2 + (int(n) % 2) if source == "release" else int(n) - len(added)
         ids = sorted((i for i, m in pool.items() if m["split"] == split
-                      and m["source"] == source and i not in taken and m["chars"] >= 2000),
+                      and m["source"] == source and i not in taken and m["chars"] >= min_chars),
                      key=lambda i: (pool[i]["chars"], i))
         added += round_robin(ids, pool, want)
     entry["annotated"] = sorted(entry["annotated"] + added)
@@ -115,7 +115,8 @@ def extend(data: str, out: Path, spec: str) -> None:
     entry["topics"] = dict(sorted(entry["topics"].items()))
     doc.setdefault("extensions", []).append(
         {"split": split, "added": sorted(added),
-         "method": "round-robin over topics per source, shortest first, >= 2,000 characters"
+         "method": "round-robin over topics per source, shortest first, "
+                   f">= {min_chars:,} characters"
                    + ("" if sum(pool[i]["source"] == "release" for i in added) * 2 >= len(added)
                       else "; stories fill the releases' shortfall")})
     out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
@@ -130,9 +131,11 @@ def main() -> None:
                     help="annotated articles per split, half press releases, half stories")
     ap.add_argument("--extend", default=None,
                     help="e.g. train=32: add this many articles to a split's annotated list")
+    ap.add_argument("--min-chars", type=int, default=2000,
+                    help="with --extend: the shortest article to add (the pool's floor is 1,200)")
     args = ap.parse_args()
     if args.extend:
-        extend(args.data, Path(args.out), args.extend)
+        extend(args.data, Path(args.out), args.extend, args.min_chars)
         return
     quota = {k: int(v) for k, v in (p.split("=") for p in args.per_split.split(","))}
     pool = read_candidates(args.data)
