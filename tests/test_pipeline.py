@@ -196,6 +196,9 @@ def test_use_tempered_by_a_caution_is_cautionary_advice(nlp, text):
     ("The drug carries a federally mandated warning about liver damage.", "federally mandated"),
     ("The Dietary Guidelines for Americans say that eating more fish lowers the risk of heart "
      "disease.", "Dietary Guidelines for Americans"),
+    # evidence cues 1.2.0: the task force's findings are a public health body's
+    ("The task force found that yearly skin checks lower the risk of dying from melanoma.",
+     "The task force"),
 ])
 def test_government_guidelines_and_mandated_warnings_are_regulatory(nlp, text, cue):
     """Evidence cues 1.1.0: a public health agency's guidelines or a warning the law requires
