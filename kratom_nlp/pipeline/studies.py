@@ -217,7 +217,7 @@ class StudyFinder:
         # "the team plans to start a trial in people soon": a design named for planned research
         # is no design of a study told in the sentence
         blocked.update(s for k, v in matches.items() if k.startswith("D|") for s, _ in v
-                       if any(lower[j] in self.c.future_words for j in range(max(0, s - 4), s)))
+                       if self._word_before(s, max(0, s - 4), lower, self.c.future_words))
         # "a chart review of 300 patients" is observational (labelling rules), not a review
         blocked.update(s for k in ("D|systematic_review", "K|review")
                        for s, e in matches.get(k, ())
@@ -266,6 +266,18 @@ class StudyFinder:
                         break
         return out
 
+    @staticmethod
+    def _word_before(s: int, lo: int, lower: list[str], words: frozenset[str]) -> bool:
+        """One of ``words`` in ``lower[lo:s]``, with no "from" between it and ``s``: research
+        that something comes from exists ("there is more hope from the study of 1,200 men"),
+        where "hope to launch a trial" plans one."""
+        for j in range(s - 1, lo - 1, -1):
+            if lower[j] == "from":
+                return False
+            if lower[j] in words:
+                return True
+        return False
+
     def _denied(self, s: int, lower: list[str]) -> bool:
         """Is the design word at ``s`` denied by a copula and a negation a few words before
         it, in the same clause ("was not a randomised trial", "isn't a trial")?"""
@@ -300,7 +312,7 @@ class StudyFinder:
             sentence ("they ran a trial that will change care" describes a study)."""
             if reports:
                 return False
-            if any(lower[j] in c.future_words for j in range(max(start, a - 4), a)):
+            if self._word_before(a, max(start, a - 4), lower, c.future_words):
                 return True
             if _IN_YEARS.match(" ".join(lower[b:min(end, b + 6)])):
                 return True  # "the balm's first trials within five years"
@@ -335,8 +347,8 @@ class StudyFinder:
             if any(lower[j] in c.report_words for j in range(b, min(end, b + 12))):
                 return False
             for j in range(a - 1, max(start, a - 10) - 1, -1):
-                if lower[j] in (";", ":", ".", ",") or lower[j] in c.report_words:
-                    return False
+                if lower[j] in (";", ":", ".", ",", "from") or lower[j] in c.report_words:
+                    return False  # "more hope from the study of 1,200 men": a source
                 if lower[j] in c.hypothetical_words:
                     return True
             return False
