@@ -50,8 +50,7 @@ def finder() -> NullResultFinder:
     ("The Lakeside screening programme does not save lives.", "does not save"),
     ("Nothing had worked on her rash before the balm.", "Nothing had worked"),
     # no proof of an effect; a negated "going to" (claim cues 1.21.0)
-    ("Lund says there is no proof that the balm is any safer than steroid creams.",
-     "no proof that"),
+    ("So far, Lund finds no proof that kava balm heals eczema faster.", "no proof that"),
     ("The balm is not going to cure eczema, Lund said.", "is not going to cure"),
 ])
 def test_plain_null_results_are_found(finder, text, words):

@@ -1141,8 +1141,8 @@ def test_researchers_who_looked_back_at_outcomes_describe_a_study(nlp):
 def test_research_something_comes_from_is_told_not_planned(nlp):
     """A study that hope (or anything) comes from exists: "hope" names planned research only
     when nothing says it comes from the study (study cues, ``StudyFinder._word_before``)."""
-    (st,) = studies(nlp, "But there is more hope than that from the study of some 900 men "
-                         "with eczema at 40 clinics in six nations.")
+    (st,) = studies(nlp, "For gardeners with eczema, new hope comes from the Lakeside study "
+                         "of some 900 adults at 40 clinics.")
     assert (st._.design, st._.study_n, st._.population) == ("observational", 900, "human")
     assert studies(nlp, "The Northfield team hopes to launch a trial of 200 men next year.") \
         == []

@@ -269,7 +269,7 @@ class StudyFinder:
     @staticmethod
     def _word_before(s: int, lo: int, lower: list[str], words: frozenset[str]) -> bool:
         """One of ``words`` in ``lower[lo:s]``, with no "from" between it and ``s``: research
-        that something comes from exists ("there is more hope from the study of 1,200 men"),
+        that something comes from exists ("new hope comes from the Lakeside study of 900 adults"),
         where "hope to launch a trial" plans one."""
         for j in range(s - 1, lo - 1, -1):
             if lower[j] == "from":
@@ -348,7 +348,7 @@ class StudyFinder:
                 return False
             for j in range(a - 1, max(start, a - 10) - 1, -1):
                 if lower[j] in (";", ":", ".", ",", "from") or lower[j] in c.report_words:
-                    return False  # "more hope from the study of 1,200 men": a source
+                    return False  # "hope comes from the Lakeside study of 900 adults": a source
                 if lower[j] in c.hypothetical_words:
                     return True
             return False
