@@ -199,6 +199,9 @@ def test_use_tempered_by_a_caution_is_cautionary_advice(nlp, text):
     # evidence cues 1.2.0: the task force's findings are a public health body's
     ("The task force found that yearly skin checks lower the risk of dying from melanoma.",
      "The task force"),
+    # evidence cues 1.3.0: a regulator's panel named again
+    ("Yearly skin checks cut deaths from melanoma by a tenth, the panel concluded.",
+     "the panel concluded"),
 ])
 def test_government_guidelines_and_mandated_warnings_are_regulatory(nlp, text, cue):
     """Evidence cues 1.1.0: a public health agency's guidelines or a warning the law requires
