@@ -1140,7 +1140,7 @@ def test_researchers_who_looked_back_at_outcomes_describe_a_study(nlp):
 
 def test_research_something_comes_from_is_told_not_planned(nlp):
     """A study that hope (or anything) comes from exists: "hope" names planned research only
-    when nothing says it comes from the study (study cues, ``StudyFinder._word_before``)."""
+    when nothing says it comes from the study (``StudyFinder._word_before``)."""
     (st,) = studies(nlp, "For gardeners with eczema, new hope comes from the Lakeside study "
                          "of some 900 adults at 40 clinics.")
     assert (st._.design, st._.study_n, st._.population) == ("observational", 900, "human")
