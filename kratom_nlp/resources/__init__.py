@@ -149,6 +149,7 @@ class RuleWords:
     hesitation_lemmas: frozenset[str] = frozenset()  # since claim cues 1.18.0
     temper_breaks: frozenset[str] = frozenset()  # since claim cues 1.18.0
     scope_cautions: frozenset[str] = frozenset()  # since claim cues 1.20.0
+    scope_breaks: frozenset[str] = frozenset()  # since claim cues 1.20.0
     aim_lemmas: frozenset[str] = frozenset()
     embedded_question_words: frozenset[str] = frozenset()
     verdict_subjects: frozenset[str] = frozenset()
