@@ -1146,3 +1146,26 @@ def test_research_something_comes_from_is_told_not_planned(nlp):
     assert (st._.design, st._.study_n, st._.population) == ("observational", 900, "human")
     assert studies(nlp, "The Northfield team hopes to launch a trial of 200 men next year.") \
         == []
+
+
+@pytest.mark.parametrize("text, design", [
+    # the people studied counted in a sentence of their own, by the researchers or after "in"
+    ("A new study suggests that kava balm may ease eczema in older adults. Lund's team "
+     "visited 40 couples at home every week for three months. The balm calmed the itch in "
+     "most of them, the study found.", "observational"),
+    ("The balm was tried in 40 adults with eczema at Northfield Clinic. A new study says the "
+     "balm may ease the itch.", "observational"),
+    # a ratio or a crowd is no sample: the study's design stays unspecified
+    ("A new study suggests that kava balm may ease eczema. Eczema affects one in five "
+     "children at some point.", "unspecified"),
+    ("A new study suggests that kava balm may ease eczema. \"I can see 40 people on the "
+     "beach scratching,\" Berg said.", "unspecified"),
+    # a trial cue in the sentence belongs to the detail rules, not to this one
+    ("A new study suggests that kava balm may ease eczema. The balm was tested against a "
+     "placebo in 40 adults.", "clinical_trial"),
+])
+def test_a_bare_study_is_observational_when_a_sentence_near_it_counts_its_people(
+        nlp, text, design):
+    (st,) = studies(nlp, text)
+    assert st._.design == design
+    assert st._.population == ("unknown" if design == "unspecified" else "human")

@@ -111,6 +111,9 @@ class Mention:
 class Study:
     id: str
     mentions: list[Mention] = field(default_factory=list)
+    # a sentence of the study's stretch of the article counts the people studied ("the team
+    # visited 15 couples at home"; StudyFinder._counted_in_scope)
+    counted: bool = False
 
     def best(self) -> Mention:
         """The fullest description: most informative, earliest on a tie."""
@@ -131,12 +134,14 @@ class Study:
 
     @property
     def design(self) -> str:
-        """The named design, else the one inferred from people counted."""
+        """The named design, else the one inferred from people counted in a mention, else
+        observational when a sentence near it counts the people studied."""
         named = self.named_design
         if named != "unspecified":
             return named
-        designs = {m.design for m in self.mentions}
-        return next((d for d in DESIGN_RANK if d in designs), "unspecified")
+        designs = {m.design for m in self.mentions} - {"unspecified"}
+        fallback = "observational" if self.counted else "unspecified"
+        return next((d for d in DESIGN_RANK if d in designs), fallback)
 
 
 def _describes_trial(study: Study, m: Mention) -> bool:
@@ -242,6 +247,7 @@ class StudyFinder:
         for i, sent in enumerate(sents):
             mentions.append(self._mentions(doc, i, sent, lower, lemma, pos, matches))
         studies = self._cluster(mentions)
+        self._counted_in_scope(studies, sents, lower, pos, matches)
         self._write(doc, sents, studies, mentions, lower, lemma, pos, matches)
         return doc
 
@@ -851,11 +857,14 @@ class StudyFinder:
         """:meth:`_count` and the position of its number (-1 when none)."""
         for j in range(a, min(end, a + 25)):
             value = self._head_count(j, end, lower, pos)
-            # a year ("in 2010 patients ...") is no head count; "2,000 adults" is one
-            if value is not None and value > 0 and (value not in range(1900, 2100)
-                                                    or "," in lower[j]):
+            if value is not None and value > 0 and self._not_a_year(value, lower[j]):
                 return value, j
         return None, -1
+
+    @staticmethod
+    def _not_a_year(value: int, word: str) -> bool:
+        """A year ("in 2010 patients ...") is no head count; "2,000 adults" is one."""
+        return value not in range(1900, 2100) or "," in word
 
     def _venue(self, doc: Doc, a: int, b: int,
                matches: dict[str, list[tuple[int, int]]]) -> str | None:
@@ -939,6 +948,50 @@ class StudyFinder:
                     recent.remove(target)
                 recent.insert(0, target)
         return studies
+
+    def _counted_in_scope(self, studies: list[Study], sents: list[Span], lower: list[str],
+                          pos: list[str], matches: dict[str, list[tuple[int, int]]]) -> None:
+        """A study no mention gives a design ("A new study identifies ...", "the research") is
+        observational when a sentence of its stretch of the article counts the people studied
+        with no trial or laboratory cue: "Lund's team visited 15 couples at home", "The balm
+        was tried in 40 adults" (study cues 1.45.0). The stretch runs from its first mention
+        (from the article's start for the first study told) to the next study's first mention,
+        at most ``max_gap`` sentences past its last; a sentence that mentions another study is
+        that study's. The count must come in a sentence naming the researchers or the study,
+        or after a preposition of a sample ("in 40 adults"; not "one in five men")."""
+        firsts = sorted(st.mentions[0].sentence for st in studies)
+        owner = {m.sentence: st.id for st in studies for m in st.mentions}
+        for st in studies:
+            if st.design != "unspecified" or st.older:
+                continue
+            first = st.mentions[0].sentence
+            lo = 0 if first == firsts[0] else first
+            hi = min(next((f for f in firsts if f > first), len(sents)),
+                     st.mentions[-1].sentence + self.max_gap + 1)
+            for k in range(lo, hi):
+                if owner.get(k, st.id) != st.id:
+                    continue
+                a, b = sents[k].start, sents[k].end
+                if any(self._in(matches, f"D|{d}", a, b) for d in ("clinical_trial",
+                                                                   "preclinical")):
+                    continue
+                named = k in owner or any(w in self.c.researcher_words for w in lower[a:b])
+                if any(self._sample_count(j, a, b, lower, pos, named) for j in range(a, b)):
+                    st.counted = True
+                    break
+
+    def _sample_count(self, j: int, start: int, end: int, lower: list[str], pos: list[str],
+                      named: bool) -> bool:
+        """People counted at ``j`` as a study's sample: in a sentence that names the
+        researchers or the study, or after a preposition of a sample that no number comes
+        before ("in 67 people"; "one in five men" is a ratio)."""
+        value = self._head_count(j, end, lower, pos)
+        if value is None or value < 2 or not self._not_a_year(value, lower[j]) or not any(
+                lower[k] in self.c.human_words for k in range(j + 1, min(end, j + 9))):
+            return False
+        return named or (j - 2 >= start and lower[j - 1] in self.c.sample_prepositions
+                         and not (_NUM_RE.match(lower[j - 2])
+                                  or lower[j - 2] in self.c.number_words))
 
     def _bare_own_study(self, recent: list[Study], m: Mention) -> Study | None:
         """The article's own study told bare ("A new study may ease parents' worries ..."), when
@@ -1027,7 +1080,9 @@ class StudyFinder:
                                      kinds[0] if kinds else "other")
             pops = [m.population for m in st.mentions if m.population != "unknown"]
             span._.population = ("animal" if "animal" in pops and design == "preclinical"
-                                 else pops[0] if pops else "unknown")
+                                 else pops[0] if pops else
+                                 "human" if st.counted and design == "observational" else
+                                 "unknown")
             span._.study_n = next((m.n for m in st.mentions if m.n is not None), None)
             span._.study_body = next((m.body for m in st.mentions if m.body), None)
             span._.mentions = [[doc[m.start].idx, doc[m.end - 1].idx + len(doc[m.end - 1])]

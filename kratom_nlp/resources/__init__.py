@@ -495,6 +495,9 @@ class StudyCues:
     review_source_words: frozenset[str] = frozenset()
     # 1.43.0: nouns that name a study only when people counted follow ("a test of 38 women")
     counted_test_nouns: frozenset[str] = frozenset()
+    # 1.45.0: the prepositions before people counted that make them a study's sample ("the
+    # balm was tried in 40 gardeners"), for a study no mention gives a design
+    sample_prepositions: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -509,7 +512,7 @@ class StudyCues:
         "case_review_nouns", "case_review_verbs", "case_review_fillers",
         "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals",
         "copula_words", "study_role_nouns", "review_object_words",
-        "review_source_words", "counted_test_nouns")
+        "review_source_words", "counted_test_nouns", "sample_prepositions")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
