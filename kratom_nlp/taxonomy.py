@@ -53,6 +53,9 @@ GENRES: tuple[str, ...] = (
 # Evidence levels at or above which a benefit claim stated as fact is licensed.
 LICENSING_LEVELS: frozenset[str] = frozenset({"clinical_trial", "systematic_review"})
 
+# Evidence levels that name a study of people.
+HUMAN_STUDY_LEVELS: frozenset[str] = LICENSING_LEVELS | {"observational"}
+
 
 def evidence_rank(level: str) -> int:
     """Rank on the human-evidence ladder: 0 is strongest; regulatory sits beside observational."""

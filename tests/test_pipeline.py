@@ -130,6 +130,23 @@ def test_an_animal_result_told_as_found_is_no_human_outcome(nlp):
     assert outcomes.human_outcome(told[:], (), "observational") is True
 
 
+def test_lab_words_in_a_claim_resting_on_a_study_of_people_name_a_human_outcome(nlp):
+    """Claim cues 1.22.0: "cells" or "lab" in a claim whose evidence is a study of people
+    (observational, trial, review) describe what was measured in them, not a laboratory
+    result; with no such study, or with real animals named, the outcome stays non-human."""
+    outcomes = nlp.get_pipe("kratom_overclaim").outcomes
+    cells = nlp("The balm restored healthy skin cells within a month.")[:]
+    lab = nlp("The patch, a tiny lab worn on the skin, caught the infection early.")[:]
+    mice = nlp("The balm restored healthy skin in most of the mice.")[:]
+    for level in ("observational", "clinical_trial", "systematic_review"):
+        assert outcomes.human_outcome(cells, (), level) is True
+        assert outcomes.human_outcome(lab, (), level) is True
+        assert outcomes.human_outcome(mice, (), level) is False
+    for level in ("expert_opinion", "preclinical", "none"):
+        assert outcomes.human_outcome(cells, (), level) is False
+        assert outcomes.human_outcome(lab, (), level) is False
+
+
 def test_advice_that_opens_with_a_caution_is_cautionary(nlp):
     """Advice that opens with a cautionary phrase protects the reader ("Seek urgent medical
     help if …", "Tell your doctor …"): cautionary, never rule 2's promotion, even when the

@@ -166,6 +166,7 @@ class RuleWords:
     question_heads: tuple[str, ...] = ()
     people_words: tuple[str, ...] = ()
     animal_patterns: tuple[str, ...] = ()
+    lab_words: frozenset[str] = frozenset()  # since claim cues 1.22.0: of animal_patterns
     result_verbs: frozenset[str] = frozenset()
     carry_over_words: frozenset[str] = frozenset()  # since claim cues 1.7.0
     non_effect_tokens: frozenset[str] = frozenset()
