@@ -497,7 +497,7 @@ class StudyCues:
     # 1.43.0: nouns that name a study only when people counted follow ("a test of 38 women")
     counted_test_nouns: frozenset[str] = frozenset()
     # 1.45.0: the prepositions before people counted that make them a study's sample ("the
-    # balm was tried in 40 gardeners"), for a study no mention gives a design
+    # balm was tried in 40 adults"), for a study no mention gives a design
     sample_prepositions: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
