@@ -726,6 +726,22 @@ def test_a_named_professional_breaks_a_tie_between_none_and_expert(nlp):
     assert choose_source(said, {**tie, "expert": 0.10, "anecdote": 0.41}) == "none"
 
 
+def test_a_regulator_named_in_the_sentence_outranks_the_models_none(nlp):
+    """A claim whose sentence names a regulator as its source rests on that cue when the
+    model ranks ``none`` first; a regulator named only in the sentence before does not."""
+    from kratom_nlp.backends.evidence import choose_source
+
+    doc = nlp("Kava balm is sold in many shops. According to the FDA, kava balm slows eczema "
+              "flares in adults. The balm also calms the itch.")
+    _, own, after = doc.spans["sentences"]
+    assert own._.rules["evidence"] == "regulatory" and not own._.rules["from_context"]
+    lean = {"none": 0.46, "cue": 0.30, "study": 0.04, "expert": 0.15, "anecdote": 0.05}
+    assert choose_source(own, lean) == "cue"
+    assert choose_source(after, lean) == "none"
+    # only the model's "none" gives way: another first choice stands
+    assert choose_source(own, {**lean, "anecdote": 0.6}) == "anecdote"
+
+
 def test_a_quotation_names_its_speaker_once_and_its_sentences_rest_on_them(nlp):
     """An expert's or a person's word without an attribution in the sentence itself: the
     attribution in the sentence before or after is the cue; none near, the source's level
