@@ -190,7 +190,7 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
         probs = {**probs, "expert": probs["none"], "none": 0.0}
     elif ranked[0] == "none" and _own_regulatory_cue(rules):
         # a regulator's word in the sentence itself ("According to the FDA, the pill …",
-        # "approved by the Food and Drug Administration") is its evidence (labelling rules)
+        # "the balm, which the FDA cleared for eczema, …") is its evidence (labelling rules)
         probs = {**probs, "cue": probs["none"], "none": 0.0}
     for source in sorted(probs, key=probs.__getitem__, reverse=True):
         if source == "study" and study is None:
