@@ -133,13 +133,6 @@ def _first_person_only(rules: dict[str, Any]) -> bool:
         not any(c.get("level") == "anecdotal" for c in rules.get("candidates", []))
 
 
-def _own_regulatory_cue(rules: dict[str, Any]) -> bool:
-    """The rules read the sentence's evidence as regulatory from a cue of its own (a
-    regulator's name, approval or warning in the sentence), not from the sentence before."""
-    return rules.get("evidence") == "regulatory" and not rules.get("from_context") and \
-        any(c.get("level") == "regulatory" for c in rules.get("candidates", []))
-
-
 def choose_source(sent: Span, probs: dict[str, float]) -> str:
     """The most probable source that the sentence can have. With no study in scope, the
     study's probability goes to the sentence's own cue (research the model sees but no study
@@ -188,7 +181,7 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
         # a claim the sentence attributes to a named professional ("Dr. Price, a
         # psychiatrist, says …") rests on that expert when the model's runner-up says so
         probs = {**probs, "expert": probs["none"], "none": 0.0}
-    elif ranked[0] == "none" and _own_regulatory_cue(rules):
+    elif ranked[0] == "none" and own_cue and rules.get("evidence") == "regulatory":
         # a regulator's word in the sentence itself ("According to the FDA, the pill …",
         # "the balm, which the FDA cleared for eczema, …") is its evidence (labelling rules)
         probs = {**probs, "cue": probs["none"], "none": 0.0}
