@@ -216,6 +216,33 @@ def test_train_model_writes_weights_config_and_card(claim_sklearn):
     assert 0.0 <= meta["metrics"]["model"]["f1"] <= 1.0
 
 
+def test_a_model_trained_into_a_copy_of_the_models_folder_is_in_its_manifest(nlp, tmp_path):
+    """Training into a models folder other than the configured one (a copy that
+    ``$KRATOM_NLP_MODELS`` will name later) registers the model in that folder's manifest, so
+    the copy loads it; a folder with no manifest gets none written."""
+    from kratom_nlp.backends.learned import store
+    from kratom_nlp.backends.learned.models import load_field_model
+    from kratom_nlp.training.train import train_model
+
+    copy = tmp_path / "models-copy"
+    copy.mkdir()
+    (copy / "manifest.json").write_text(json.dumps({"files": {}}), encoding="utf-8")
+    no_real = tmp_path / "no-real-news"
+    kwargs = {"corpus": GOLD_FIXTURE, "nlp": nlp, "log": None, "real_data_dir": no_real,
+              "run_eval": False}
+    folder = train_model("advice", "sklearn", "gold", output=copy / "advice-sklearn", **kwargs)
+    manifest = store.read_manifest(copy)
+    assert manifest["advice"] == {"sklearn": "advice-sklearn", "default": "sklearn"}
+    listed = {k for k in manifest["files"] if k.startswith("advice-sklearn/")}
+    assert {"advice-sklearn/metadata.json", "advice-sklearn/weights.safetensors"} <= listed
+    store_cache_clear()
+    assert load_field_model(folder, copy).task == "advice"  # the copy's manifest checks out
+
+    loose = tmp_path / "elsewhere"
+    train_model("advice", "sklearn", "gold", output=loose / "advice-sklearn", **kwargs)
+    assert not (loose / "manifest.json").exists()
+
+
 def test_train_rejects_data_that_cannot_train_the_task():
     from kratom_nlp.training.train import parse_data
 

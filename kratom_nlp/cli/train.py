@@ -361,8 +361,9 @@ def models_convert(
     meta = store.read_metadata(out)
     manifest = None
     try:
-        if out.resolve().parent == store.models_dir().resolve():
-            manifest = store.register_model(meta["task"], "sklearn", out, digests)
+        base = store.models_folder_of(out)
+        if base is not None:
+            manifest = store.register_model(meta["task"], "sklearn", out, digests, root=base)
     except ValueError:
         manifest = None
     typer.secho(f"converted {src} -> {out}" + (f" (registered in {manifest})" if manifest

@@ -338,8 +338,8 @@ def train_multitask(data: str = MULTITASK_DATA, *, data_dir: Any = None,
     (out / "config.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
     card = multitask_card(config, DATA_CARDS, seconds)
     (out / "README.md").write_text(card, encoding="utf-8")
-    base = store.models_dir().resolve()
-    if out.resolve().parent == base:
+    base = store.models_folder_of(out)
+    if base is not None:
         for task in MULTITASK_TASKS:
             store.register_model(task, "transformer", out, digests, root=base)
         if log:

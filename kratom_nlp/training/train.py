@@ -267,11 +267,14 @@ def model_card(config: dict[str, Any], meta: dict[str, Any], evaluation: dict[st
 
 
 def register(folder: Path, task: str, backend: str, digests: dict[str, str],
-             root: Path | None = None, make_default: bool = False) -> Path | None:
-    """Add ``folder`` (with its files' sha256) to the manifest of the models folder when it
-    sits there; the task's ``default`` is left as it is. Returns the manifest path, if any."""
-    base = store.models_dir(root).resolve()
-    if folder.resolve().parent != base:
+             make_default: bool = False) -> Path | None:
+    """Add ``folder`` (with its files' sha256) to the manifest of the models folder it sits in
+    (:func:`~kratom_nlp.backends.learned.store.models_folder_of`: the configured one or a copy
+    with a manifest); the task's ``default`` is left as it is. Returns the manifest path, if
+    any. A model trained into a copy of the models folder used to be left out of the copy's
+    manifest, which then refused it as a changed or unlisted model."""
+    base = store.models_folder_of(folder)
+    if base is None:
         return None
     return store.register_model(task, backend, folder, digests, root=base,
                                 make_default=make_default)
@@ -341,6 +344,9 @@ def train_model(task: str, backend: str, data: str = "real+gold", *, data_dir: A
     if log:
         if manifest:
             log(f"registered {out.name} in {manifest}")
+        else:
+            log(f"{out.parent} holds no {store.MANIFEST_NAME}: {out.name} is in no models "
+                "folder's manifest")
         if evaluation:
             log(f"{task}/{backend}: {json.dumps(evaluation['model'])}")
         log(f"wrote {out}")

@@ -48,6 +48,17 @@ def models_dir(path: str | Path | None = None) -> Path:
         return Path("models")
 
 
+def models_folder_of(folder: str | Path) -> Path | None:
+    """The models folder a model folder sits in, whose manifest must list it: the configured
+    one (:func:`models_dir`), or any folder with a manifest of its own (a copy of the models
+    folder that ``$KRATOM_NLP_MODELS`` or ``[paths] models`` will name later). None elsewhere:
+    a model folder outside any models folder is checked against its own metadata only."""
+    parent = Path(folder).resolve().parent
+    if parent == models_dir().resolve() or (parent / MANIFEST_NAME).is_file():
+        return parent
+    return None
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
