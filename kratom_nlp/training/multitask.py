@@ -344,7 +344,10 @@ def train_multitask(data: str = MULTITASK_DATA, *, data_dir: Any = None,
             store.register_model(task, "transformer", out, digests, root=base)
         if log:
             log(f"registered {out.name} as the transformer model of "
-                f"{', '.join(MULTITASK_TASKS)}")
+                f"{', '.join(MULTITASK_TASKS)} in {base / store.MANIFEST_NAME}")
+    elif log:
+        log(f"{out.parent} holds no {store.MANIFEST_NAME}: {out.name} is in no models "
+            "folder's manifest")
     if log:
         log(f"wrote {out} ({seconds:.0f} s)")
     return out
