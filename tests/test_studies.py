@@ -1185,3 +1185,34 @@ def test_a_bare_study_is_observational_when_a_sentence_near_it_counts_its_people
     (st,) = studies(nlp, text)
     assert st._.design == design
     assert st._.population == ("unknown" if design == "unspecified" else "human")
+
+
+def test_a_lede_that_counts_people_describes_the_study_first_told_as_the_study(nlp):
+    text = ("A kava balm eased itching in 41 of 58 adults with eczema over six weeks. "
+            "Lund, a dermatologist at Northfield Clinic, led the work. "
+            "The study appeared in a dermatology journal.")
+    (st,) = studies(nlp, text)
+    # the lede's sample is the study's description
+    assert st.text == "58 adults with eczema over six weeks"
+    assert (st._.design, st._.study_n, st._.population) == ("observational", 58, "human")
+    assert len(st._.mentions) == 2  # the lede and "The study"
+    # a study first told as a new one keeps its own description; the lede is no mention
+    (st,) = studies(nlp, text.replace("The study appeared", "A study of the balm appeared"))
+    assert len(st._.mentions) == 1
+    # a count past the lede is no description ("seven flares a year" is the disease's)
+    far = ("Eczema is common. It itches. It keeps people awake. "
+           "Doctors see 40 adults with eczema a week. The study appeared in a journal.")
+    (st,) = studies(nlp, far)
+    assert len(st._.mentions) == 1 and st._.study_n is None
+
+
+def test_an_analysis_told_by_what_it_found_is_a_study(nlp):
+    (st,) = studies(nlp, "Balm users sleep better than other adults with eczema, a large "
+                         "analysis has found.")
+    assert st.text.endswith("analysis")
+    assert studies(nlp, "Analysis of the balm's oils is under way.") == []
+
+
+def test_a_meta_review_is_a_review(nlp):
+    (st,) = studies(nlp, "A 2005 meta-review of kava trials found a small benefit.")
+    assert (st._.design, st._.study_kind) == ("systematic_review", "meta_analysis")

@@ -166,9 +166,11 @@ def _refines(study: Study, m: Mention) -> bool:
 class StudyFinder:
     """The ``kratom_studies`` component (see the module doc)."""
 
-    def __init__(self, nlp: Language, cues: CueResources, max_gap: int = 12) -> None:
+    def __init__(self, nlp: Language, cues: CueResources, max_gap: int = 12,
+                 lede_sentences: int = 3) -> None:
         self.c: StudyCues = cues.study_cues
         self.max_gap = max_gap
+        self.lede_sentences = lede_sentences  # the sentences of an article's lede
         # the words of a design a "non-" prefix negates ("non-sham-controlled", "non-blinded")
         self._negatable = self.c.control_arms | {"controlled", "blind", "blinded", "double",
                                                  "randomized", "randomised", "-"}
@@ -247,6 +249,7 @@ class StudyFinder:
         for i, sent in enumerate(sents):
             mentions.append(self._mentions(doc, i, sent, lower, lemma, pos, matches))
         studies = self._cluster(mentions)
+        self._lede_sample(doc, studies, sents, lower, pos, matches, mentions)
         self._counted_in_scope(studies, sents, lower, pos, matches)
         self._write(doc, sents, studies, mentions, lower, lemma, pos, matches)
         return doc
@@ -572,6 +575,11 @@ class StudyFinder:
         if nxt[:1] == ["by"] or (len(nxt) == 2 and nxt[0] == "of" and (
                 _NUM_RE.match(nxt[1]) or nxt[1] in self.c.number_words)):
             return True
+        if nxt and nxt[0] in ("has", "have"):
+            nxt = nxt[1:]
+        if nxt[:1] and nxt[0] in self.c.report_words and any(
+                w in ("a", "an") for w in lower[max(start, t - 3):t]):
+            return True  # "..., a large analysis has found": a study told by what it found
         return prev in self.c.study_determiners
 
     def _phase(self, a: int, h: int, lower: list[str]) -> str | None:
@@ -949,6 +957,43 @@ class StudyFinder:
                 recent.insert(0, target)
         return studies
 
+    def _lede_sample(self, doc: Doc, studies: list[Study], sents: list[Span], lower: list[str],
+                     pos: list[str], matches: dict[str, list[tuple[int, int]]],
+                     mentions: list[list[Mention]]) -> None:
+        """The people an article's lede counts ("The balm eased itching in 40 of 52 adults
+        with eczema") when the first study is first told by a reference ("the study", "this
+        research"): the reference has no antecedent but the lede, so the lede's sample is that
+        study's description, a mention of it (its people, its size). Only the article's first
+        sentences (``lede_sentences``) are its lede: a count further on may be a fact of the
+        disease ("seven infections in a year")."""
+        if not studies:
+            return
+        first = studies[0]
+        m0 = first.mentions[0]
+        if m0.role != "ref" or first.older:
+            return
+        for k in range(min(m0.sentence, self.lede_sentences)):
+            if mentions[k]:
+                return
+            a, b = sents[k].start, sents[k].end
+            if any(self._in(matches, f"D|{d}", a, b) for d in ("clinical_trial",
+                                                               "preclinical")):
+                continue
+            # any count of people but a ratio ("one in five adults")
+            j = next((j for j in range(a, b)
+                      if self._sample_count(j, a, b, lower, pos, True) and not (
+                          j - 2 >= a and lower[j - 1] == "in" and (
+                              _NUM_RE.match(lower[j - 2])
+                              or lower[j - 2] in self.c.number_words))), None)
+            if j is None:
+                continue
+            e = next(h for h in range(j + 1, b) if lower[h] in self.c.human_words) + 1
+            m = Mention(j, self._extend_right(e, b, lower), k, "detail")
+            self._describe(doc, m, sents[k], lower, pos, matches)
+            first.mentions.insert(0, m)
+            mentions[k].append(m)
+            return
+
     def _counted_in_scope(self, studies: list[Study], sents: list[Span], lower: list[str],
                           pos: list[str], matches: dict[str, list[tuple[int, int]]]) -> None:
         """A study no mention gives a design ("A new study identifies ...", "the research") is
@@ -1266,6 +1311,7 @@ class StudyFinder:
 
 
 @Language.factory("kratom_studies", default_config={"cues": {"@misc": "kratom.cues.v1"},
-                                                    "max_gap": 12})
-def make_studies(nlp: Language, name: str, cues: CueResources, max_gap: int) -> StudyFinder:
-    return StudyFinder(nlp, cues, max_gap)
+                                                    "max_gap": 12, "lede_sentences": 3})
+def make_studies(nlp: Language, name: str, cues: CueResources, max_gap: int,
+                 lede_sentences: int) -> StudyFinder:
+    return StudyFinder(nlp, cues, max_gap, lede_sentences)
