@@ -1216,3 +1216,25 @@ def test_an_analysis_told_by_what_it_found_is_a_study(nlp):
 def test_a_meta_review_is_a_review(nlp):
     (st,) = studies(nlp, "A 2005 meta-review of kava trials found a small benefit.")
     assert (st._.design, st._.study_kind) == ("systematic_review", "meta_analysis")
+
+
+def test_researchers_who_implanted_a_device_in_people_counted_describe_a_study(nlp):
+    (st,) = studies(nlp, "Berg and her colleagues implanted the stimulator in 48 adults with "
+                         "migraine and followed them for a year.")
+    assert (st._.design, st._.study_n, st._.population) == ("observational", 48, "human")
+    # without researchers, an operation is no study
+    assert studies(nlp, "Surgeons implanted the stimulator in 48 adults last year.") == []
+
+
+def test_a_test_in_or_on_people_counted_is_a_study(nlp):
+    for text in ("His group then ran a test in nine patients with eczema.",
+                 "Nurses did a skin test on 1,200 children at routine visits."):
+        (st,) = studies(nlp, text)
+        assert st._.population == "human" and st._.study_n in (9, 1200)
+    assert studies(nlp, "The balm passed a skin test on the first day.") == []
+
+
+def test_people_counted_after_a_compound_noun_are_a_head_count(nlp):
+    (st,) = studies(nlp, "Lund's team looked back at outcomes for close to 640 non-smoking "
+                         "heart failure patients.")
+    assert (st._.design, st._.study_n) == ("observational", 640)

@@ -680,18 +680,19 @@ class StudyFinder:
         return any(self._head_count(j, end, lower, pos) is not None for j in range(s, e))
 
     def _tests_people(self, t: int, end: int, lower: list[str], pos: list[str]) -> bool:
-        """"in a test of 52 gardeners", "a test of 40 healthy adults": a test of people
-        counted right after it is a study of them (study cues 1.43.0); "a test of the
-        blood" or "a blood test" is none."""
-        return t + 2 < end and lower[t + 1] == "of" and any(
+        """"in a test of 52 gardeners", "a test of 40 healthy adults", "a test in nine
+        patients": a test of, in or on people counted right after it is a study of them (study
+        cues 1.43.0, 1.47.0); "a test of the blood" or "a blood test" is none."""
+        return t + 2 < end and lower[t + 1] in ("of", "on", "in") and any(
             self._head_count(j, end, lower, pos) is not None
             for j in range(t + 2, min(end, t + 5))) and any(
             lower[k] in self.c.human_words for k in range(t + 3, min(end, t + 9)))
 
     def _head_count(self, j: int, end: int, lower: list[str], pos: list[str]) -> int | None:
         """The number at ``j`` when people or animals follow it within three tokens before
-        ``end`` ("412 adults", "twelve mice"), or after adjectives, hyphenated compounds and
-        commas ("7,300 older, sedentary adults"; real train rounds 2-5: evidence accuracy
+        ``end`` ("412 adults", "twelve mice"), or after adjectives, nouns, hyphenated compounds
+        and commas ("7,300 older, sedentary adults", "640 non-smoking heart failure patients"
+        (study cues 1.47.0); real train rounds 2-5: evidence accuracy
         0.666 -> 0.673, design 0.859 -> 0.873, real dev and written dev unchanged); not a
         share ("16% of people") or an amount ("$1,200 a year for the kava tea")."""
         w = lower[j]
@@ -718,7 +719,7 @@ class StudyFinder:
             if lower[k] in self.c.count_nouns:
                 return value if k > j + 1 else None
             hyphened = (k + 1 < end and lower[k + 1] == "-") or lower[k - 1] == "-"
-            if not (pos[k] == "ADJ" or lower[k] in ("-", ",", "and") or hyphened):
+            if not (pos[k] in ("ADJ", "NOUN") or lower[k] in ("-", ",", "and") or hyphened):
                 return None
         return None
 
