@@ -1238,3 +1238,17 @@ def test_people_counted_after_a_compound_noun_are_a_head_count(nlp):
     (st,) = studies(nlp, "Lund's team looked back at outcomes for close to 640 non-smoking "
                          "heart failure patients.")
     assert (st._.design, st._.study_n) == ("observational", 640)
+
+
+def test_earlier_work_told_by_its_finding_is_a_study_of_its_own(nlp):
+    text = ("Previously, Northfield researchers showed that kava calms anxious adults. "
+            "The new study followed 5,000 adults who used the balm for eczema. "
+            "The study found fewer flares.")
+    older, new = studies(nlp, text)
+    assert older.text == "Northfield researchers showed" and older._.design == "unspecified"
+    # "The new study" is not the earlier work, and "The study" is the new one
+    assert (new._.design, new._.study_n, len(new._.mentions)) == ("observational", 5000, 2)
+    # without a marker of earlier work, what the researchers found is the study in scope's
+    (st,) = studies(nlp, "A trial of the balm enrolled 300 adults with eczema. The researchers "
+                         "found that it eased itching.")
+    assert st._.design == "clinical_trial"

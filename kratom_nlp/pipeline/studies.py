@@ -92,6 +92,7 @@ class Mention:
     n_approx: bool = False  # "more than 200 people": the sample size is a bound
     source: bool = False  # a named data source: "the Lakeside Wellness Survey"
     loose: bool = False  # design named only elsewhere in the sentence ("The study looked at")
+    finding: bool = False  # earlier work told by its finding alone ("in 2009, Lund found")
     # the words of a proper name before the study noun ("the Lakeside Wellness Survey":
     # lakeside, wellness), which name the same study wherever they come again
     name: frozenset[str] = frozenset()
@@ -521,6 +522,10 @@ class StudyFinder:
                     m.design = "preclinical"
                 taken.update(range(m.start, m.end))
                 out.append(m)
+        if not out and not generic:
+            told = self._earlier_finding(doc, i, sent, lower, pos, matches)
+            if told is not None:
+                out.append(told)
         if not out and not generic and not (words & c.future_words and not reports):
             detail = self._detail(doc, i, sent, lower, pos, matches)
             if detail is not None:
@@ -561,6 +566,44 @@ class StudyFinder:
             m.design, m.inferred = named, False
             m.kind = self._kind(named, [])
         return m
+
+    def _earlier_finding(self, doc: Doc, i: int, sent: Span, lower: list[str], pos: list[str],
+                         matches: dict[str, list[tuple[int, int]]]) -> Mention | None:
+        """Earlier work told by what its researchers found, with no study noun: "Previously,
+        Berg's researchers showed that ...", "In 2009, Lund and her team found ...", "other
+        researchers reported ...". A marker of earlier or other work before the researchers
+        (a marker of earlier work, a year, "last year", "other") makes it a study of its own,
+        not the article's: without one, "the researchers found" refers to the study in
+        scope."""
+        c = self.c
+        start, end = sent.start, sent.end
+        for j in range(start, end - 1):
+            if lower[j] not in c.researcher_words:
+                continue
+            k = j + 1  # over "had", "also" and where they work ("his team at MIT found")
+            while k < end and k - j <= 4 and (lower[k] in ("have", "had", "also", "first",
+                                                           "at", "in", "from", "of")
+                                              or pos[k] == "PROPN"):
+                k += 1
+            if k >= end or lower[k] not in c.finding_verbs:
+                continue
+            before = lower[start:j]
+            marked = any(w in c.earlier_markers for w in before) or any(
+                re.fullmatch(r"(19|20)\d\ds?", w) for w in before) or \
+                (j > start and lower[j - 1] in c.other_markers_ref) or any(
+                    before[x] == "last" and before[x + 1] in ("year", "month", "decade")
+                    for x in range(len(before) - 1))
+            if not marked:
+                return None
+            a = j
+            while a > start and j - a < 6 and (pos[a - 1] in ("PROPN", "ADJ", "PRON", "DET")
+                                              or lower[a - 1] in ("'s", "and")):
+                a -= 1
+            m = Mention(a, k + 1, i, "new", verbal=True)
+            self._describe(doc, m, sent, lower, pos, matches)
+            m.marked_other = m.finding = True
+            return m
+        return None
 
     def _research_like(self, t: int, start: int, lower: list[str], lemma: list[str]) -> bool:
         """"the research", "new research", "a review of" — not "research shows" alone; "a
@@ -931,18 +974,24 @@ class StudyFinder:
                     # study told, however far back, not a study of its own (study cues 1.34.0)
                     target = next(st for st in recent if self._compatible(st, m))
                 elif not m.marked_other:
+                    # earlier work told only by its finding ("in 2009, Lund found ...") is
+                    # what no later reference or description is about
+                    told = [st for st in recent if not all(x.finding for x in st.mentions)]
                     if m.role == "ref":
-                        fits = [st for st in recent if self._compatible(st, m)]
-                        if m.current:  # "the new trial" after "a 2009 survey": the article's own
-                            fits = [st for st in fits if not st.older] or fits
+                        fits = [st for st in told if self._compatible(st, m)]
+                        own = [st for st in fits if not st.older]
+                        # "the new study" after only earlier work told is a study of its own
+                        fresh = m.current and bool(fits) and not own
+                        if m.current:  # "the new trial" after "a 2009 survey": the own one
+                            fits = own
                         target = fits[0] if fits else None
-                        if target is None and recent:
+                        if target is None and told and not fresh:
                             continue  # refers to none of the studies told so far
-                    elif recent and not m.earlier and (self._continues(recent[0], m) or
-                                                       self._part_of(recent[0], m)):
-                        target = recent[0]
+                    elif told and not m.earlier and (self._continues(told[0], m) or
+                                                     self._part_of(told[0], m)):
+                        target = told[0]
                         if target.older:
-                            target = self._bare_own_study(recent[1:], m) or target
+                            target = self._bare_own_study(told[1:], m) or target
                 if target is None:
                     target = Study(f"s{len(studies) + 1}")
                     studies.append(target)

@@ -499,6 +499,9 @@ class StudyCues:
     # 1.45.0: the prepositions before people counted that make them a study's sample ("the
     # balm was tried in 40 adults"), for a study no mention gives a design
     sample_prepositions: frozenset[str] = frozenset()
+    # 1.48.0: what researchers did when a sentence tells earlier work by its finding alone
+    # ("in 2009, Lund and her team found ...")
+    finding_verbs: frozenset[str] = frozenset()
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -513,7 +516,7 @@ class StudyCues:
         "case_review_nouns", "case_review_verbs", "case_review_fillers",
         "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals",
         "copula_words", "study_role_nouns", "review_object_words",
-        "review_source_words", "counted_test_nouns", "sample_prepositions")
+        "review_source_words", "counted_test_nouns", "sample_prepositions", "finding_verbs")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
