@@ -733,11 +733,11 @@ class StudyFinder:
 
     def _head_count(self, j: int, end: int, lower: list[str], pos: list[str]) -> int | None:
         """The number at ``j`` when people or animals follow it within three tokens before
-        ``end`` ("412 adults", "twelve mice"), or after adjectives, nouns, hyphenated compounds
-        and commas ("7,300 older, sedentary adults", "640 non-smoking heart failure patients"
-        (study cues 1.47.0); real train rounds 2-5: evidence accuracy
-        0.666 -> 0.673, design 0.859 -> 0.873, real dev and written dev unchanged); not a
-        share ("16% of people") or an amount ("$1,200 a year for the kava tea")."""
+        ``end`` ("412 adults", "twelve mice"), or after adjectives, hyphenated compounds and
+        commas ("7,300 older, sedentary adults"; real train rounds 2-5: evidence accuracy
+        0.666 -> 0.673, design 0.859 -> 0.873, real dev and written dev unchanged) and, since
+        study cues 1.47.0, nouns ("640 non-smoking heart failure patients"); not a share ("16%
+        of people") or an amount ("$1,200 a year for the kava tea")."""
         w = lower[j]
         if _NUM_RE.match(w):
             value = int(w.replace(",", ""))
