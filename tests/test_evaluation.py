@@ -224,3 +224,35 @@ def test_model_selection_keeps_the_written_split_within_its_allowance():
     cert = [{"data": "certainty", "params": {"alpha": a},
              "scores": {"certainty_val": {"pearson_r": r}}} for a, r in ((1.0, 0.5), (3.0, 0.6))]
     assert sm.choose_winner("certainty", cert)["params"] == {"alpha": 3.0}
+
+
+def test_study_errors_sort_the_studies_and_references_the_pipeline_gets_wrong():
+    spec = importlib.util.spec_from_file_location("study_errors",
+                                                  ROOT / "eval" / "study_errors.py")
+    se = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(se)
+    # four 20-character sentences; gold studies described in sentences 0, 2 and 3
+    sents = [{"start": 20 * k, "end": 20 * k + 19, "claim": k > 0, "study": study}
+             for k, study in enumerate([None, "s1", "s2", "s1"])]
+    gold = {"id": "a", "text": "x" * 80, "sentences": sents,
+            "studies": [{"id": "s1", "start": 0, "end": 10, "sentence": 0},
+                        {"id": "s2", "start": 40, "end": 50, "sentence": 2},
+                        {"id": "s3", "start": 60, "end": 65, "sentence": 3}]}
+    pred = {"studies": [{"id": "p1", "start": 0, "end": 10, "mentions": [[0, 10], [41, 45]]},
+                        {"id": "p2", "start": 21, "end": 25, "mentions": [[21, 25]]}],
+            "claims": [{"start": 20, "end": 39, "evidence": {"level": "observational",
+                                                             "study": "p1"}},
+                       {"start": 40, "end": 59, "evidence": {"level": "observational",
+                                                             "study": "p1"}},
+                       {"start": 60, "end": 79, "evidence": {"level": "expert_opinion",
+                                                             "study": None}}]}
+    assert se.match_studies(gold, pred) == {"s1": "p1"}
+    assert se.study_errors(gold, pred) == {
+        "gold study merged": 1,  # s2: p1, matched to s1, has a mention in its description
+        "gold study missed": 1,  # s3: no predicted mention in its sentence
+        # p2 lies in a sentence that refers to s1, which p1 already matches
+        "predicted: duplicate of a matched study": 1}
+    assert se.resolution_errors(gold, pred) == {
+        "resolved": 1,  # sentence 1 rests on p1, which is s1
+        "gold study not found: rests on another study": 1,  # sentence 2: s2 merged into p1
+        "rests on no study (own evidence expert_opinion)": 1}  # sentence 3: an expert
