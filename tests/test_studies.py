@@ -1199,6 +1199,10 @@ def test_a_lede_that_counts_people_describes_the_study_first_told_as_the_study(n
     # a study first told as a new one keeps its own description; the lede is no mention
     (st,) = studies(nlp, text.replace("The study appeared", "A study of the balm appeared"))
     assert len(st._.mentions) == 1
+    # a statistic in the lede is no sample ("10,000 adults a year get the balm")
+    (st,) = studies(nlp, "About 10,000 adults a year get the balm. Doctors like it. "
+                         "The study appeared in a dermatology journal.")
+    assert len(st._.mentions) == 1 and st._.study_n is None
     # a count past the lede is no description ("seven flares a year" is the disease's)
     far = ("Eczema is common. It itches. It keeps people awake. "
            "Doctors see 40 adults with eczema a week. The study appeared in a journal.")
@@ -1252,3 +1256,8 @@ def test_earlier_work_told_by_its_finding_is_a_study_of_its_own(nlp):
     (st,) = studies(nlp, "A trial of the balm enrolled 300 adults with eczema. The researchers "
                          "found that it eased itching.")
     assert st._.design == "clinical_trial"
+
+
+def test_a_span_of_time_before_people_is_no_head_count(nlp):
+    (st,) = studies(nlp, "A trial found the balm added four months in patients with eczema.")
+    assert st._.study_n is None  # four months, not four patients

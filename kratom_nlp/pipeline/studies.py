@@ -1029,12 +1029,12 @@ class StudyFinder:
             if any(self._in(matches, f"D|{d}", a, b) for d in ("clinical_trial",
                                                                "preclinical")):
                 continue
-            # any count of people but a ratio ("one in five adults")
+            # people counted as a sample ("in 58 adults", "of 327 people", "among nearly 900
+            # nurses"), not a ratio ("one in five adults") nor a statistic ("10,000 patients a
+            # year get the device")
             j = next((j for j in range(a, b)
-                      if self._sample_count(j, a, b, lower, pos, True) and not (
-                          j - 2 >= a and lower[j - 1] == "in" and (
-                              _NUM_RE.match(lower[j - 2])
-                              or lower[j - 2] in self.c.number_words))), None)
+                      if self._sample_count(j, a, b, lower, pos, True)
+                      and self._after_sample_word(j, a, lower)), None)
             if j is None:
                 continue
             e = next(h for h in range(j + 1, b) if lower[h] in self.c.human_words) + 1
@@ -1043,6 +1043,18 @@ class StudyFinder:
             first.mentions.insert(0, m)
             mentions[k].append(m)
             return
+
+    def _after_sample_word(self, j: int, start: int, lower: list[str]) -> bool:
+        """The number at ``j`` follows a preposition of a sample or "of" ("in 58 adults",
+        "41 of 58 adults"), perhaps with a bound between ("of nearly 900"); a number before
+        "in" makes a ratio ("one in five adults")."""
+        k = j - 1
+        if k >= start and lower[k] in self.c.approximate_words:
+            k -= 1
+        if k < start or lower[k] not in self.c.sample_prepositions | {"of"}:
+            return False
+        return not (lower[k] == "in" and k - 1 >= start and (
+            _NUM_RE.match(lower[k - 1]) or lower[k - 1] in self.c.number_words))
 
     def _counted_in_scope(self, studies: list[Study], sents: list[Span], lower: list[str],
                           pos: list[str], matches: dict[str, list[tuple[int, int]]]) -> None:
