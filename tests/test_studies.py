@@ -1239,8 +1239,8 @@ def test_a_test_in_or_on_people_counted_is_a_study(nlp):
 
 
 def test_people_counted_after_a_compound_noun_are_a_head_count(nlp):
-    (st,) = studies(nlp, "Lund's team looked back at outcomes for close to 640 non-smoking "
-                         "heart failure patients.")
+    (st,) = studies(nlp, "Lund's team tracked 640 non-smoking heart failure patients on the "
+                         "balm for five years.")
     assert (st._.design, st._.study_n) == ("observational", 640)
 
 
