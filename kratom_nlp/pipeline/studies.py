@@ -885,6 +885,11 @@ class StudyFinder:
                  b: int) -> dict[str, bool]:
         return {d: bool(self._in(matches, f"D|{d}", a, b)) for d in self.c.design_cues}
 
+    def _trial_or_lab(self, matches: dict[str, list[tuple[int, int]]], a: int, b: int) -> bool:
+        """A trial's or a laboratory's design cue in ``a:b``: people counted there are no
+        observational sample (:meth:`_lede_sample`, :meth:`_counted_in_scope`)."""
+        return any(self._in(matches, f"D|{d}", a, b) for d in ("clinical_trial", "preclinical"))
+
     @staticmethod
     def _kind(design: str, kinds: list[str]) -> str:
         allowed = {
@@ -1026,8 +1031,7 @@ class StudyFinder:
             if mentions[k]:
                 return
             a, b = sents[k].start, sents[k].end
-            if any(self._in(matches, f"D|{d}", a, b) for d in ("clinical_trial",
-                                                               "preclinical")):
+            if self._trial_or_lab(matches, a, b):
                 continue
             # people counted as a sample ("in 58 adults", "of 327 people", "among nearly 900
             # nurses"), not a ratio ("one in five adults") nor a statistic ("10,000 patients a
@@ -1079,8 +1083,7 @@ class StudyFinder:
                 if owner.get(k, st.id) != st.id:
                     continue
                 a, b = sents[k].start, sents[k].end
-                if any(self._in(matches, f"D|{d}", a, b) for d in ("clinical_trial",
-                                                                   "preclinical")):
+                if self._trial_or_lab(matches, a, b):
                     continue
                 named = k in owner or any(w in self.c.researcher_words for w in lower[a:b])
                 if any(self._sample_count(j, a, b, lower, pos, named) for j in range(a, b)):
