@@ -1261,3 +1261,86 @@ def test_earlier_work_told_by_its_finding_is_a_study_of_its_own(nlp):
 def test_a_span_of_time_before_people_is_no_head_count(nlp):
     (st,) = studies(nlp, "A trial found the balm added four months in patients with eczema.")
     assert st._.study_n is None  # four months, not four patients
+
+
+ABSTRACT_HEADINGS = """Kava balm for adult eczema: a randomised controlled trial
+
+Background
+
+Topical kava extracts are sold for itchy skin, but whether they help eczema is unknown.
+
+Methods
+
+We randomly assigned 184 adults with moderate eczema at the Northfield Clinic to kava balm or a \
+plain emollient twice daily for eight weeks.
+
+Results
+
+Itch scores fell by 38% with kava balm and by 21% with the emollient.
+
+Conclusions
+
+Kava balm reduces itch in adults with moderate eczema. Clinicians should consider it for \
+patients who do not respond to emollients.
+"""
+
+ABSTRACT_INLINE = (
+    "BACKGROUND: Valerian tea is widely drunk at bedtime. "
+    "METHODS: We surveyed 1,240 adults with poor sleep at 12 Lakeside pharmacies about their "
+    "evening drinks. "
+    "RESULTS: Nightly valerian drinkers woke less often than other respondents. "
+    "CONCLUSIONS: Valerian tea improves sleep in adults who sleep poorly.")
+
+
+def test_a_structured_abstracts_findings_rest_on_the_study_its_methods_describe(
+        nlp, analyze_text):
+    """GUIDELINES §12.3: every results and conclusions sentence of a structured abstract rests
+    on the study the methods describe, with no cue of its own; a conclusion stated as fact on
+    a trial is no overclaim, nor is the authors' advice drawn from it."""
+    a = analyze_text(ABSTRACT_HEADINGS)
+    (st,) = a["studies"]
+    assert st["design"] == "clinical_trial"
+    for start in ("Itch scores fell", "Kava balm reduces itch", "Clinicians should consider"):
+        c = claim(a, start)
+        assert (c["evidence"]["level"], c["evidence"]["study"]) == ("clinical_trial", st["id"])
+        assert c["evidence"]["from_context"] and not c["overclaim"]["flag"]
+    doc = nlp(ABSTRACT_HEADINGS)
+    parts = {s.text[:12]: s._.discourse.get("abs_section") for s in doc.spans["sentences"]}
+    assert parts["Results"] is None  # a label's own heading is in no part
+    assert (parts["Topical kava"], parts["We randomly "], parts["Itch scores "],
+            parts["Kava balm re"]) == ("background", "methods", "results", "conclusions")
+
+
+def test_section_labels_that_open_sentences_make_an_abstract_too(nlp, analyze_text):
+    a = analyze_text(ABSTRACT_INLINE)
+    (st,) = a["studies"]
+    assert st["design"] == "observational"
+    c = claim(a, "CONCLUSIONS: Valerian tea improves sleep")
+    assert (c["evidence"]["level"], c["evidence"]["study"]) == ("observational", st["id"])
+    assert c["overclaim"]["flag"]  # a benefit stated as fact on a survey: rule 1 still applies
+    doc = nlp(ABSTRACT_INLINE)
+    background = doc.spans["sentences"][0]
+    assert background._.discourse["abs_section"] == "background"
+    assert background._.study is None  # earlier knowledge rests on its own cues, no study
+
+
+def test_a_web_page_with_a_conclusion_heading_is_no_abstract(nlp):
+    """One "Conclusion" heading (an SEO page's last section) makes no structured abstract:
+    its sentences keep the study in scope as in any article and get no part."""
+    text = ("Kava balm and eczema\n\nA survey of 300 balm users at Lakeside pharmacies asked "
+            "about their skin.\n\nConclusion\n\nKava balm soothes eczema for good.")
+    doc = nlp(text)
+    assert all("abs_section" not in s._.discourse for s in doc.spans["sentences"])
+
+
+def test_the_rules_backend_reads_an_abstract_as_the_models_do():
+    """The rules' source of a results sentence in an abstract is its study (rule_source)."""
+    from kratom_nlp.pipeline import build_pipeline
+
+    rules = {f"components.{c}.backend": {"@kratom_backends": "kratom.rules.v1", "task": t}
+             for c, t in (("kratom_claims", "claim"), ("kratom_evidence", "evidence"),
+                          ("kratom_strength", "strength"))}
+    doc = build_pipeline(overrides=rules)(ABSTRACT_HEADINGS)
+    (st,) = doc.spans["studies"]
+    found = {c.text[:16]: (c._.evidence_level, c._.evidence_study) for c in doc.spans["claims"]}
+    assert found["Kava balm reduce"] == ("clinical_trial", st._.study_id)

@@ -47,6 +47,9 @@ def rule_source(sent: Span) -> str:
     d = v.get("discourse") or {}
     study, relation = v.get("study"), v.get("study_relation")
     own = [c for c in r.get("candidates", []) if c.get("level")]
+    if study is not None and _abstract_finding(d) and \
+            r.get("evidence", "none") in ABSTRACT_STUDY_OVER:
+        return "study"  # an abstract's results and conclusions (GUIDELINES §12.3)
     if r.get("evidence", "none") not in ("none", "anecdotal") and (own or r.get("from_context")):
         if study is not None and relation == "mention" and \
                 r.get("evidence") in ("unspecified", "clinical_trial", "observational",
@@ -113,9 +116,25 @@ OWN_CUE_OVER_EXPERT = frozenset({"systematic_review", "clinical_trial", "observa
 
 def _refers(d: dict[str, Any]) -> bool:
     """Does a sentence refer to the study in scope? An explicit reference ("the study",
-    "participants") or a results sentence ("4.1 percent … compared with 4.3 percent of the
-    placebo group"): the condition :func:`rule_source` reads."""
-    return bool(d.get("ref_explicit", 0) or d.get("ref_results", 0) >= 3)
+    "participants"), a results sentence ("4.1 percent … compared with 4.3 percent of the
+    placebo group") or a sentence of a structured abstract's results or conclusions: the
+    condition :func:`rule_source` reads."""
+    return bool(d.get("ref_explicit", 0) or d.get("ref_results", 0) >= 3
+                or _abstract_finding(d))
+
+
+def _abstract_finding(d: dict[str, Any]) -> bool:
+    """Is the sentence in the results or conclusions of a structured abstract, whose every
+    sentence rests on the study its methods describe, cue or not (GUIDELINES §12.3)?"""
+    return d.get("abs_section") in ("results", "conclusions")
+
+
+#: the rules' levels of a structured abstract's results or conclusions sentence that its
+#: study outranks: none; research named without its kind ("These findings suggest …"); and
+#: the words of experts or reports, which in an abstract's findings are the authors' reading
+#: of their study ("Clinicians should consider it …", "participants reported less itch").
+#: A design named in the sentence (a trial, a review, mice) keeps its own cue.
+ABSTRACT_STUDY_OVER = frozenset({"none", "unspecified", "expert_opinion", "anecdotal"})
 
 
 def _speaker_judges(d: dict[str, Any]) -> bool:
@@ -160,9 +179,14 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     C3 AUC of the support score over the train and dev releases moved (0.712 → 0.711)."""
     v = SpanValues(sent)
     study = v.get("study")
+    rules = v.get("rules") or {}
+    if study is not None and _abstract_finding(v.get("discourse") or {}) and \
+            rules.get("evidence", "none") in ABSTRACT_STUDY_OVER:
+        # a structured abstract's results and conclusions rest on the study its methods
+        # describe, cue or not (GUIDELINES §12.3): the evidence models never saw one
+        return "study"
     if study is None and "study" in probs:
         probs = {**probs, "cue": probs.get("cue", 0.0) + probs["study"], "study": 0.0}
-    rules = v.get("rules") or {}
     own_cue = rules.get("evidence") in OWN_CUE_OVER_EXPERT and not rules.get("from_context")
     d = v.get("discourse") or {}
     speaker_judges = _speaker_judges(d)

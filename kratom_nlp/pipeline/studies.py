@@ -22,7 +22,11 @@ Real writing describes a study once ("a randomised, placebo-controlled trial of 
 4. gives every sentence its **study in scope** (a study mentioned in it, else the latest one
    mentioned before it, else — in a lede that states a finding before naming its study — the
    first one after it that is not told as earlier work) and discourse features: explicit
-   references, result language, quoted speech and who is quoted.
+   references, result language, quoted speech and who is quoted;
+5. reads a **structured abstract** (GUIDELINES §12.3): section labels ("Background",
+   "Methods", "Results", "Conclusions", as headings or opening a sentence: "RESULTS: ...")
+   give each sentence its part (discourse feature ``abs_section``); a results or conclusions
+   sentence leans on the study its methods describe, a background sentence on no study.
 
 Output: ``doc.spans["studies"]`` (one span per study, at its fullest description; label =
 design; extensions ``study_id``, ``design``, ``study_kind``, ``population``, ``study_n``,
@@ -49,6 +53,10 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
+# a section label opening a sentence: "RESULTS:", "Design, Setting, and Participants:"
+_LABEL_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ,&'’/-]{0,60}?)\s*:\s")
+# the parts of a structured abstract whose sentences rest on the study its methods describe
+FINDINGS_SECTIONS = frozenset({"results", "conclusions"})
 _PHASES = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "i/ii": "1/2", "ii/iii": "2/3"}
 # "in three to four years", "within the next five years"; not "within two years of ..."
 _IN_YEARS = re.compile(r"^(?:in|within) (?:the next )?(?:\S+ )?(?:to \S+ )?(?:years?|months?)\b"
@@ -252,8 +260,46 @@ class StudyFinder:
         studies = self._cluster(mentions)
         self._lede_sample(doc, studies, sents, lower, pos, matches, mentions)
         self._counted_in_scope(studies, sents, lower, pos, matches)
-        self._write(doc, sents, studies, mentions, lower, lemma, pos, matches)
+        self._write(doc, sents, studies, mentions, lower, lemma, pos, matches,
+                    self._sections(sents))
         return doc
+
+    # ------------------------------------------------------------------ abstracts
+    @staticmethod
+    def _label(text: str) -> str:
+        """A section label as ``abstract_sections`` lists it: lower case, commas dropped,
+        "&" read as "and", one space between words, no closing colon or full stop."""
+        text = text.lower().replace("&", " and ").replace(",", " ").replace("’", "'")
+        return " ".join(text.split()).rstrip(":.").strip()
+
+    def _sections(self, sents: list[Span]) -> list[str | None]:
+        """The part of a structured abstract (GUIDELINES §12.3) each sentence is in:
+        ``background``, ``methods``, ``results``, ``conclusions`` or ``other`` (funding,
+        registration), from the last section label at or before it, a heading of its own
+        ("Results") or the start of a sentence ("RESULTS: Itch fell ..."); a label's own
+        heading is in no part. A text is a structured abstract when it labels a methods part
+        and a results or conclusions part, or both of the latter; any other text (an SEO
+        page's "Conclusion" heading) has no parts: all None."""
+        roles = {label: role for role, labels in self.c.abstract_sections.items()
+                 for label in labels}
+        out: list[str | None] = []
+        seen: set[str] = set()
+        current: str | None = None
+        for sent in sents:
+            text = sent._.text or sent.text
+            if sent.label_ == "heading" and self._label(text) in roles:
+                current = roles[self._label(text)]
+                seen.add(current)
+                out.append(None)
+                continue
+            m = _LABEL_RE.match(text)
+            if m and self._label(m.group(1)) in roles:
+                current = roles[self._label(m.group(1))]
+                seen.add(current)
+            out.append(current)
+        structured = ("methods" in seen and bool(seen & FINDINGS_SECTIONS)) or \
+            FINDINGS_SECTIONS <= seen
+        return out if structured else [None] * len(sents)
 
     def _negated_compounds(self, lower: list[str]) -> set[int]:
         """The tokens of "non-sham-controlled", "non-randomized", "non-blinded": a design
@@ -1175,7 +1221,8 @@ class StudyFinder:
     # ------------------------------------------------------------------ output
     def _write(self, doc: Doc, sents: list[Span], studies: list[Study],
                mentions: list[list[Mention]], lower: list[str], lemma: list[str],
-               pos: list[str], matches: dict[str, list[tuple[int, int]]]) -> None:
+               pos: list[str], matches: dict[str, list[tuple[int, int]]],
+               sections: list[str | None]) -> None:
         spans: list[Span] = []
         by_sentence: dict[int, str] = {}
         for st in studies:
@@ -1210,11 +1257,20 @@ class StudyFinder:
         first_study = next((st.id for st in studies if not st.mentions[0].earlier),
                            studies[0].id if studies else None)
         speech = self._speech(sents, lower, lemma, pos)
+        # a structured abstract's study: the first one its methods mention (GUIDELINES §12.3)
+        methods_study = next((by_sentence[i] for i, role in enumerate(sections)
+                              if role == "methods" and i in by_sentence), None)
         for i, sent in enumerate(sents):
             relation = None
             sid = by_sentence.get(i)
+            role = sections[i]
             if sid is not None:
                 current, relation = sid, "mention"
+            elif role in FINDINGS_SECTIONS and (methods_study or current) is not None:
+                # an abstract's results and conclusions rest on the study of its methods
+                sid, relation = methods_study or current, "before"
+            elif role == "background":
+                pass  # earlier knowledge: the sentence's own cues, no study (§12.3)
             elif current is not None:
                 sid, relation = current, "before"
             elif first_study is not None:
@@ -1223,6 +1279,8 @@ class StudyFinder:
             sent._.study_relation = relation
             feats = self._features(sent, sid, relation, design_of, first_at, i, lower, matches)
             feats.update(speech[i])
+            if role is not None:
+                feats["abs_section"] = role
             sent._.discourse = feats
 
     def _speech(self, sents: list[Span], lower: list[str], lemma: list[str], pos: list[str]

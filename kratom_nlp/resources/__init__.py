@@ -502,6 +502,9 @@ class StudyCues:
     # 1.48.0: what researchers did when a sentence tells earlier work by its finding alone
     # ("in 2009, Lund and her team found ...")
     finding_verbs: frozenset[str] = frozenset()
+    # 1.50.0: the section labels of a structured abstract by the part they open (background,
+    # methods, results, conclusions, other), lower case, commas dropped, "&" read as "and"
+    abstract_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -516,7 +519,8 @@ class StudyCues:
         "case_review_nouns", "case_review_verbs", "case_review_fillers",
         "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals",
         "copula_words", "study_role_nouns", "review_object_words",
-        "review_source_words", "counted_test_nouns", "sample_prepositions", "finding_verbs")
+        "review_source_words", "counted_test_nouns", "sample_prepositions", "finding_verbs",
+        "abstract_sections")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
@@ -529,7 +533,7 @@ class StudyCues:
             if name == "version" or (name not in d and f.default is not MISSING):
                 continue
             value = d[name]
-            if name in ("design_cues", "kind_cues", "detail_cues"):
+            if name in ("design_cues", "kind_cues", "detail_cues", "abstract_sections"):
                 kw[name] = {k: tuple(v) for k, v in value.items()}
             elif name == "number_words":
                 kw[name] = {k: int(v) for k, v in value.items()}
