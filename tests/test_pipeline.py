@@ -792,6 +792,45 @@ def test_release_end_markers(text, ends):
         assert text[end:].strip() == "About us."
 
 
+def test_a_reference_list_holds_no_claim_and_names_no_study(nlp, analyze_text, monkeypatch):
+    """GUIDELINES §12.8: a web page's sources are boilerplate. The entries' titles read like
+    claims and name trials ("...: a double-blind randomized placebo-controlled trial"); the
+    claims and the one study are the article's own."""
+    text = (FIXTURES / "articles" / "web_page_sources.txt").read_text("utf-8")
+    refs = text.index("\nReferences\n")
+    got = analyze_text(text)
+    assert got["claims"] and all(c["end"] <= refs for c in got["claims"])
+    assert [(s["design"], s["start"] < refs) for s in got["studies"]] == [("clinical_trial", True)]
+    assert _claims(got, "In one small trial")
+    doc = nlp(text)
+    flagged = [s.start_char for s in doc.spans["sentences"] if s._.rules["reference"]]
+    assert len(flagged) >= 2 and min(flagged) > refs  # the two entries, nothing above them
+    # the switch is what drops them: the learned models read an entry's title as a claim
+    monkeypatch.setattr(nlp.get_pipe("kratom_claims"), "drop_references", False)
+    assert any(c["start"] > refs for c in analyze_text(text)["claims"])
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Body.\n\nReferences\n\n1. Lund M, Berg O. Kava and sleep. Sleep J. 2020;6(2):112-8.\n"
+     "2. Berg O, et al. Kava balm eases itch. Skin. 2019.\n", ["1. Lund", "2. Berg"]),
+    ("Body.\n\nSources\n\n- Spinach\n- Almonds\n- Dark chocolate\n", []),  # no entry
+    ("Body.\n\n## Bibliography\n\nLund M (2021). Kava. Northfield Press.\n\nMore on sleep"
+     "\n\nKava helps sleep.", ["Lund M (2021)"]),
+    ("The balm eased itch.\nReference: Lund M. Kava balm. Skin J. 2019;3(2):10-15.\nMore.",
+     ["Reference: Lund"]),
+    ("Open sources of funding helped.\nSources of magnesium: nuts (2019).", []),
+])
+def test_reference_ranges(text, found):
+    from kratom_nlp.resources import load_claim_cues
+    from kratom_nlp.text.geometry import reference_ranges
+
+    ranges = reference_ranges(text, load_claim_cues().rule_words.reference_headings)
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    inside = [ln for ln in lines if any(x <= text.index(ln) < y for x, y in ranges)]
+    assert [ln[:len(f)] for ln, f in zip(inside, found, strict=False)] == found
+    assert len(inside) == len(found)
+
+
 def test_topic_substances_are_those_the_first_line_names(nlp):
     with nlp.select_pipes(enable=["tok2vec", "tagger", "attribute_ruler", "lemmatizer",
                                   "kratom_lexicon"]):

@@ -256,7 +256,10 @@ class StudyFinder:
             matches[key].sort()
         mentions: list[list[Mention]] = []
         for i, sent in enumerate(sents):
-            mentions.append(self._mentions(doc, i, sent, lower, lemma, pos, matches))
+            # a reference list's entries name studies ("...: a randomized trial") that the
+            # article does not tell (boilerplate, GUIDELINES §12.8)
+            mentions.append([] if (sent._.rules or {}).get("reference") else
+                            self._mentions(doc, i, sent, lower, lemma, pos, matches))
         studies = self._cluster(mentions)
         self._lede_sample(doc, studies, sents, lower, pos, matches, mentions)
         self._counted_in_scope(studies, sents, lower, pos, matches)

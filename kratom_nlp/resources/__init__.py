@@ -171,6 +171,8 @@ class RuleWords:
     carry_over_words: frozenset[str] = frozenset()  # since claim cues 1.7.0
     non_effect_tokens: frozenset[str] = frozenset()
     inflection_exclude: frozenset[str] = frozenset()
+    # since claim cues 1.23.0: the headings of a reference list, whose lines are boilerplate
+    reference_headings: frozenset[str] = frozenset()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RuleWords:

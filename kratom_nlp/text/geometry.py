@@ -39,6 +39,60 @@ def release_end(text: str) -> int | None:
     return m.end() if m else None
 
 
+CITATION_RE = re.compile(
+    r"\b(?:19|20)\d{2}[a-z]?\s*;\s*\d+\s*(?:\(\s*[\w-]+\s*\))?\s*:\s*[eE]?\d+"  # 2012;17(12):1161
+    r"|\bdoi\s*:\s*10\.|\bdoi\.org/10\.|\bPMID\s*:?\s*\d+|\bet al\b|https?://"
+    r"|\(\s*(?:19|20)\d{2}[a-z]?\s*\)|\.\s+(?:19|20)\d{2}[a-z]?\s*[.;]", re.I)
+"""What marks a bibliographic entry: a journal's year;volume(issue):pages, a DOI or PMID,
+"et al.", a web address, or a year in brackets or between full stops."""
+
+
+def _label_of(line: str) -> str:
+    """A line read as a section label: no markdown marks, bullets or closing colon, lower case."""
+    return " ".join(line.strip().lstrip("#").strip().rstrip(":").split()).lower()
+
+
+def reference_ranges(text: str, headings: frozenset[str]) -> list[tuple[int, int]]:
+    """The character ranges of ``text`` that are reference lists: from a line that is one of
+    ``headings`` ("References", "Sources", "Bibliography"; the whole line, case aside) to the
+    next line that labels another section (a short line with no final punctuation and no mark
+    of an entry) or the end of the text, when a line of the range looks like an entry
+    (:data:`CITATION_RE`: "Sources" over a list of foods is no reference list); and a line that
+    opens with such a heading as its label ("Reference: Lund M, ...", "Journal reference: ...").
+    Empty when ``headings`` is."""
+    if not headings:
+        return []
+    out: list[tuple[int, int]] = []
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    i = 0
+    while i < len(lines):
+        a, b = lines[i]
+        line = text[a:b]
+        label = _label_of(line)
+        if label in headings:
+            j = i + 1
+            while j < len(lines):
+                body = text[lines[j][0]:lines[j][1]].strip()
+                if body and _label_of(body) not in headings and not body.endswith(TERMINAL) \
+                        and len(body.split()) <= 8 and not CITATION_RE.search(body) \
+                        and not BULLET_RE.match(body):
+                    break  # the next section's heading
+                j += 1
+            if any(CITATION_RE.search(text[x:y]) for x, y in lines[i + 1:j]):
+                out.append((b, lines[j - 1][1] if j > i + 1 else b))
+            i = j
+            continue
+        head, colon, rest = line.partition(":")
+        if colon and rest.strip() and _label_of(head) in headings:
+            out.append((a, b))
+        i += 1
+    return out
+
+
 def line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """Start and end offsets of the line(s) holding ``text[start:end]``."""
     ls = text.rfind("\n", 0, start) + 1
