@@ -974,6 +974,20 @@ def test_bullets_under_a_benefits_heading_are_claims(analyze_text):
     assert not _claims(got, "Health food shops")  # not under a benefits heading
 
 
+def test_bullets_under_a_side_effects_heading_are_risk_claims(analyze_text, nlp, monkeypatch):
+    # the heading supplies the substance the bullets leave out; a risk is never an overclaim
+    text = ("# Kava root\n\nKava is a drink made from the root of a Pacific shrub.\n\n"
+            "## Side effects of kava\n\n- Upset stomach\n- Liver damage with heavy use\n\n"
+            "## Where to buy\n\n- Health food shops\n")
+    got = analyze_text(text)
+    for start in ("Upset stomach", "Liver damage"):
+        (c,) = _claims(got, start)
+        assert c["claim_type"] == "risk" and not c["overclaim"]["flag"]
+    assert not _claims(got, "Health food shops")
+    monkeypatch.setattr(nlp.get_pipe("kratom_claims"), "keep_harm_bullets", False)
+    assert not _claims(analyze_text(text), "Upset stomach")  # the models alone miss it
+
+
 def test_a_reason_names_the_substance_as_the_text_writes_it(analyze_text):
     got = analyze_text("CBD for sleep\nMany of us sleep badly. CBD cures insomnia in a week, and "
                        "our readers love CBD.\n")

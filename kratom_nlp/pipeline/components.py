@@ -13,6 +13,7 @@ whole batch go to the backend in one call.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -168,6 +169,13 @@ class ClaimDetector(_Batched):
     substance again. In the written corpus's train split the 32 bullets under such headings
     are all gold claims; the real corpus and the dev splits have none, so no figure moves.
 
+    ``keep_harm_bullets`` (on by default): a bullet under a heading that names harms (a
+    phrase of ``harm_heading_phrases``: "Side effects of kava", "Risks and dangers") is a risk
+    claim about the article's subject ("Upset stomach", "Liver damage with heavy use"): the
+    heading supplies the substance the bullet leaves out (GUIDELINES §12.7 for benefits,
+    §4 risk). A risk claim is never an overclaim. No annotated article has such a list, so no
+    figure moves.
+
     ``context_threshold`` (null, off, in the default config; 0.4 was its default until the
     dev split grew to 77 articles, see below): a unit right after
     a claim is a claim at this lower score, when it is no heading and no caution the rules
@@ -202,7 +210,11 @@ class ClaimDetector(_Batched):
                                                          "pros"),
                  overlap_encoder: bool = True,
                  context_threshold: float | None = None,
-                 drop_self_reference: bool = True, drop_references: bool = True) -> None:
+                 drop_self_reference: bool = True, drop_references: bool = True,
+                 keep_harm_bullets: bool = True,
+                 harm_heading_phrases: Sequence[str] = ("side effects", "side-effects",
+                                                        "adverse effects", "risks",
+                                                        "dangers")) -> None:
         if context_threshold is not None and not 0.0 < context_threshold <= 1.0:
             raise ValueError(f"context_threshold must be in (0, 1] or null, not "
                              f"{context_threshold}")
@@ -220,6 +232,9 @@ class ClaimDetector(_Batched):
         self.keep_pasted_claim = keep_pasted_claim
         self.keep_benefit_bullets = keep_benefit_bullets
         self.benefit_heading_words = frozenset(w.lower() for w in benefit_heading_words)
+        self.keep_harm_bullets = keep_harm_bullets
+        phrases = "|".join(re.escape(p.lower()) for p in harm_heading_phrases)
+        self._harm_heading = re.compile(rf"\b(?:{phrases})\b", re.I) if phrases else None
 
     def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
         """Batches of documents; with ``overlap_encoder`` and a backend that can
@@ -256,6 +271,7 @@ class ClaimDetector(_Batched):
             topic = doc._.topic_substances
             claims: list[Span] = []
             benefits = False  # under a heading that names benefits ("Top benefits")
+            harms = False  # under a heading that names harms ("Side effects of kava")
             after_claim = False  # the previous unit is a claim, not by context_threshold
             for index, sent in enumerate(sents):
                 pred = next(preds)
@@ -263,6 +279,8 @@ class ClaimDetector(_Batched):
                 label = sent.label_
                 if label == "heading":
                     benefits = any(t.lower_ in self.benefit_heading_words for t in sent)
+                    harms = self._harm_heading is not None and \
+                        self._harm_heading.search(sent.text) is not None
                 su.set("claim_score", float(pred.score))
                 su.set("claim_scores", dict(pred.scores))
                 rules = su.get("rules")
@@ -285,6 +303,10 @@ class ClaimDetector(_Batched):
                     is_claim = True
                     if pred.claim_type in (None, "advice", "usage"):
                         pred.claim_type = "efficacy"
+                if not is_claim and self.keep_harm_bullets and harms and not benefits and \
+                        label == "bullet" and not rules.get("asks"):
+                    is_claim = True
+                    pred.claim_type = "risk"
                 promoted = False
                 if not is_claim and after_claim and self.context_threshold is not None and \
                         label != "heading" and pred.score >= self.context_threshold and \
@@ -516,19 +538,22 @@ def make_sentences(nlp: Language, name: str, cues: CueResources) -> SentenceAnal
     "keep_pasted_claim": True, "keep_benefit_bullets": True,
     "benefit_heading_words": ["benefit", "benefits", "advantages", "pros"],
     "overlap_encoder": True, "context_threshold": None, "drop_self_reference": True,
-    "drop_references": True})
+    "drop_references": True, "keep_harm_bullets": True,
+    "harm_heading_phrases": ["side effects", "side-effects", "adverse effects", "risks",
+                             "dangers"]})
 def make_claims(nlp: Language, name: str, backend: ClaimBackend, threshold: float,
                 keep_promotional_advice: bool, keep_health_verdicts: bool,
                 drop_release_boilerplate: bool, drop_title: bool,
                 drop_generic_cautions: bool, keep_pasted_claim: bool,
                 keep_benefit_bullets: bool, benefit_heading_words: list[str],
                 overlap_encoder: bool, context_threshold: float | None,
-                drop_self_reference: bool, drop_references: bool) -> ClaimDetector:
+                drop_self_reference: bool, drop_references: bool, keep_harm_bullets: bool,
+                harm_heading_phrases: list[str]) -> ClaimDetector:
     return ClaimDetector(backend, threshold, keep_promotional_advice, keep_health_verdicts,
                          drop_release_boilerplate, drop_title, drop_generic_cautions,
                          keep_pasted_claim, keep_benefit_bullets, benefit_heading_words,
                          overlap_encoder, context_threshold, drop_self_reference,
-                         drop_references)
+                         drop_references, keep_harm_bullets, harm_heading_phrases)
 
 
 @Language.factory("kratom_evidence", default_config={
