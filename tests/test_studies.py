@@ -1344,3 +1344,17 @@ def test_the_rules_backend_reads_an_abstract_as_the_models_do():
     (st,) = doc.spans["studies"]
     found = {c.text[:16]: (c._.evidence_level, c._.evidence_study) for c in doc.spans["claims"]}
     assert found["Kava balm reduce"] == ("clinical_trial", st._.study_id)
+
+
+def test_a_result_given_with_its_statistics_rests_on_the_study_in_scope(analyze_text):
+    """GUIDELINES §12.2: a sentence that reports a result with the study's numbers refers to
+    it; a p-value or a confidence interval is such a number, even with no other result word."""
+    text = ("Topical kava extracts are sold for itchy skin. We randomly assigned 184 adults "
+            "with moderate eczema at the Northfield Clinic to kava balm or a plain emollient "
+            "twice daily for eight weeks. Itch scores fell by 38% with kava balm and by 21% with "
+            "the emollient (p = 0.01). Skin redness improved in both groups.")
+    a = analyze_text(text)
+    (st,) = a["studies"]
+    c = claim(a, "Itch scores fell by 38%")
+    assert (c["evidence"]["level"], c["evidence"]["study"]) == ("clinical_trial", st["id"])
+    assert not c["overclaim"]["flag"]

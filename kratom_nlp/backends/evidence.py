@@ -117,9 +117,10 @@ OWN_CUE_OVER_EXPERT = frozenset({"systematic_review", "clinical_trial", "observa
 def _refers(d: dict[str, Any]) -> bool:
     """Does a sentence refer to the study in scope? An explicit reference ("the study",
     "participants"), a results sentence ("4.1 percent … compared with 4.3 percent of the
-    placebo group") or a sentence of a structured abstract's results or conclusions: the
-    condition :func:`rule_source` reads."""
-    return bool(d.get("ref_explicit", 0) or d.get("ref_results", 0) >= 3
+    placebo group"; or one that gives its statistics: "(p = 0.01)", "95% CI") or a sentence
+    of a structured abstract's results or conclusions: the condition :func:`rule_source`
+    reads."""
+    return bool(d.get("ref_explicit", 0) or d.get("ref_results", 0) >= 3 or d.get("ref_stats")
                 or _abstract_finding(d))
 
 

@@ -53,6 +53,9 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
+# a result reported with its statistics: "(p = 0.01)", "P<.001", "95% CI", "hazard ratio 0.8"
+_STATS_RE = re.compile(r"\b[pP]\s*[=<>≤]\s*0?\.\d|\b\d{2}\s*%\s*(?:CI|confidence interval)\b"
+                       r"|\b(?:hazard|odds|risk|rate) ratio\b|\((?:HR|OR|RR|aOR|aHR)\b")
 # a section label opening a sentence: "RESULTS:", "Design, Setting, and Participants:"
 _LABEL_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ,&'’/-]{0,60}?)\s*:\s")
 # the parts of a structured abstract whose sentences rest on the study its methods describe
@@ -1420,6 +1423,8 @@ class StudyFinder:
         feats["ref_explicit"] = float(min(len(refs), 3))
         feats["ref_results"] = float(min(sum(w in c.result_words for w in words), 5))
         feats["ref_number"] = float(any(_NUM_RE.match(w) or w == "%" for w in words))
+        if _STATS_RE.search(text):
+            feats["ref_stats"] = 1.0
         in_quote = any(q in text for q in _QUOTES)
         feats["q_quote"] = float(in_quote)
         feats["q_starts_quote"] = float(text[:1] in _QUOTES)
