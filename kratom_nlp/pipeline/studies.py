@@ -47,6 +47,7 @@ from spacy.tokens import Doc, Span
 
 from kratom_nlp.pipeline import extensions  # noqa: F401
 from kratom_nlp.resources import CueResources, StudyCues
+from kratom_nlp.text.geometry import section_label
 
 DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observational",
                "regulatory", "unspecified")
@@ -271,13 +272,6 @@ class StudyFinder:
         return doc
 
     # ------------------------------------------------------------------ abstracts
-    @staticmethod
-    def _label(text: str) -> str:
-        """A section label as ``abstract_sections`` lists it: lower case, commas dropped,
-        "&" read as "and", one space between words, no closing colon or full stop."""
-        text = text.lower().replace("&", " and ").replace(",", " ").replace("’", "'")
-        return " ".join(text.split()).rstrip(":.").strip()
-
     def _sections(self, sents: list[Span]) -> list[str | None]:
         """The part of a structured abstract (GUIDELINES §12.3) each sentence is in:
         ``background``, ``methods``, ``results``, ``conclusions`` or ``other`` (funding,
@@ -293,14 +287,16 @@ class StudyFinder:
         current: str | None = None
         for sent in sents:
             text = sent._.text or sent.text
-            if sent.label_ == "heading" and self._label(text) in roles:
-                current = roles[self._label(text)]
+            heading = section_label(text) if sent.label_ == "heading" else None
+            if heading in roles:
+                current = roles[heading]
                 seen.add(current)
                 out.append(None)
                 continue
             m = _LABEL_RE.match(text)
-            if m and self._label(m.group(1)) in roles:
-                current = roles[self._label(m.group(1))]
+            opener = section_label(m.group(1)) if m else None
+            if opener in roles:
+                current = roles[opener]
                 seen.add(current)
             out.append(current)
         structured = ("methods" in seen and bool(seen & FINDINGS_SECTIONS)) or \

@@ -47,9 +47,13 @@ CITATION_RE = re.compile(
 "et al.", a web address, or a year in brackets or between full stops."""
 
 
-def _label_of(line: str) -> str:
-    """A line read as a section label: no markdown marks, bullets or closing colon, lower case."""
-    return " ".join(line.strip().lstrip("#").strip().rstrip(":").split()).lower()
+def section_label(text: str) -> str:
+    """A line (or the words before a colon) read as a section label, as the cue files list
+    them: lower case, no Markdown marks, no closing colon or full stop, commas dropped, "&"
+    read as "and", a curly apostrophe straight, one space between words ("## Design, Setting
+    & Participants:" → "design setting and participants")."""
+    text = text.strip().lstrip("#").lower().replace("&", " and ").replace(",", " ")
+    return " ".join(text.replace("’", "'").split()).rstrip(":.").strip()
 
 
 def reference_ranges(text: str, headings: frozenset[str]) -> list[tuple[int, int]]:
@@ -72,12 +76,12 @@ def reference_ranges(text: str, headings: frozenset[str]) -> list[tuple[int, int
     while i < len(lines):
         a, b = lines[i]
         line = text[a:b]
-        label = _label_of(line)
+        label = section_label(line)
         if label in headings:
             j = i + 1
             while j < len(lines):
                 body = text[lines[j][0]:lines[j][1]].strip()
-                if body and _label_of(body) not in headings and not body.endswith(TERMINAL) \
+                if body and section_label(body) not in headings and not body.endswith(TERMINAL) \
                         and len(body.split()) <= 8 and not CITATION_RE.search(body) \
                         and not BULLET_RE.match(body):
                     break  # the next section's heading
@@ -87,7 +91,7 @@ def reference_ranges(text: str, headings: frozenset[str]) -> list[tuple[int, int
             i = j
             continue
         head, colon, rest = line.partition(":")
-        if colon and rest.strip() and _label_of(head) in headings:
+        if colon and rest.strip() and section_label(head) in headings:
             out.append((a, b))
         i += 1
     return out
