@@ -351,6 +351,28 @@ def test_short_html_keeps_its_heading_and_bulleted_benefits() -> None:
     assert lines[-1].startswith("A small 2021 trial of 60 adults")
 
 
+@pytest.mark.parametrize("html, text", [
+    ("sleep in older adults.<sup>1</sup> More", "sleep in older adults.[1] More"),
+    ("cures insomnia<sup>12</sup>", "cures insomnia[12]"),
+    ('the cells<sup><a href="#r2">[2, 5]</a></sup>', "the cells[2,5]"),
+    ("dosed at 40 mg/m<sup>2</sup> daily", "dosed at 40 mg/m<sup>2</sup> daily"),  # a unit
+    ("counts of 10<sup>9</sup>/L", "counts of 10<sup>9</sup>/L"),  # an exponent
+])
+def test_superscript_citations_become_bracketed_marks(html, text) -> None:
+    from kratom_nlp.ingest.readers import _citation_marks
+
+    assert _citation_marks(html) == text
+
+
+def test_a_page_keeps_its_citation_marks_apart_from_the_words() -> None:
+    html = ("<html><body><article><h1>Magnesium and sleep</h1><p>Some research suggests that "
+            "magnesium may improve sleep in older adults.<sup>1</sup> A small trial of 46 "
+            "older adults found they fell asleep faster on magnesium.<sup>2</sup></p>"
+            "</article></body></html>")
+    text, _ = html_to_text(html)
+    assert "older adults.[1]" in text and "on magnesium.[2]" in text
+
+
 def test_the_fuller_text_is_taken_only_when_it_holds_every_line() -> None:
     from kratom_nlp.ingest.readers import _holds_lines
 

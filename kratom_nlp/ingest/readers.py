@@ -404,7 +404,30 @@ def _holds_lines(fuller: str, text: str) -> bool:
     return all(norm(line) in held for line in text.splitlines() if line.strip())
 
 
+# a superscript citation mark: "adults.<sup>1</sup>", "<sup><a href="#r2">[2, 5]</a></sup>"
+_SUP_CITATION = re.compile(
+    r"<sup\b[^>]*>\s*(<a\b[^>]*>\s*)?\[?\s*(\d{1,3}(?:\s*[,–-]\s*\d{1,3})*)\s*\]?\s*"
+    r"(?:</a>\s*)?</sup>", re.I)
+_BEFORE_CITATION = re.compile(r"(?:[.,;:!?)\]”\"']|[A-Za-z]{3})$")
+
+
+def _citation_marks(html: str) -> str:
+    """Superscript citation numbers as bracketed marks ("adults.<sup>1</sup>" → "adults.[1]"),
+    so the extracted text does not run them into the word or full stop before them
+    ("adults.1", "insomnia12"). Only a superscript that links somewhere, or that follows
+    punctuation or a word of three letters or more, is a citation: "m<sup>2</sup>" after a
+    unit and "10<sup>9</sup>" after a number are exponents and stay as they are."""
+    def mark(m: re.Match[str]) -> str:
+        before = html[max(0, m.start() - 3):m.start()]
+        if m.group(1) or _BEFORE_CITATION.search(before):
+            return "[" + re.sub(r"\s+", "", m.group(2)) + "]"
+        return m.group(0)
+
+    return _SUP_CITATION.sub(mark, html) if "<sup" in html.lower() else html
+
+
 def _html_to_text(html: str, source: str) -> tuple[str, str | None, list[str]]:
+    html = _citation_marks(html)
     text, title, problem = _trafilatura_extract(html)
     warnings: list[str] = []
     if text.strip() and len(text) < SHORT_EXTRACT_CHARS:
