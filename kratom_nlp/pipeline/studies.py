@@ -184,6 +184,9 @@ class StudyFinder:
         self.c: StudyCues = cues.study_cues
         self.max_gap = max_gap
         self.lede_sentences = lede_sentences  # the sentences of an article's lede
+        # a structured abstract's section labels, each with the part it opens
+        self._section_roles = {label: role for role, labels in self.c.abstract_sections.items()
+                               for label in labels}
         # the words of a design a "non-" prefix negates ("non-sham-controlled", "non-blinded")
         self._negatable = self.c.control_arms | {"controlled", "blind", "blinded", "double",
                                                  "randomized", "randomised", "-"}
@@ -280,8 +283,7 @@ class StudyFinder:
         heading is in no part. A text is a structured abstract when it labels a methods part
         and a results or conclusions part, or both of the latter; any other text (an SEO
         page's "Conclusion" heading) has no parts: all None."""
-        roles = {label: role for role, labels in self.c.abstract_sections.items()
-                 for label in labels}
+        roles = self._section_roles
         out: list[str | None] = []
         seen: set[str] = set()
         current: str | None = None
