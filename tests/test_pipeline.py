@@ -974,6 +974,23 @@ def test_bullets_under_a_benefits_heading_are_claims(analyze_text):
     assert not _claims(got, "Health food shops")  # not under a benefits heading
 
 
+def test_check_mark_bullets_are_bullets(analyze_text):
+    # web pages tick their benefits off ("✔ Better sleep", "✅", "►"): bullets, not headings,
+    # so a benefits list is read whatever its marks, and the mark is no part of the claim
+    from kratom_nlp.text.geometry import line_kind
+
+    text = ("# Ashwagandha gummies\n\nAshwagandha is an herb used in Ayurveda.\n\n"
+            "## Top benefits\n\n✔ Reduces stress and anxiety\n✔️ Improves deep sleep\n"
+            "✅ Boosts energy naturally\n► Supports a healthy thyroid\n\nOrder today.\n")
+    for mark in ("✔ ", "✔️ ", "✅ ", "► "):
+        start = text.index(mark)
+        assert line_kind(text, start + len(mark), text.index("\n", start)) == "bullet"
+    got = analyze_text(text)
+    for start in ("Reduces stress", "Improves deep sleep", "Boosts energy", "Supports a healthy"):
+        (c,) = _claims(got, start)
+        assert c["text"].startswith(start)  # the mark is not in the claim
+
+
 def test_bullets_under_a_side_effects_heading_are_risk_claims(analyze_text, nlp, monkeypatch):
     # the heading supplies the substance the bullets leave out; a risk is never an overclaim
     text = ("# Kava root\n\nKava is a drink made from the root of a Pacific shrub.\n\n"

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import re
 
-BULLET_RE = re.compile(r"^\s*(?:[-*•·–—]|\d+[.)])\s+")
-"""A bullet or numbered-list marker at the start of a line, with the space after it."""
+BULLET_MARKS = "-*•·–—✔✓✅☑►▶➤➢→◆◇■□●○◦▪▫♦✦✗✘❌"
+"""The characters that mark a bullet: dashes, stars and dots, and the check marks, arrows,
+squares and crosses that web pages put before their benefits and drawbacks ("✔ Better sleep")."""
 
-BULLET_TOKENS: frozenset[str] = frozenset({"-", "*", "•", "·", "–", "—"})
+BULLET_RE = re.compile(rf"^\s*(?:[{re.escape(BULLET_MARKS)}]\ufe0f?|\d+[.)])\s+")
+"""A bullet or numbered-list marker at the start of a line, with the space after it (an emoji
+mark may carry its variation selector: "✔️")."""
+
+BULLET_TOKENS: frozenset[str] = frozenset({*BULLET_MARKS, *(m + "\ufe0f" for m in BULLET_MARKS)})
 """Tokens that mark a bullet (stripped from the start of a sentence's content span)."""
 
 TERMINAL: tuple[str, ...] = (".", "!", "?", ".\"", "!\"", "?\"", ".”", "?”", "!”", ".)", ".'",
                              "…")
 """Endings of a finished sentence (a line without one is a heading or a label)."""
 
-_MARKER_CHARS = " \t-*•·–—0123456789.)"
+_MARKER_CHARS = " \t\ufe0f" + BULLET_MARKS + "0123456789.)"
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _QUESTION_HEAD = re.compile(r"^(how|what|why|when|where|which|who|can|does|do|is|are|should|"
                             r"will)\b", re.I)
