@@ -38,6 +38,11 @@ STRENGTHS: tuple[str, ...] = (
 )
 """Claim strength (Yu et al. 2019), ordered weakest first (ordinal)."""
 
+ABSTRACT_FINDINGS: frozenset[str] = frozenset({"results", "conclusions"})
+"""The parts of a structured abstract whose every sentence rests on the study its methods
+describe (GUIDELINES §12.3); the parts are the keys of ``abstract_sections`` in
+``study_cues.json``."""
+
 CLAIM_TYPES: tuple[str, ...] = ("efficacy", "safety", "risk", "mechanism", "advice", "usage")
 
 GENRES: tuple[str, ...] = (

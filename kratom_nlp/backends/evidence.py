@@ -31,6 +31,7 @@ from spacy.tokens import Doc, Span
 
 from kratom_nlp.backends.base import EvidencePrediction
 from kratom_nlp.pipeline.extensions import SpanValues
+from kratom_nlp.taxonomy import ABSTRACT_FINDINGS
 
 SOURCES: tuple[str, ...] = ("none", "cue", "study", "expert", "anecdote")
 
@@ -47,9 +48,8 @@ def rule_source(sent: Span) -> str:
     d = v.get("discourse") or {}
     study, relation = v.get("study"), v.get("study_relation")
     own = [c for c in r.get("candidates", []) if c.get("level")]
-    if study is not None and _abstract_finding(d) and \
-            r.get("evidence", "none") in ABSTRACT_STUDY_OVER:
-        return "study"  # an abstract's results and conclusions (GUIDELINES §12.3)
+    if _abstract_study(study, d, r):
+        return "study"
     if r.get("evidence", "none") not in ("none", "anecdotal") and (own or r.get("from_context")):
         if study is not None and relation == "mention" and \
                 r.get("evidence") in ("unspecified", "clinical_trial", "observational",
@@ -127,7 +127,15 @@ def _refers(d: dict[str, Any]) -> bool:
 def _abstract_finding(d: dict[str, Any]) -> bool:
     """Is the sentence in the results or conclusions of a structured abstract, whose every
     sentence rests on the study its methods describe, cue or not (GUIDELINES §12.3)?"""
-    return d.get("abs_section") in ("results", "conclusions")
+    return d.get("abs_section") in ABSTRACT_FINDINGS
+
+
+def _abstract_study(study: str | None, d: dict[str, Any], rules: dict[str, Any]) -> bool:
+    """A structured abstract's results or conclusions sentence rests on the study in scope
+    (its methods' study) unless the sentence names a design of its own: the source both
+    :func:`rule_source` and :func:`choose_source` give it first."""
+    return study is not None and _abstract_finding(d) and \
+        rules.get("evidence", "none") in ABSTRACT_STUDY_OVER
 
 
 #: the rules' levels of a structured abstract's results or conclusions sentence that its
@@ -181,11 +189,8 @@ def choose_source(sent: Span, probs: dict[str, float]) -> str:
     v = SpanValues(sent)
     study = v.get("study")
     rules = v.get("rules") or {}
-    if study is not None and _abstract_finding(v.get("discourse") or {}) and \
-            rules.get("evidence", "none") in ABSTRACT_STUDY_OVER:
-        # a structured abstract's results and conclusions rest on the study its methods
-        # describe, cue or not (GUIDELINES §12.3): the evidence models never saw one
-        return "study"
+    if _abstract_study(study, v.get("discourse") or {}, rules):
+        return "study"  # the evidence models never saw a structured abstract
     if study is None and "study" in probs:
         probs = {**probs, "cue": probs.get("cue", 0.0) + probs["study"], "study": 0.0}
     own_cue = rules.get("evidence") in OWN_CUE_OVER_EXPERT and not rules.get("from_context")

@@ -47,7 +47,8 @@ from spacy.tokens import Doc, Span
 
 from kratom_nlp.pipeline import extensions  # noqa: F401
 from kratom_nlp.resources import CueResources, StudyCues
-from kratom_nlp.text.geometry import section_label
+from kratom_nlp.taxonomy import ABSTRACT_FINDINGS
+from kratom_nlp.text.geometry import opening_label, section_label
 
 DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observational",
                "regulatory", "unspecified")
@@ -57,10 +58,6 @@ _QUOTES = "\"“”"
 # a result reported with its statistics: "(p = 0.01)", "P<.001", "95% CI", "hazard ratio 0.8"
 _STATS_RE = re.compile(r"\b[pP]\s*[=<>≤]\s*0?\.\d|\b\d{2}\s*%\s*(?:CI|confidence interval)\b"
                        r"|\b(?:hazard|odds|risk|rate) ratio\b|\((?:HR|OR|RR|aOR|aHR)\b")
-# a section label opening a sentence: "RESULTS:", "Design, Setting, and Participants:"
-_LABEL_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ,&'’/-]{0,60}?)\s*:\s")
-# the parts of a structured abstract whose sentences rest on the study its methods describe
-FINDINGS_SECTIONS = frozenset({"results", "conclusions"})
 _PHASES = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "i/ii": "1/2", "ii/iii": "2/3"}
 # "in three to four years", "within the next five years"; not "within two years of ..."
 _IN_YEARS = re.compile(r"^(?:in|within) (?:the next )?(?:\S+ )?(?:to \S+ )?(?:years?|months?)\b"
@@ -295,14 +292,13 @@ class StudyFinder:
                 seen.add(current)
                 out.append(None)
                 continue
-            m = _LABEL_RE.match(text)
-            opener = section_label(m.group(1)) if m else None
+            opener = opening_label(text)
             if opener in roles:
                 current = roles[opener]
                 seen.add(current)
             out.append(current)
-        structured = ("methods" in seen and bool(seen & FINDINGS_SECTIONS)) or \
-            FINDINGS_SECTIONS <= seen
+        structured = ("methods" in seen and bool(seen & ABSTRACT_FINDINGS)) or \
+            ABSTRACT_FINDINGS <= seen
         return out if structured else [None] * len(sents)
 
     def _negated_compounds(self, lower: list[str]) -> set[int]:
@@ -1270,7 +1266,7 @@ class StudyFinder:
             role = sections[i]
             if sid is not None:
                 current, relation = sid, "mention"
-            elif role in FINDINGS_SECTIONS and (methods_study or current) is not None:
+            elif role in ABSTRACT_FINDINGS and (methods_study or current) is not None:
                 # an abstract's results and conclusions rest on the study of its methods
                 sid, relation = methods_study or current, "before"
             elif role == "background":

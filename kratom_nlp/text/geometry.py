@@ -61,6 +61,16 @@ def section_label(text: str) -> str:
     return " ".join(text.replace("’", "'").split()).rstrip(":.").strip()
 
 
+_OPENING_LABEL_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ,&'’/-]{0,60}?)\s*:\s")
+
+
+def opening_label(text: str) -> str | None:
+    """The label a line or sentence opens with, read by :func:`section_label` ("RESULTS: Itch
+    fell …" → "results", "Journal reference: Lund M …" → "journal reference"), or None."""
+    m = _OPENING_LABEL_RE.match(text)
+    return section_label(m.group(1)) if m else None
+
+
 def reference_ranges(text: str, headings: frozenset[str]) -> list[tuple[int, int]]:
     """The character ranges of ``text`` that are reference lists: from a line that is one of
     ``headings`` ("References", "Sources", "Bibliography"; the whole line, case aside) to the
@@ -95,8 +105,7 @@ def reference_ranges(text: str, headings: frozenset[str]) -> list[tuple[int, int
                 out.append((b, lines[j - 1][1] if j > i + 1 else b))
             i = j
             continue
-        head, colon, rest = line.partition(":")
-        if colon and rest.strip() and section_label(head) in headings:
+        if opening_label(line) in headings:
             out.append((a, b))
         i += 1
     return out
