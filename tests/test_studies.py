@@ -1327,6 +1327,85 @@ def test_section_labels_that_open_sentences_make_an_abstract_too(nlp, analyze_te
     assert background._.study is None  # earlier knowledge rests on its own cues, no study
 
 
+def test_abstracts_in_a_row_each_rest_on_their_own_methods_study(nlp, analyze_text):
+    """A page listing two abstracts: the second one's results rest on the study of its own
+    methods part, not on the first abstract's (each methods part starts afresh)."""
+    text = ABSTRACT_INLINE + (
+        " BACKGROUND: Kava balm is sold for itchy skin. "
+        "METHODS: We randomly assigned 184 adults with eczema at the Northfield Clinic to kava "
+        "balm or a plain emollient for eight weeks. "
+        "RESULTS: Itch scores fell more with kava balm than with the emollient.")
+    a = analyze_text(text)
+    survey, trial = a["studies"]
+    assert (survey["design"], trial["design"]) == ("observational", "clinical_trial")
+    first = claim(a, "CONCLUSIONS: Valerian tea improves")
+    second = claim(a, "RESULTS: Itch scores fell")
+    assert first["evidence"]["study"] == survey["id"]
+    assert (second["evidence"]["study"], second["evidence"]["level"]) == (
+        trial["id"], "clinical_trial")
+
+
+ABSTRACT_PLAIN = (
+    "Topical kava extracts are sold for itchy skin, but whether they help eczema is unknown. "
+    "We randomly assigned 184 adults with moderate eczema at the Northfield Clinic to kava balm "
+    "or a plain emollient twice daily for eight weeks. The primary outcome was the change in "
+    "itch score. Itch scores fell by 38% with kava balm and by 21% with the emollient "
+    "(p = 0.01). Kava balm reduces itch in adults with moderate eczema. Clinicians should "
+    "consider it for patients who do not respond to emollients.")
+
+
+def test_an_abstract_without_section_labels_rests_its_findings_on_the_authors_study(
+        nlp, analyze_text):
+    """GUIDELINES §12.3, a journal abstract with no labels: the authors' methods sentence ("We
+    randomly assigned ...") describes the study, and the conclusion and advice after it rest
+    on that trial though they carry no cue: neither is an overclaim."""
+    a = analyze_text(ABSTRACT_PLAIN)
+    (st,) = a["studies"]
+    for start in ("Kava balm reduces itch", "Clinicians should consider"):
+        c = claim(a, start)
+        assert (c["evidence"]["level"], c["evidence"]["study"]) == ("clinical_trial", st["id"])
+        assert not c["overclaim"]["flag"]
+    doc = nlp(ABSTRACT_PLAIN)
+    parts = [s._.discourse.get("abs_section") for s in doc.spans["sentences"]]
+    assert parts[:3] == ["background", "methods", "results"]
+
+
+def test_an_unlabelled_abstract_in_the_passive_is_read_by_its_statistics(nlp, analyze_text):
+    """With no "we", a short unquoted text whose results give their statistics after the
+    first study told is an abstract too; what comes before that study keeps the article's
+    rules (a lede may come first), so it gets no part."""
+    text = ABSTRACT_PLAIN.replace("We randomly assigned 184 adults",
+                                  "In total, 184 adults were randomly assigned")
+    a = analyze_text(text)
+    (st,) = a["studies"]
+    c = claim(a, "Kava balm reduces itch")
+    assert (c["evidence"]["level"], c["evidence"]["study"]) == ("clinical_trial", st["id"])
+    doc = nlp(text)
+    parts = [s._.discourse.get("abs_section") for s in doc.spans["sentences"]]
+    assert parts[:3] == [None, "methods", "results"]
+
+
+ADVICE = "Clinicians should consider it for patients who do not respond to emollients."
+
+
+@pytest.mark.parametrize("changes", [
+    [(ADVICE, f"\u201c{ADVICE}\u201d")],  # a quotation: a story, not an abstract
+    [(ADVICE, "Clinicians should consider it, Lund said.")],
+    [("We randomly assigned", "The team randomly assigned"), (" (p = 0.01)", "")],
+    [("moderate eczema.", "moderate eczema. " + "Kava balm is old. " * 100)],  # too long
+])
+def test_a_news_story_about_a_trial_is_no_abstract(nlp, changes):
+    """A text is read as an unlabelled abstract only when it is short, quotes no one and
+    either speaks in its authors' voice or gives its results' statistics: a news story about
+    the same trial keeps the article's rules."""
+    text = ABSTRACT_PLAIN
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    doc = nlp(text)
+    assert all("abs_section" not in s._.discourse for s in doc.spans["sentences"])
+
+
 def test_a_web_page_with_a_conclusion_heading_is_no_abstract(nlp):
     """One "Conclusion" heading (an SEO page's last section) makes no structured abstract:
     its sentences keep the study in scope as in any article and get no part."""

@@ -26,7 +26,10 @@ Real writing describes a study once ("a randomised, placebo-controlled trial of 
 5. reads a **structured abstract** (GUIDELINES §12.3): section labels ("Background",
    "Methods", "Results", "Conclusions", as headings or opening a sentence: "RESULTS: ...")
    give each sentence its part (discourse feature ``abs_section``); a results or conclusions
-   sentence leans on the study its methods describe, a background sentence on no study.
+   sentence leans on the study its own abstract's methods describe, a background sentence on
+   no study. A short abstract without labels, told in its authors' voice ("We randomly
+   assigned ...") or giving its results' statistics, and quoting no one, has the same parts,
+   from its first sentence that describes the study.
 
 Output: ``doc.spans["studies"]`` (one span per study, at its fullest description; label =
 design; extensions ``study_id``, ``design``, ``study_kind``, ``population``, ``study_n``,
@@ -300,6 +303,37 @@ class StudyFinder:
         structured = ("methods" in seen and bool(seen & ABSTRACT_FINDINGS)) or \
             ABSTRACT_FINDINGS <= seen
         return out if structured else [None] * len(sents)
+
+    def _plain_abstract(self, sents: list[Span], by_sentence: dict[int, str],
+                        lower: list[str]) -> list[str | None]:
+        """The parts of a journal abstract with no section labels (GUIDELINES §12.3): a
+        short text in which no one is quoted or said to say anything, whose methods sentence
+        is the first that mentions a study in the authors' voice ("We randomly assigned 184
+        adults ..."), or else the first that mentions one when a later sentence gives results
+        with their statistics ("... were randomly assigned ...", then "(p = 0.01)"). The
+        sentences before it are the background (in the authors' voice only), every later one
+        the results; any other text has no parts: all None."""
+        c = self.c
+        none: list[str | None] = [None] * len(sents)
+        words = sum(1 for w in lower if w[:1].isalnum())
+        if not sents or not by_sentence or words > c.abstract_max_words or \
+                any(q in sents[0].doc.text for q in _QUOTES) or \
+                any(w in c.attribution_words for w in lower):
+            return none
+        told = [i for i in sorted(by_sentence) if sents[i].label_ != "heading"]
+        methods = next((i for i in told if any(lower[j] in c.abstract_voice
+                                               for j in range(sents[i].start, sents[i].end))),
+                       None)
+        before: str | None = "background"
+        if methods is None and told and any(_STATS_RE.search(sent.text)
+                                            for sent in sents[told[0] + 1:]):
+            # no authors' voice: what comes first may be a lede rather than the background,
+            # and keeps the article's rules (it leans on the study told after it)
+            methods, before = told[0], None
+        if methods is None:
+            return none
+        return [before if i < methods else "methods" if i == methods else "results"
+                for i in range(len(sents))]
 
     def _negated_compounds(self, lower: list[str]) -> set[int]:
         """The tokens of "non-sham-controlled", "non-randomized", "non-blinded": a design
@@ -1248,6 +1282,8 @@ class StudyFinder:
             for m in st.mentions:
                 by_sentence[m.sentence] = st.id
         doc.spans["studies"] = spans
+        if not any(sections):
+            sections = self._plain_abstract(sents, by_sentence, lower)
         first_at = {}
         for st in studies:
             first_at[st.id] = min(m.sentence for m in st.mentions)
@@ -1257,13 +1293,17 @@ class StudyFinder:
         first_study = next((st.id for st in studies if not st.mentions[0].earlier),
                            studies[0].id if studies else None)
         speech = self._speech(sents, lower, lemma, pos)
-        # a structured abstract's study: the first one its methods mention (GUIDELINES §12.3)
-        methods_study = next((by_sentence[i] for i, role in enumerate(sections)
-                              if role == "methods" and i in by_sentence), None)
+        # a structured abstract's study: the first one its methods part mentions (GUIDELINES
+        # §12.3); where abstracts follow one another, each methods part starts afresh
+        methods_study: str | None = None
         for i, sent in enumerate(sents):
             relation = None
             sid = by_sentence.get(i)
             role = sections[i]
+            if role == "methods" and (i == 0 or sections[i - 1] != "methods"):
+                methods_study = None
+            if role == "methods" and methods_study is None:
+                methods_study = sid
             if sid is not None:
                 current, relation = sid, "mention"
             elif role in ABSTRACT_FINDINGS and (methods_study or current) is not None:

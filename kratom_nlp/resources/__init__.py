@@ -507,6 +507,10 @@ class StudyCues:
     # 1.50.0: the section labels of a structured abstract by the part they open (background,
     # methods, results, conclusions, other), lower case, commas dropped, "&" read as "and"
     abstract_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # 1.51.0: an abstract with no section labels: the authors' first-person words that make
+    # a study mention its methods sentence ("we", "our"), and the most words such a text has
+    abstract_voice: frozenset[str] = frozenset()
+    abstract_max_words: int = 0
 
     BUNDLED_SINCE_1_3: ClassVar[tuple[str, ...]] = (
         "report_words", "determiner_nouns", "study_determiners", "specific_plural_words",
@@ -522,7 +526,7 @@ class StudyCues:
         "institution_prepositions", "institution_fillers", "analysis_heads", "pooled_plurals",
         "copula_words", "study_role_nouns", "review_object_words",
         "review_source_words", "counted_test_nouns", "sample_prepositions", "finding_verbs",
-        "abstract_sections")
+        "abstract_sections", "abstract_voice", "abstract_max_words")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StudyCues:
@@ -539,6 +543,8 @@ class StudyCues:
                 kw[name] = {k: tuple(v) for k, v in value.items()}
             elif name == "number_words":
                 kw[name] = {k: int(v) for k, v in value.items()}
+            elif f.type in (int, "int"):
+                kw[name] = int(value)
             elif "frozenset" in str(f.type):
                 kw[name] = frozenset(value)
             else:
