@@ -810,6 +810,37 @@ def test_a_reference_list_holds_no_claim_and_names_no_study(nlp, analyze_text, m
     assert any(c["start"] > refs for c in analyze_text(text)["claims"])
 
 
+def test_an_faq_pages_questions_are_no_claims_and_its_answers_are(nlp, analyze_text,
+                                                                   monkeypatch):
+    """A question on a line of its own heads its answer and asserts nothing
+    (``drop_question_lines``); a question that shares its line with other text is left to the
+    models and rules as before."""
+    text = (FIXTURES / "articles" / "faq_page.txt").read_text("utf-8")
+    got = analyze_text(text)
+    assert not [c["text"] for c in got["claims"] if c["text"].endswith("?")]
+    for start in ("Kava balm is safe for children", "Kava balm calms eczema",
+                  "Apply a thin layer"):
+        assert _claims(got, start)
+    # the switch is what drops them: the learned models read an FAQ's question as a claim
+    monkeypatch.setattr(nlp.get_pipe("kratom_claims"), "drop_question_lines", False)
+    assert [c for c in analyze_text(text)["claims"] if c["text"].endswith("?")]
+
+
+@pytest.mark.parametrize(("text", "unit", "fills", "asks"), [
+    ("FAQ\n\nIs it safe?\nYes.", "Is it safe?", True, True),
+    ("FAQ\n\n- Is it safe?\n", "Is it safe?", True, True),  # a bullet's marker aside
+    ("Is it safe? Ask first.", "Is it safe?", False, True),
+    ("Intro.\n\n\"Will it help?\" she asked.\n", "\"Will it help?\"", False, True),
+    ("Intro.\n\nIt helps (and is safe).\n", "It helps (and is safe).", True, False),
+])
+def test_fills_line_and_is_question(text, unit, fills, asks):
+    from kratom_nlp.text.geometry import fills_line, is_question
+
+    start = text.index(unit)
+    assert fills_line(text, start, start + len(unit)) is fills
+    assert is_question(unit) is asks
+
+
 @pytest.mark.parametrize("text, found", [
     ("Body.\n\nReferences\n\n1. Lund M, Berg O. Kava and sleep. Sleep J. 2020;6(2):112-8.\n"
      "2. Berg O, et al. Kava balm eases itch. Skin. 2019.\n", ["1. Lund", "2. Berg"]),

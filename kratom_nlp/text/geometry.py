@@ -137,6 +137,17 @@ def _only_line(text: str, ls: int, le: int) -> bool:
     return j <= le
 
 
+def fills_line(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` all the text of its line(s), a bullet or list marker aside?"""
+    ls, le = line_bounds(text, start, end)
+    return text[ls:start].strip(_MARKER_CHARS) == "" and text[end:le].strip() == ""
+
+
+def is_question(text: str) -> bool:
+    """Does the unit end with a question mark (closing quotes and brackets aside)?"""
+    return text.rstrip("\"'”’) ").endswith("?")
+
+
 def line_kind(text: str, start: int, end: int) -> str:
     """``heading``, ``bullet`` or ``sentence`` for the span ``text[start:end]``.
 
@@ -153,8 +164,7 @@ def line_kind(text: str, start: int, end: int) -> str:
     stripped = line.strip()
     if stripped.startswith("#"):
         return "heading"
-    whole_line = text[ls:start].strip(_MARKER_CHARS) == "" and text[end:le].strip() == ""
-    if not whole_line:
+    if not fills_line(text, start, end):
         return "sentence"
     if _only_line(text, ls, le):
         return "sentence"  # a text of one line is what it says, not a title over nothing
