@@ -1385,6 +1385,23 @@ def test_an_unlabelled_abstract_in_the_passive_is_read_by_its_statistics(nlp, an
     assert parts[:3] == [None, "methods", "results"]
 
 
+def test_an_animal_abstract_told_by_its_authors_is_preclinical(analyze_text):
+    """ "We treated 24 mice ...": the authors are the researchers ('we' is a researcher word),
+    so the abstract's study is laboratory work, and its conclusion stated as fact of a human
+    condition is rule 3; the hedged outlook is no overclaim."""
+    a = analyze_text(
+        "Kava root extracts are used for skin complaints, but how they act is unclear. We "
+        "treated 24 mice with induced dermatitis with kava extract or a plain vehicle for two "
+        "weeks. Ear swelling fell by 40% with kava extract (p < 0.01). Kava extract reduces "
+        "skin inflammation. Kava balm could become a new treatment for eczema in people.")
+    (st,) = a["studies"]
+    assert (st["design"], st["population"], st["n"]) == ("preclinical", "animal", 24)
+    fact = claim(a, "Kava extract reduces skin inflammation")
+    assert (fact["evidence"]["study"], fact["overclaim"]["rule"]) == (st["id"], "animal_to_human")
+    outlook = claim(a, "Kava balm could become")
+    assert outlook["evidence"]["level"] == "preclinical" and not outlook["overclaim"]["flag"]
+
+
 ADVICE = "Clinicians should consider it for patients who do not respond to emollients."
 
 
