@@ -434,7 +434,7 @@ def unlabelled(docs_of) -> tuple[list, list, dict]:
         for src in collect_sources(path, []):
             src.gold = None  # predictions only: an article nobody has labelled yet
             sources.append(src)
-    assert len({s.article_id for s in sources}) == len(sources) == 9 + 12 + 11
+    assert len({s.article_id for s in sources}) == len(sources) == 10 + 12 + 11
     docs = docs_of([s.text for s in sources])
     predicted = {s.article_id: doc_to_task(doc, s.article_id)
                  for s, doc in zip(sources, docs, strict=True)}
