@@ -295,6 +295,19 @@ def test_a_numbered_list_gives_one_unit_per_item_and_none_per_number(nlp):
                      "It eased pain in 2 of 3 users."]
 
 
+def test_a_numbered_markdown_heading_is_one_unit():
+    """A listicle's "## 2. It Reduces Redness": the list number after the heading's marks
+    ends no sentence (before, "It Reduces Redness" was a unit of its own, bare of its marks,
+    which the models read as a claim); a sentence after it on the line still ends there."""
+    from kratom_nlp.pipeline.segmenter import DEFAULT_ABBREVIATIONS, sentence_spans
+
+    text = ("# Three benefits\n## 2. It Reduces Redness\n### 3) Sleep. It helps.\n"
+            "###\nAbout us.")
+    got = [text[s:e] for s, e in sentence_spans(text, frozenset(DEFAULT_ABBREVIATIONS))]
+    assert got == ["# Three benefits", "## 2. It Reduces Redness", "### 3) Sleep.",
+                   "It helps.", "###", "About us."]
+
+
 def test_segmenter_sentence_final_abbreviations():
     from kratom_nlp.pipeline.segmenter import DEFAULT_ABBREVIATIONS, sentence_spans
 

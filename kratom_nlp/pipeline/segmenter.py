@@ -35,6 +35,7 @@ before because although though some many most no not one two three several all e
 studies study research researchers scientists experts doctors clinical controlled trials
 still also then now today overall instead meanwhile finally first second third""".split())
 
+_NUMBERED_HEADING = re.compile(r"^\s*#+\s*\d+[.)]\s+")
 _END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 
 
@@ -51,7 +52,9 @@ def sentence_spans(text: str, abbreviations: frozenset[str]) -> list[tuple[int, 
         m = BULLET_RE.match(body)
         start = line_start + (m.end() if m else len(body) - len(body.lstrip()))
         offset = start - line_start
-        for end_m in _END.finditer(body, offset):
+        # a Markdown heading's list number ("## 2. It Reduces Redness") ends no sentence
+        numbered = _NUMBERED_HEADING.match(body)
+        for end_m in _END.finditer(body, numbered.end() if numbered else offset):
             stop = end_m.end()
             word_start = body.rfind(" ", offset, end_m.start()) + 1
             word = body[word_start:end_m.start() + 1].lower().lstrip("(\"'“‘")
