@@ -139,7 +139,10 @@ def _only_line(text: str, ls: int, le: int) -> bool:
 
 def fills_line(text: str, start: int, end: int) -> bool:
     """Is ``text[start:end]`` all the text of its line(s), a bullet or list marker aside?"""
-    ls, le = line_bounds(text, start, end)
+    return _fills(text, start, end, *line_bounds(text, start, end))
+
+
+def _fills(text: str, start: int, end: int, ls: int, le: int) -> bool:
     return text[ls:start].strip(_MARKER_CHARS) == "" and text[end:le].strip() == ""
 
 
@@ -164,7 +167,7 @@ def line_kind(text: str, start: int, end: int) -> str:
     stripped = line.strip()
     if stripped.startswith("#"):
         return "heading"
-    if not fills_line(text, start, end):
+    if not _fills(text, start, end, ls, le):
         return "sentence"
     if _only_line(text, ls, le):
         return "sentence"  # a text of one line is what it says, not a title over nothing
