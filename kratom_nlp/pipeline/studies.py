@@ -58,6 +58,7 @@ DESIGN_RANK = ("systematic_review", "clinical_trial", "preclinical", "observatio
 _NUM_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 _N_EQUALS = re.compile(r"\b[nN]\s*=\s*(\d[\d,]*)")
 _QUOTES = "\"“”"
+_YEAR_RE = re.compile(r"(?:19|20)\d\d")  # "the 2007 study"; "the 2000s" read without its "s"
 # a result reported with its statistics: "(p = 0.01)", "P<.001", "95% CI", "hazard ratio 0.8"
 _STATS_RE = re.compile(r"\b[pP]\s*[=<>≤]\s*0?\.\d|\b\d{2}\s*%\s*(?:CI|confidence interval)\b"
                        r"|\b(?:hazard|odds|risk|rate) ratio\b|\((?:HR|OR|RR|aOR|aHR)\b")
@@ -270,8 +271,7 @@ class StudyFinder:
         studies = self._cluster(mentions)
         self._lede_sample(doc, studies, sents, lower, pos, matches, mentions)
         self._counted_in_scope(studies, sents, lower, pos, matches)
-        self._write(doc, sents, studies, mentions, lower, lemma, pos, matches,
-                    self._sections(sents))
+        self._write(doc, sents, studies, mentions, lower, lemma, pos, matches)
         return doc
 
     # ------------------------------------------------------------------ abstracts
@@ -535,7 +535,7 @@ class StudyFinder:
                         predicate=predicate)
             # "the larger trial" picks one of the studies named; "a larger trial" is another
             markers = c.other_markers_ref if role == "ref" else c.other_markers_new
-            m.year = next((w for w in left if re.fullmatch(r"(19|20)\d\d", w)), None)
+            m.year = next((w for w in left if _YEAR_RE.fullmatch(w)), None)
             m.marked_other = m.year is not None or any(w in markers for w in left)
             m.current = role == "ref" and any(w in c.current_markers for w in left)
             # a proper name ("the Lakeside Wellness Survey"), not a sentence's first word
@@ -669,7 +669,7 @@ class StudyFinder:
                 continue
             before = lower[start:j]
             marked = any(w in c.earlier_markers for w in before) or any(
-                re.fullmatch(r"(19|20)\d\ds?", w) for w in before) or \
+                _YEAR_RE.fullmatch(w.removesuffix("s")) for w in before) or \
                 (j > start and lower[j - 1] in c.other_markers_ref) or any(
                     before[x] == "last" and before[x + 1] in ("year", "month", "decade")
                     for x in range(len(before) - 1))
@@ -1255,8 +1255,7 @@ class StudyFinder:
     # ------------------------------------------------------------------ output
     def _write(self, doc: Doc, sents: list[Span], studies: list[Study],
                mentions: list[list[Mention]], lower: list[str], lemma: list[str],
-               pos: list[str], matches: dict[str, list[tuple[int, int]]],
-               sections: list[str | None]) -> None:
+               pos: list[str], matches: dict[str, list[tuple[int, int]]]) -> None:
         spans: list[Span] = []
         by_sentence: dict[int, str] = {}
         for st in studies:
@@ -1282,6 +1281,8 @@ class StudyFinder:
             for m in st.mentions:
                 by_sentence[m.sentence] = st.id
         doc.spans["studies"] = spans
+        # each sentence's part of an abstract: labelled, else read from an unlabelled one
+        sections = self._sections(sents)
         if not any(sections):
             sections = self._plain_abstract(sents, by_sentence, lower)
         first_at = {}
